@@ -1,0 +1,80 @@
+/**
+ * Stable error codes, grouped by area. Each code has one line here and the same line in
+ * docs/errors.md (a test keeps them in step). Tests assert codes, never message text.
+ * Add a code to its own area's block; never rename or reuse one.
+ */
+export const ERROR_CODES = {
+  // transport: the link to a bus (serial port, TCP socket)
+  TRANSPORT_TIMEOUT: 'The device or link gave no complete answer within the timeout.',
+  TRANSPORT_CLOSED: 'The link closed while a request was pending or was used while closed.',
+  TRANSPORT_CONNECT_FAILED: 'The serial port or TCP endpoint could not be opened.',
+
+  // modbus: frames and protocol
+  MODBUS_EXCEPTION: 'The device answered with a Modbus exception code (see context.exceptionCode).',
+  MODBUS_CRC: 'A reply frame failed its CRC-16/MODBUS check.',
+  MODBUS_BAD_REPLY: 'A reply frame was malformed: wrong unit id, function code, length or truncated.',
+
+  // profile: device-profile files
+  PROFILE_YAML: 'A device-profile file is not valid YAML.',
+  PROFILE_INVALID: 'A device profile does not match the profile schema.',
+  PROFILE_NOT_FOUND: 'No device profile has the requested id.',
+  PROFILE_TEMPLATE_NOT_FOUND: 'A profile uses a template that does not exist.',
+  PROFILE_DUPLICATE_ID: 'Two profile files declare the same profile id.',
+  PROFILE_LINT: 'A profile passed the schema but breaks a lint rule (overlap, width, unit, identification).',
+  PROFILE_EXAMPLE_MISMATCH: 'A profile example does not decode to the values it states.',
+
+  // config: site configuration and secrets
+  CONFIG_NOT_FOUND: 'The site-config or secrets file does not exist or cannot be read.',
+  CONFIG_YAML: 'The site-config or secrets file is not valid YAML.',
+  CONFIG_INVALID: 'The site config does not match the schema or refers to something that does not exist.',
+  CONFIG_VERSION_UNSUPPORTED: 'The site config has a version this gateway cannot read or migrate.',
+  CONFIG_MIGRATION_FAILED: 'Migrating the site config to the current version failed; the original is kept.',
+  CONFIG_SECRET_MISSING: 'The site config refers to a secret the secrets file does not hold.',
+
+  // acquisition: polling, planning, decoding
+  ACQ_DECODE: 'Register contents could not be decoded as the profile declares.',
+  ACQ_PLAN: 'The points of a device cannot be read within its limits (read size, forbidden ranges).',
+  ACQ_ABORTED: 'A poll was abandoned because the bus or gateway is stopping.',
+
+  // store: the durable log
+  STORE_OPEN_FAILED: 'The log file could not be opened.',
+  STORE_CORRUPT: 'The log file is corrupt or truncated; it was left untouched.',
+  STORE_SCHEMA_NEWER: 'The log file was written by a newer schema version than this gateway knows.',
+  STORE_CLOSED: 'The log was used after it was closed.',
+
+  // uplink: MQTT and HJ 212
+  UPLINK_PAYLOAD_INVALID: 'An outgoing or incoming payload does not match its schema.',
+  UPLINK_TLS: 'A TLS file named in the config cannot be read.',
+  UPLINK_NOT_CONNECTED: 'An uplink operation needs a connection that is not there.',
+
+  // sim: hardware simulator
+  SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
+  SIM_PTY_FAILED: 'A pseudo-terminal could not be created (is socat installed?).',
+  SIM_CONTROL_INVALID: 'A fault-injection command to the simulator is not valid.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type ErrorContext = Record<string, unknown>;
+
+export class LantianError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LantianError';
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, context: this.context };
+  }
+}
+
+export function isLantianError(e: unknown, code?: ErrorCode): e is LantianError {
+  return e instanceof LantianError && (code === undefined || e.code === code);
+}
+
+export const isTimeout = (e: unknown): e is LantianError => isLantianError(e, 'TRANSPORT_TIMEOUT');

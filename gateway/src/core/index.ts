@@ -1,0 +1,6 @@
+export * from './flags.js';
+export * from './reading.js';
+export * from './errors.js';
+export * from './clock.js';
+export * from './logger.js';
+export * from './yaml.js';

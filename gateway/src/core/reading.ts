@@ -1,0 +1,47 @@
+import type { Flag } from './flags.js';
+
+/** Reasons behind a flag, kept next to it so the platform can see why a value is not N. */
+export type Quality =
+  | 'stale'
+  | 'flat_line'
+  | 'spike'
+  | 'clipped_below_limit'
+  | 'clock_unsynchronised'
+  | 'out_of_range'
+  | 'timeout'
+  | 'crc_error'
+  | 'exception'
+  | 'decode_error'
+  | 'device_status';
+
+/** `device/point`: device ids come from the site config, point keys from the device profile. */
+export type PointRef = `${string}/${string}`;
+
+export function pointRef(device: string, point: string): PointRef {
+  return `${device}/${point}`;
+}
+
+export function parsePointRef(ref: string): { device: string; point: string } | undefined {
+  const i = ref.indexOf('/');
+  if (i <= 0 || i === ref.length - 1) return undefined;
+  return { device: ref.slice(0, i), point: ref.slice(i + 1) };
+}
+
+/** A reading before the log gives it a sequence number. */
+export interface ReadingDraft {
+  /** Acquisition time, UTC milliseconds. */
+  ts: number;
+  device: string;
+  point: string;
+  /** Value in the point's unit, or null when it could not be read. Never an old value. */
+  value: number | string | null;
+  flag: Flag;
+  quality?: Quality[];
+  /** Register words exactly as received, kept as evidence. */
+  raw?: number[];
+}
+
+/** A reading once appended to the log: `seq` is gateway-wide and never repeats. */
+export interface Reading extends ReadingDraft {
+  seq: number;
+}

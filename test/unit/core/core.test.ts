@@ -1,0 +1,72 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  ManualClock,
+  createLogger,
+  childLogger,
+  parsePointRef,
+  pointRef,
+  worstFlag,
+  isFlag,
+} from '../../../gateway/src/core/index.js';
+
+describe('flags', () => {
+  it('picks the most serious flag when several apply', () => {
+    expect(worstFlag(['N', 'C', 'M'])).toBe('M');
+    expect(worstFlag(['C', 'B', 'D'])).toBe('B');
+    expect(worstFlag(['T', 'N'])).toBe('T');
+    expect(worstFlag([])).toBe('N');
+  });
+
+  it('knows the eight HJ 212 flags and nothing else', () => {
+    for (const f of 'NFMSDCTB') expect(isFlag(f)).toBe(true);
+    expect(isFlag('X')).toBe(false);
+    expect(isFlag('n')).toBe(false);
+  });
+});
+
+describe('point references', () => {
+  it('round-trips device/point and rejects malformed references', () => {
+    expect(parsePointRef(pointRef('stack1-uv', 'so2'))).toEqual({ device: 'stack1-uv', point: 'so2' });
+    expect(parsePointRef('nodevice')).toBeUndefined();
+    expect(parsePointRef('/so2')).toBeUndefined();
+    expect(parsePointRef('dev/')).toBeUndefined();
+  });
+});
+
+describe('ManualClock', () => {
+  it('wakes sleepers in time order and only when time has passed', async () => {
+    const clock = new ManualClock(0);
+    const woke: number[] = [];
+    void clock.sleep(30).then(() => woke.push(30));
+    void clock.sleep(10).then(() => woke.push(10));
+    await clock.advance(5);
+    expect(woke).toEqual([]);
+    await clock.advance(30);
+    expect(woke).toEqual([10, 30]);
+    expect(clock.now()).toBe(35);
+    expect(clock.monotonic()).toBe(35);
+  });
+});
+
+describe('logger', () => {
+  it('writes namespaced JSON lines and redacts secrets', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = childLogger(createLogger({ level: 'info' }, sink), 'mqtt', { uplink: 'central' });
+    log.info(
+      { password: 'hunter2', tls: { key: '/etc/lantian/key.pem' }, broker: 'mqtts://x' },
+      'connecting',
+    );
+    const entry = JSON.parse(lines[0]!);
+    expect(entry).toMatchObject({ ns: 'mqtt', uplink: 'central', msg: 'connecting', broker: 'mqtts://x' });
+    expect(entry.password).toBe('[redacted]');
+    expect(entry.tls.key).toBe('[redacted]');
+    expect(lines.join('')).not.toContain('hunter2');
+  });
+});
