@@ -100,6 +100,7 @@ export class RtuBus {
       end: sentAt + silence,
       exception: ((d.pdu[0] ?? 0) & 0x80) !== 0,
       collision: d.others.length > 0,
+      lateMs: sentAt - deadline,
     });
   }
 }

@@ -44,8 +44,21 @@ export interface BusStatsSnapshot {
   /** RTU: servedRate / theoreticalMaxRate. */
   efficiency?: number;
   meanTransactionMs: number;
+  /**
+   * How late replies left against their modelled time (ms; recent 1024 replies): the timer
+   * fidelity of this run, robust to the odd stall of a shared machine when read as the median.
+   */
+  replyLateMs: { median: number; p90: number; max: number };
   perUnit: Record<number, UnitCounters>;
   mix: Required<MixEntry>[];
+}
+
+const LATE_SAMPLES = 1024;
+
+function lateness(samples: readonly number[]): BusStatsSnapshot['replyLateMs'] {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+  return { median: at(0.5), p90: at(0.9), max: s[s.length - 1] ?? 0 };
 }
 
 export class BusStats {
@@ -63,6 +76,7 @@ export class BusStats {
   private first: number | undefined;
   private last: number | undefined;
   private readonly perUnit = new Map<number, UnitCounters>();
+  private readonly late: number[] = [];
   private readonly mix = new Map<string, Required<MixEntry>>();
 
   constructor(
@@ -85,8 +99,14 @@ export class BusStats {
     exception?: boolean;
     dropped?: boolean;
     collision?: boolean;
+    /** Ms the reply left after its modelled time. */
+    lateMs?: number;
   }): void {
     this.transactions++;
+    if (t.lateMs !== undefined) {
+      this.late.push(t.lateMs);
+      if (this.late.length > LATE_SAMPLES) this.late.shift();
+    }
     const u = this.unit(t.unitId);
     u.requests++;
     this.bytesIn += t.reqBytes;
@@ -139,6 +159,7 @@ export class BusStats {
     this.first = this.last = undefined;
     this.perUnit.clear();
     this.mix.clear();
+    this.late.length = 0;
   }
 
   snapshot(): BusStatsSnapshot {
@@ -162,6 +183,7 @@ export class BusStats {
       windowMs,
       servedRate,
       meanTransactionMs: this.transactions > 0 ? this.busyMs / this.transactions : 0,
+      replyLateMs: lateness(this.late),
       perUnit: Object.fromEntries(this.perUnit),
       mix,
     };
