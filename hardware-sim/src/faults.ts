@@ -95,6 +95,10 @@ export const oneTarget = (f: { device?: string | undefined; bus?: string | undef
 export const FaultSpec = FaultFields.refine(oneTarget, { message: 'name exactly one target: device or bus' });
 export type FaultSpec = z.output<typeof FaultSpec>;
 
+/** Faults that act once when injected (power cycle; a drop of a whole bus's links). */
+export const isAction = (f: FaultSpec): boolean =>
+  f.kind === 'power-cycle' || (f.kind === 'drop' && f.device === undefined);
+
 export interface ActiveFault {
   id: string;
   spec: FaultSpec;
@@ -150,7 +154,7 @@ export class FaultBook {
       ...all.filter((f) => f.spec.bus === bus),
     ];
     for (const f of candidates) {
-      if (f.spec.kind === 'power-cycle') continue;
+      if (isAction(f.spec)) continue;
       if (f.spec.probability !== undefined && this.rng() >= f.spec.probability) continue;
       if (f.remaining !== undefined && --f.remaining <= 0) this.faults.delete(f.id);
       return f;

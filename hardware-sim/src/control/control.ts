@@ -7,7 +7,7 @@ import type { BusStatsSnapshot } from '../bus/stats.js';
 import type { ModbusDevice } from '../device/modbus-device.js';
 import { DEVICE_STATES, type DeviceState } from '../device/status.js';
 import type { PointValue } from '../device/encode.js';
-import { FaultSpec, type ActiveFault, type FaultBook, type FaultKind } from '../faults.js';
+import { FaultSpec, isAction, type ActiveFault, type FaultBook, type FaultKind } from '../faults.js';
 import type { UartDevice } from '../uart/uart-device.js';
 
 export interface SimBusInfo {
@@ -78,17 +78,15 @@ export class SimControl {
         possible: kinds,
       });
     }
+    if (!isAction(spec)) return this.rt.faults.add(spec, this.rt.clock.now());
+    // Actions happen now; they stay listed while the power or the line is off.
     const offMs = spec.offMs ?? 1000;
-    if (spec.kind === 'power-cycle') {
+    if (spec.kind === 'drop') runtimeBus.breakLinks(offMs);
+    else {
       for (const d of this.rt.devices.values())
         if (spec.device === undefined ? d.bus === bus : d.id === spec.device) d.device.powerCycle(offMs);
-      return this.rt.faults.add(
-        { ...spec, durationMs: spec.durationMs ?? Math.max(offMs, 1) },
-        this.rt.clock.now(),
-      );
     }
-    if (spec.kind === 'drop' && spec.device === undefined) runtimeBus.breakLinks(offMs);
-    return this.rt.faults.add(spec, this.rt.clock.now());
+    return this.rt.faults.add({ ...spec, durationMs: Math.max(offMs, 1) }, this.rt.clock.now());
   }
 
   /** Ends one fault, or every fault. Returns how many ended. */
