@@ -44,7 +44,7 @@ export function checkScenario(s: Scenario, profiles: ProfileRegistry): Map<strin
   const buses = new Map<string, BusSpec>();
   s.buses.forEach((b, i) => {
     if (buses.has(b.name)) at(['buses', i, 'name'], `bus name "${b.name}" is used twice`);
-    buses.set(b.name, b);
+    else buses.set(b.name, b);
   });
   const profileOf = new Map<string, Profile>();
   const ids = new Set<string>();
