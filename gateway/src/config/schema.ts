@@ -1,0 +1,582 @@
+/**
+ * The site-config schema (version 1). Defaults, units, ranges and descriptions live here and
+ * nowhere else: docs/config.md's option table is generated from this file.
+ * Durations and sizes are plain numbers whose unit is in the key name (`periodMs`, `quotaMb`).
+ */
+import { z } from 'zod';
+import { ProfileFile, Quirks } from '../profiles/schema.js';
+import { isCanonicalUnit } from '../profiles/units.js';
+
+export const CURRENT_VERSION = 1;
+
+/** A number with its unit and description attached for the generated docs. */
+function num(unit: string, min: number, max: number, description: string) {
+  return z.number().min(min).max(max).meta({ unit, description });
+}
+function int(unit: string, min: number, max: number, description: string) {
+  return z.number().int().min(min).max(max).meta({ unit, description });
+}
+
+export const ID_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/;
+export const Id = z
+  .string()
+  .regex(ID_PATTERN, 'use 1-48 lower-case letters, digits, - or _, starting with a letter');
+const PointKey = z.string().regex(/^[a-z][a-z0-9_]*$/, 'point keys are snake_case, as in the profile');
+export const PointRefText = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,47}\/[a-z][a-z0-9_]*$/, 'write device/point, e.g. stack1-gas/so2')
+  .meta({ description: 'A point of a device: `device/point`.' });
+
+export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+export const SecretRef = z
+  .object({
+    secret: z
+      .string()
+      .regex(SECRET_NAME, 'secret names use letters, digits, _, . and -')
+      .meta({ description: 'Name of the entry in the secrets file.' }),
+  })
+  .strict()
+  .meta({ description: 'A value kept in the secrets file, written `{ secret: name }`.' });
+export type SecretRef = z.output<typeof SecretRef>;
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TimeZone = z.string().refine(isTimeZone, 'not an IANA time zone such as Asia/Shanghai');
+
+const Host = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:[\]_-]+$/, 'a host name or IP address, without scheme or path')
+  .refine((h) => h.split(':').length !== 2, 'the port goes in port, not in host')
+  .meta({ description: 'Host name or IP address.' });
+
+const STANDARD_BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+
+/** The RS-485 line itself; on rtu-over-tcp buses it sets the wire-time model and timeouts. */
+const serialLine = {
+  baud: z
+    .number()
+    .int()
+    .refine((b) => STANDARD_BAUDS.includes(b), `not a standard baud rate (${STANDARD_BAUDS.join(', ')})`)
+    .meta({ unit: 'bit/s', description: `Baud rate of the RS-485 line: ${STANDARD_BAUDS.join(', ')}.` })
+    .default(9600),
+  dataBits: z
+    .union([z.literal(7), z.literal(8)], { error: 'data bits are 7 or 8' })
+    .meta({ unit: 'bits', description: 'Data bits per character.' })
+    .default(8),
+  parity: z.enum(['none', 'even', 'odd']).meta({ description: 'Parity bit.' }).default('none'),
+  stopBits: z
+    .union([z.literal(1), z.literal(2)], { error: 'stop bits are 1 or 2' })
+    .meta({ unit: 'bits', description: 'Stop bits per character.' })
+    .default(1),
+};
+
+const busCommon = {
+  description: z.string().optional().meta({ description: 'Free text: where the cable runs, which port.' }),
+  timeoutMs: int(
+    'ms',
+    10,
+    30_000,
+    'Reply timeout for every device on the bus. Absent: each device profile’s timeoutMs.',
+  ).optional(),
+  retries: int('count', 0, 5, 'Extra attempts after a timeout or bad frame before a poll fails.').default(1),
+  interFrameDelayMs: num(
+    'ms',
+    0,
+    1000,
+    'Silence kept between the end of one transaction and the next request. Absent: 3.5 character times at the line’s baud (at least 1.75 ms) on serial lines, 0 on Modbus TCP.',
+  ).optional(),
+};
+
+const tcpCommon = {
+  host: Host,
+  connectTimeoutMs: int('ms', 100, 60_000, 'Time allowed to open the TCP connection.').default(3000),
+  reconnectMaxMs: int(
+    'ms',
+    1000,
+    600_000,
+    'Longest wait between reconnection attempts; the wait doubles from 1 s up to this.',
+  ).default(30_000),
+};
+
+export const SerialBus = z
+  .object({
+    kind: z.literal('serial').meta({ description: 'Modbus RTU on a local serial port.' }),
+    port: z
+      .string()
+      .min(1)
+      .meta({ description: 'Serial device path, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ link.' }),
+    ...serialLine,
+    ...busCommon,
+  })
+  .strict();
+
+export const TcpBus = z
+  .object({
+    kind: z.literal('tcp').meta({ description: 'Modbus TCP (MBAP framing) to a device or gateway.' }),
+    ...tcpCommon,
+    port: int('', 1, 65_535, 'TCP port.').default(502),
+    ...busCommon,
+  })
+  .strict();
+
+export const RtuOverTcpBus = z
+  .object({
+    kind: z
+      .literal('rtu-over-tcp')
+      .meta({ description: 'RTU frames through a transparent serial device server (DTU).' }),
+    ...tcpCommon,
+    port: int('', 1, 65_535, 'TCP port of the serial device server.'),
+    ...serialLine,
+    ...busCommon,
+  })
+  .strict();
+
+export const Bus = z.discriminatedUnion('kind', [SerialBus, TcpBus, RtuOverTcpBus], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'kind is serial, tcp or rtu-over-tcp' : undefined),
+});
+export type BusConfig = z.output<typeof Bus>;
+
+/** Profile quirks a device entry may override; absent keys keep the profile's value. */
+const quirk = <K extends 'minGapMs' | 'maxReadRegisters' | 'maxReadBits' | 'bootDelayMs' | 'turnaroundMs'>(
+  key: K,
+  unit: string,
+) =>
+  Quirks.shape[key]
+    .removeDefault()
+    .meta({ unit, description: `${Quirks.shape[key].description ?? key} Absent: the profile’s value.` })
+    .optional();
+
+export const PointOverride = z
+  .object({
+    scale: z
+      .number()
+      .optional()
+      .meta({ description: 'Replaces the profile’s scale (value = raw × scale + offset).' }),
+    offset: z
+      .number()
+      .optional()
+      .meta({ description: 'Replaces the profile’s offset, in the point’s unit.' }),
+  })
+  .strict();
+
+export const DeviceOverrides = z
+  .object({
+    timeoutMs: int(
+      'ms',
+      10,
+      30_000,
+      'Reply timeout for this device. Absent: the bus’s, then the profile’s.',
+    ).optional(),
+    retries: int('count', 0, 5, 'Retries for this device. Absent: the bus’s.').optional(),
+    minGapMs: quirk('minGapMs', 'ms'),
+    maxReadRegisters: quirk('maxReadRegisters', 'registers'),
+    maxReadBits: quirk('maxReadBits', 'bits'),
+    bootDelayMs: quirk('bootDelayMs', 'ms'),
+    turnaroundMs: quirk('turnaroundMs', 'ms'),
+    points: z
+      .record(PointKey, PointOverride)
+      .optional()
+      .meta({ description: 'Per-point scale/offset changes, keyed by the profile’s point key.' }),
+    skip: z
+      .array(PointKey)
+      .optional()
+      .meta({ description: 'Point keys not to poll (e.g. a sensor the unit is not fitted with).' }),
+  })
+  .strict();
+
+export const Device = z
+  .object({
+    name: z.string().optional().meta({ description: 'Human-readable name.' }),
+    profile: ProfileFile.shape.id.meta({
+      description: 'Device-profile id, vendor.model (see device-profiles/).',
+    }),
+    bus: Id.meta({ description: 'Id of the bus the device is on.' }),
+    unitId: int(
+      '',
+      0,
+      255,
+      'Modbus unit id (slave address): 1-247 on serial lines and rtu-over-tcp, 0-255 on Modbus TCP.',
+    ),
+    periodMs: int('ms', 100, 86_400_000, 'Time between the starts of two polls of this device.').default(
+      5000,
+    ),
+    enabled: z
+      .boolean()
+      .meta({ description: 'false keeps the entry but never polls the device.' })
+      .default(true),
+    overrides: DeviceOverrides.optional().meta({ description: 'Per-device changes to the profile and bus.' }),
+  })
+  .strict();
+export type DeviceConfig = z.output<typeof Device>;
+
+export const Limit = z
+  .object({
+    max: num('point unit', 0, 1e9, 'Emission limit, in the unit of the point.'),
+    averaging: z
+      .enum(['minute', 'hour', 'day'])
+      .meta({ description: 'Averaging period the limit applies to.' })
+      .default('hour'),
+    corrected: z.boolean().optional().meta({
+      description:
+        'Compare the value converted to reference O2. Absent: true when the outlet has referenceO2Pct.',
+    }),
+  })
+  .strict();
+
+const FLUE_KEYS = ['temperature', 'pressure', 'moisture', 'velocity', 'flow'] as const;
+export const Outlet = z
+  .object({
+    name: z.string().min(1).meta({ description: 'Human-readable name, e.g. "1# boiler stack".' }),
+    devices: z.array(Id).min(1).meta({ description: 'Devices whose readings belong to this outlet.' }),
+    referenceO2Pct: num(
+      '%',
+      0,
+      20.9,
+      'Reference O2 of the emission standard; concentrations are also reported converted to it. Absent: no conversion.',
+    ).optional(),
+    o2: PointRefText.optional().meta({
+      description: 'Point giving the measured O2 (%, dry); needed with referenceO2Pct.',
+    }),
+    flue: z
+      .object(
+        Object.fromEntries(
+          FLUE_KEYS.map((k) => [
+            k,
+            PointRefText.optional().meta({ description: `Point giving the flue-gas ${k}.` }),
+          ]),
+        ) as Record<(typeof FLUE_KEYS)[number], z.ZodOptional<typeof PointRefText>>,
+      )
+      .strict()
+      .optional()
+      .meta({ description: 'Flue-gas condition points used for standard-state conversion and flow.' }),
+    limits: z
+      .record(PointRefText, Limit)
+      .default({})
+      .meta({ description: 'Emission limits keyed by `device/point`.' }),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.referenceO2Pct !== undefined && o.o2 === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['o2'],
+        message: 'referenceO2Pct needs o2: the point giving measured O2',
+      });
+    }
+  })
+  .transform((o) => ({
+    ...o,
+    limits: Object.fromEntries(
+      Object.entries(o.limits).map(([ref, l]) => [
+        ref,
+        { ...l, corrected: l.corrected ?? o.referenceO2Pct !== undefined },
+      ]),
+    ),
+  }));
+export type OutletConfig = z.output<typeof Outlet>;
+
+export const MqttTls = z
+  .object({
+    ca: z.string().min(1).optional().meta({
+      description: 'CA certificate (PEM) of the broker, relative to the config file. Absent: system CAs.',
+    }),
+    cert: z.string().min(1).optional().meta({ description: 'Client certificate (PEM) for mutual TLS.' }),
+    key: SecretRef.optional().meta({
+      description:
+        'Secret holding the path of the client key (PEM); relative paths are relative to the secrets file.',
+    }),
+    insecureSkipVerifyForTestsOnly: z
+      .boolean()
+      .meta({
+        description:
+          'Accept any broker certificate. Refused unless the loader runs with allowInsecureTls (tests).',
+      })
+      .default(false),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if ((t.cert === undefined) !== (t.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [t.cert ? 'key' : 'cert'], message: 'cert and key go together' });
+    }
+  });
+
+export const Mqtt = z
+  .object({
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'use mqtt://host:port, mqtts://, ws:// or wss://')
+      .meta({ description: 'Broker URL, e.g. mqtts://broker.example.cn:8883.' }),
+    clientId: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .meta({ description: 'MQTT client id. Absent: lantian-<gateway id>.' }),
+    topicRoot: z
+      .string()
+      .regex(/^[^#+\s]*[^#+\s/]$/, 'no wildcards, spaces or trailing /')
+      .meta({ description: 'Topics are <topicRoot>/<gateway id>/….' })
+      .default('lantian/v1'),
+    username: z.string().min(1).optional().meta({ description: 'Broker user name.' }),
+    password: SecretRef.optional().meta({ description: 'Secret holding the broker password.' }),
+    tls: MqttTls.optional().meta({ description: 'TLS files; needs an mqtts:// or wss:// url.' }),
+    keepaliveS: int('s', 5, 3600, 'MQTT keep-alive interval.').default(30),
+    batch: z
+      .object({
+        maxReadings: int('readings', 1, 10_000, 'Largest number of readings in one data message.').default(
+          500,
+        ),
+        lingerMs: int('ms', 0, 60_000, 'Longest time a reading waits for its batch to fill.').default(1000),
+      })
+      .strict()
+      .prefault({}),
+    inFlight: int('batches', 1, 100, 'Batches published and not yet acknowledged (PUBACK) at once.').default(
+      4,
+    ),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.password && !m.username)
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'password needs a username' });
+    if (m.tls && /^(mqtt|ws):/.test(m.url)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'tls is set but the url is not mqtts:// or wss://',
+      });
+    }
+  });
+export type MqttConfig = z.output<typeof Mqtt>;
+
+const MIN_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30] as const;
+export const Hj212Platform = z
+  .object({
+    host: Host,
+    port: int('', 1, 65_535, 'TCP port of the platform.'),
+    version: z
+      .union([z.literal(2017), z.literal(2025)], { error: 'HJ 212 editions are 2017 and 2025' })
+      .meta({ description: 'HJ 212 edition the platform speaks.' })
+      .default(2017),
+    st: z
+      .union([z.number().int().min(10).max(99), z.string().regex(/^[0-9A-Z]{2}$/)], {
+        error: 'ST is two digits or capitals, e.g. 31',
+      })
+      .transform(String)
+      .meta({ description: 'System code ST: 31 flue gas, 39 construction dust, 22 ambient air.' })
+      .default('31'),
+    mn: z
+      .string()
+      .regex(/^[0-9A-Za-z-]{1,24}$/, '1-24 letters, digits or -')
+      .meta({ description: 'Monitoring-point code (MN) the platform issued; usually 24 hex characters.' }),
+    password: SecretRef.meta({ description: 'Secret holding the PW field (6 characters in the standard).' }),
+    crc: z
+      .enum(['hj212', 'modbus', 'modbus-swapped'])
+      .meta({
+        description:
+          'Packet CRC: hj212 (the standard’s); modbus variants only for platforms that expect them.',
+      })
+      .default('hj212'),
+    timezone: TimeZone.meta({ description: 'Time zone of the times in packets (IANA name).' }).default(
+      'Asia/Shanghai',
+    ),
+    outlet: Id.optional().meta({
+      description: 'Outlet whose data this platform receives (or give devices).',
+    }),
+    devices: z
+      .array(Id)
+      .min(1)
+      .optional()
+      .meta({ description: 'Devices whose data this platform receives (or give outlet).' }),
+    rtdIntervalS: int('s', 30, 3600, 'Real-time upload interval (CN 2011, RtdInterval).').default(60),
+    minIntervalMin: z
+      .union(
+        MIN_INTERVALS.map((n) => z.literal(n)),
+        { error: `MinInterval is one of ${MIN_INTERVALS.join(', ')}` },
+      )
+      .meta({
+        unit: 'min',
+        description: `Minute-data interval (CN 2051, MinInterval): ${MIN_INTERVALS.join(', ')}.`,
+      })
+      .default(10),
+    send: z
+      .object({
+        realtime: z.boolean().meta({ description: 'Upload real-time data (CN 2011).' }).default(true),
+        minute: z.boolean().meta({ description: 'Upload minute data (CN 2051).' }).default(true),
+        hour: z.boolean().meta({ description: 'Upload hourly data (CN 2061).' }).default(true),
+        day: z.boolean().meta({ description: 'Upload daily data (CN 2031).' }).default(true),
+      })
+      .strict()
+      .prefault({}),
+    timeoutS: int('s', 1, 120, 'Answer timeout (OverTime) before a packet is sent again.').default(10),
+    retries: int('count', 0, 10, 'Resends (ReCount) before the link counts as down.').default(3),
+    heartbeatS: int('s', 10, 3600, 'Heartbeat period (CN 9015). Absent: no heartbeat.').optional(),
+    sm4Key: SecretRef.optional().meta({
+      description: 'Secret holding the SM4 data-area key (HJ 212-2025). Absent: clear text.',
+    }),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if ((p.outlet === undefined) === (p.devices === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['outlet'], message: 'give exactly one of outlet or devices' });
+    }
+    if (p.sm4Key && p.version !== 2025) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sm4Key'],
+        message: 'SM4 encryption exists only in HJ 212-2025',
+      });
+    }
+  });
+export type Hj212Config = z.output<typeof Hj212Platform>;
+
+export const Storage = z
+  .object({
+    path: z.string().min(1).meta({
+      description: 'SQLite log file, relative to the config file or absolute, e.g. /var/lib/lantian/log.db.',
+    }),
+    quotaMb: int(
+      'MiB',
+      16,
+      1_000_000,
+      'Disk space the log may use; beyond it the oldest data goes (recorded as a gap).',
+    ).default(1024),
+    retentionDays: int(
+      'd',
+      1,
+      3650,
+      'Age after which data every uplink has acknowledged is deleted.',
+    ).default(400),
+  })
+  .strict();
+
+const Pin = int('', 0, 69, 'Digital pin number on the board.');
+export const SiteIo = z
+  .object({
+    board: z
+      .object({
+        port: z.string().min(1).meta({ description: 'Serial port of the Firmata board, e.g. /dev/ttyACM0.' }),
+        baud: int('bit/s', 9600, 115_200, 'Firmata baud rate.').default(57_600),
+      })
+      .strict(),
+    analogInputs: z
+      .record(
+        Id,
+        z
+          .object({
+            pin: z
+              .string()
+              .regex(/^A[0-9]{1,2}$/, 'analog pins are A0, A1, …')
+              .meta({ description: 'Analog pin, A0…A15.' }),
+            signal: z.enum(['4-20mA', '0-10V']).meta({ description: 'Electrical signal.' }).default('4-20mA'),
+            range: z.tuple([z.number(), z.number()]).meta({
+              unit: 'unit',
+              description: 'Values at the bottom and top of the signal, e.g. [0, 100].',
+            }),
+            unit: z
+              .string()
+              .refine(isCanonicalUnit, 'not a canonical unit (see profiles/units.ts)')
+              .meta({ description: 'Unit of the scaled value.' }),
+          })
+          .strict(),
+      )
+      .default({})
+      .meta({ description: 'Analog inputs (4-20 mA or 0-10 V transmitters), keyed by point key.' }),
+    dryContacts: z
+      .record(
+        Id,
+        z
+          .object({
+            pin: Pin,
+            activeLow: z
+              .boolean()
+              .meta({ description: 'The contact is active when the pin reads low.' })
+              .default(false),
+          })
+          .strict(),
+      )
+      .default({})
+      .meta({ description: 'Dry-contact inputs (door, power, spray running), keyed by name.' }),
+    relays: z
+      .record(
+        Id,
+        z
+          .object({
+            pin: Pin,
+            activeLow: z
+              .boolean()
+              .meta({ description: 'The relay energises when the pin is driven low.' })
+              .default(false),
+            failSafe: z
+              .enum(['off', 'on'])
+              .meta({ description: 'State the relay takes when the board loses the gateway.' })
+              .default('off'),
+          })
+          .strict(),
+      )
+      .default({})
+      .meta({ description: 'Relay outputs (spray, fog cannon, alarm light), keyed by name.' }),
+  })
+  .strict();
+
+export const SiteConfigSchema = z
+  .object({
+    $schema: z.string().optional().meta({ description: 'Editor hint; ignored.' }),
+    version: z
+      .literal(CURRENT_VERSION, { error: `the current version is ${CURRENT_VERSION}` })
+      .meta({ description: `Format version of this file; current: ${CURRENT_VERSION}.` }),
+    site: z
+      .object({
+        id: Id.meta({ description: 'Site id.' }),
+        name: z.string().min(1).max(200).meta({ description: 'Human-readable site name.' }),
+        timezone: TimeZone.meta({
+          description: 'IANA time zone of the site, for local times in reports.',
+        }).default('Asia/Shanghai'),
+      })
+      .strict(),
+    gateway: z
+      .object({
+        id: Id.meta({ description: 'Gateway id; appears in every MQTT topic.' }),
+        name: z.string().optional().meta({ description: 'Human-readable name.' }),
+      })
+      .strict(),
+    secretsFile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Secrets file, relative to this file; `--secrets` on the command line wins.' }),
+    buses: z.record(Id, Bus).meta({ description: 'Physical buses, keyed by bus id.' }),
+    devices: z.record(Id, Device).meta({ description: 'Polled devices, keyed by device id.' }),
+    outlets: z.record(Id, Outlet).default({}).meta({ description: 'Outlets (stacks), keyed by outlet id.' }),
+    uplinks: z
+      .object({
+        mqtt: Mqtt.optional().meta({ description: 'The MQTT uplink.' }),
+        hj212: z
+          .record(Id, Hj212Platform)
+          .default({})
+          .meta({ description: 'HJ 212 platforms, keyed by a name of your choice.' }),
+      })
+      .strict()
+      .prefault({}),
+    storage: Storage,
+    siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
+  })
+  .strict();
+
+export type SiteConfig = z.output<typeof SiteConfigSchema>;
+export type SiteConfigInput = z.input<typeof SiteConfigSchema>;
+
+/** Sections parsed entry by entry, so cross-reference checks can still run on the good entries. */
+export const ENTRY_SCHEMAS = {
+  buses: Bus,
+  devices: Device,
+  outlets: Outlet,
+} as const;
