@@ -8,6 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Profile, ProfileRegistry } from '../profiles/index.js';
 import { parsePointRef } from '../core/reading.js';
 import type { ProblemList } from './problems.js';
+import { isRaw } from './raw.js';
 import type { BusConfig, DeviceConfig, Hj212Config, MqttConfig, OutletConfig, SiteConfig } from './schema.js';
 import { findSecretRefs, type Secrets } from './secrets.js';
 import { didYouMean } from './suggest.js';
@@ -65,7 +66,10 @@ function checkBuses(view: ConfigView, { list }: CrossCheckContext): void {
         severity: bus.kind === 'tcp' ? 'warning' : 'error',
       });
     } else seen.set(endpoint, id);
-    const used = [...view.devices.values()].some((d) => d.bus === id && d.enabled);
+    // Raw entries count, so a device with a mistake of its own does not make its bus look unused.
+    const used = Object.values(isRaw(view.raw.devices) ? view.raw.devices : {}).some(
+      (d) => isRaw(d) && d.bus === id && d.enabled !== false,
+    );
     if (!used) list.add(['buses', id], 'no enabled device uses this bus', { severity: 'warning' });
   }
 }

@@ -4,6 +4,7 @@
  * unless forced, results that would not pass the check.
  */
 import { constants, copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { stringify } from 'yaml';
 import { readYamlFile } from '../core/yaml.js';
 import { inspectRaw, type LoadOptions } from './loader.js';
@@ -55,7 +56,7 @@ export function migrateConfigFile(file: string, options: MigrateFileOptions = {}
   const header = [
     `Migrated from version ${from} to ${CURRENT_VERSION} by lantian migrate-config on ${(options.now ?? new Date()).toISOString()}.`,
     ...applied.map((m) => `  ${m.from} -> ${m.to}: ${m.summary}`),
-    `The original, with its comments, is ${backup}.`,
+    `The original, with its comments, is ${basename(backup)}.`,
   ];
   const text = `${header.map((l) => `# ${l}`).join('\n')}\n${stringify(data, { lineWidth: 100 })}`;
   const mode = statSync(file).mode & 0o777;

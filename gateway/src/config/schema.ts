@@ -58,15 +58,16 @@ const Host = z
   .refine((h) => h.split(':').length !== 2, 'the port goes in port, not in host')
   .meta({ description: 'Host name or IP address.' });
 
-const STANDARD_BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+const STANDARD_BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
 
 /** The RS-485 line itself; on rtu-over-tcp buses it sets the wire-time model and timeouts. */
 const serialLine = {
   baud: z
-    .number()
-    .int()
-    .refine((b) => STANDARD_BAUDS.includes(b), `not a standard baud rate (${STANDARD_BAUDS.join(', ')})`)
-    .meta({ unit: 'bit/s', description: `Baud rate of the RS-485 line: ${STANDARD_BAUDS.join(', ')}.` })
+    .union(
+      STANDARD_BAUDS.map((b) => z.literal(b)),
+      { error: `not a standard baud rate (${STANDARD_BAUDS.join(', ')})` },
+    )
+    .meta({ unit: 'bit/s', description: 'Baud rate of the RS-485 line.' })
     .default(9600),
   dataBits: z
     .union([z.literal(7), z.literal(8)], { error: 'data bits are 7 or 8' })
@@ -160,11 +161,11 @@ export const PointOverride = z
     scale: z
       .number()
       .optional()
-      .meta({ description: 'Replaces the profile’s scale (value = raw × scale + offset).' }),
+      .meta({ unit: '', description: 'Replaces the profile’s scale (value = raw × scale + offset).' }),
     offset: z
       .number()
       .optional()
-      .meta({ description: 'Replaces the profile’s offset, in the point’s unit.' }),
+      .meta({ unit: 'point unit', description: 'Replaces the profile’s offset, in the point’s unit.' }),
   })
   .strict();
 
@@ -338,7 +339,8 @@ export const Mqtt = z
         lingerMs: int('ms', 0, 60_000, 'Longest time a reading waits for its batch to fill.').default(1000),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .meta({ description: 'How readings are grouped into data messages.' }),
     inFlight: int('batches', 1, 100, 'Batches published and not yet acknowledged (PUBACK) at once.').default(
       4,
     ),
@@ -364,15 +366,15 @@ export const Hj212Platform = z
     port: int('', 1, 65_535, 'TCP port of the platform.'),
     version: z
       .union([z.literal(2017), z.literal(2025)], { error: 'HJ 212 editions are 2017 and 2025' })
-      .meta({ description: 'HJ 212 edition the platform speaks.' })
+      .meta({ unit: '', description: 'HJ 212 edition the platform speaks.' })
       .default(2017),
     st: z
       .union([z.number().int().min(10).max(99), z.string().regex(/^[0-9A-Z]{2}$/)], {
         error: 'ST is two digits or capitals, e.g. 31',
       })
-      .transform(String)
-      .meta({ description: 'System code ST: 31 flue gas, 39 construction dust, 22 ambient air.' })
-      .default('31'),
+      .meta({ unit: '', description: 'System code ST: 31 flue gas, 39 construction dust, 22 ambient air.' })
+      .default(31)
+      .transform(String),
     mn: z
       .string()
       .regex(/^[0-9A-Za-z-]{1,24}$/, '1-24 letters, digits or -')
@@ -415,7 +417,8 @@ export const Hj212Platform = z
         day: z.boolean().meta({ description: 'Upload daily data (CN 2031).' }).default(true),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .meta({ description: 'Which data this platform receives.' }),
     timeoutS: int('s', 1, 120, 'Answer timeout (OverTime) before a packet is sent again.').default(10),
     retries: int('count', 0, 10, 'Resends (ReCount) before the link counts as down.').default(3),
     heartbeatS: int('s', 10, 3600, 'Heartbeat period (CN 9015). Absent: no heartbeat.').optional(),
@@ -466,7 +469,8 @@ export const SiteIo = z
         port: z.string().min(1).meta({ description: 'Serial port of the Firmata board, e.g. /dev/ttyACM0.' }),
         baud: int('bit/s', 9600, 115_200, 'Firmata baud rate.').default(57_600),
       })
-      .strict(),
+      .strict()
+      .meta({ description: 'The Firmata board running the site I/O firmware.' }),
     analogInputs: z
       .record(
         Id,
@@ -532,7 +536,7 @@ export const SiteConfigSchema = z
     $schema: z.string().optional().meta({ description: 'Editor hint; ignored.' }),
     version: z
       .literal(CURRENT_VERSION, { error: `the current version is ${CURRENT_VERSION}` })
-      .meta({ description: `Format version of this file; current: ${CURRENT_VERSION}.` }),
+      .meta({ unit: '', description: `Format version of this file; current: ${CURRENT_VERSION}.` }),
     site: z
       .object({
         id: Id.meta({ description: 'Site id.' }),
@@ -541,13 +545,15 @@ export const SiteConfigSchema = z
           description: 'IANA time zone of the site, for local times in reports.',
         }).default('Asia/Shanghai'),
       })
-      .strict(),
+      .strict()
+      .meta({ description: 'The site the gateway serves.' }),
     gateway: z
       .object({
         id: Id.meta({ description: 'Gateway id; appears in every MQTT topic.' }),
         name: z.string().optional().meta({ description: 'Human-readable name.' }),
       })
-      .strict(),
+      .strict()
+      .meta({ description: 'This gateway.' }),
     secretsFile: z
       .string()
       .min(1)
@@ -565,8 +571,9 @@ export const SiteConfigSchema = z
           .meta({ description: 'HJ 212 platforms, keyed by a name of your choice.' }),
       })
       .strict()
-      .prefault({}),
-    storage: Storage,
+      .prefault({})
+      .meta({ description: 'Where data goes: one MQTT broker and any number of HJ 212 platforms.' }),
+    storage: Storage.meta({ description: 'The local log.' }),
     siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
   })
   .strict();

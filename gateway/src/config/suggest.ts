@@ -30,6 +30,7 @@ export function didYouMean(wanted: string, known: Iterable<string>, what: string
   const near = closest(wanted, list);
   if (near !== undefined) return `did you mean ${near}?`;
   if (list.length === 0) return `no ${what} is defined`;
-  if (list.length <= 6) return `known ${what}s: ${list.join(', ')}`;
-  return `see the list of ${what}s`;
+  const whats = `${what}${what.endsWith('s') ? 'es' : 's'}`;
+  if (list.length <= 6) return `known ${whats}: ${list.join(', ')}`;
+  return `see the list of ${whats}`;
 }

@@ -32,11 +32,21 @@ function rename(entry: Raw, names: Record<string, string>): Raw {
 }
 
 function splitAddress(entry: Raw, path: PropertyKey[]): Raw {
-  const { address, ...rest } = entry;
-  if (address === undefined) return rest;
+  const address = entry.address;
+  if (address === undefined) return entry;
   const m = typeof address === 'string' ? /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(address) : null;
   if (!m) throw migrationFailed([...path, 'address'], 'expected host:port');
-  return { ...rest, host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  // host and port take the place of address, so the migrated file reads in the same order.
+  return Object.fromEntries(
+    Object.entries(entry).flatMap(([k, v]) =>
+      k === 'address'
+        ? [
+            ['host', m[1]!.replace(/^\[|\]$/g, '')],
+            ['port', Number(m[2])],
+          ]
+        : [[k, v]],
+    ),
+  );
 }
 
 const seconds = (v: unknown): unknown => (typeof v === 'number' ? Math.round(v * 1000) : v);
