@@ -6,6 +6,7 @@ import { basename, dirname, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PROFILES_DIR,
+  lintProfile,
   loadProfiles,
   profileFiles,
   type Profile,
@@ -31,6 +32,10 @@ for (const file of files) {
     it('loads, and its id is its vendor folder and file name', () => {
       expect(profile).toBeDefined();
       expect(profile.id).toBe(`${basename(dirname(file))}.${basename(file).replace(/\.ya?ml$/, '')}`);
+    });
+
+    it('passes the profile lint', () => {
+      expect(lintProfile(profile).map((p) => `${p.rule} ${p.path}: ${p.message}`)).toEqual([]);
     });
 
     it('says where its register map comes from', () => {
