@@ -148,6 +148,7 @@ function resolveProfile(data: z.output<typeof ProfileFile>, file: string, y: Yam
     description: data.description,
     category: data.category,
     sources: data.sources,
+    confidence: data.confidence,
     identification: data.identification,
     serial: data.serial ?? ProfileDefaults.serial(),
     quirks: data.quirks ?? ProfileDefaults.quirks(),

@@ -301,6 +301,14 @@ export const ProfileFile = z
       .array(z.string().min(1))
       .min(1)
       .describe('Where the register map comes from (manual, driver, page).'),
+    confidence: z
+      .enum(['verified', 'secondary', 'representative'])
+      .optional()
+      .describe(
+        'How far the register map can be trusted: verified (checked in a manual or in driver code), ' +
+          'secondary (one secondary source), representative (no public map: a plausible layout that ' +
+          'must be checked against the device before use).',
+      ),
     identification: Identification.optional(),
     serial: Serial.optional(),
     quirks: Quirks.optional(),
@@ -352,6 +360,7 @@ export interface Profile {
   description?: string;
   category: z.output<typeof ProfileFile>['category'];
   sources: string[];
+  confidence?: z.output<typeof ProfileFile>['confidence'];
   identification?: z.output<typeof Identification>;
   serial: z.output<typeof Serial>;
   quirks: z.output<typeof Quirks>;
