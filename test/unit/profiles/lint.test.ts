@@ -2,7 +2,7 @@
  * Each lint rule has a fixture under test/fixtures/profiles/bad/lint/<rule>.yaml that breaks that
  * rule and nothing else; the lint must report exactly the expected rule ids at the expected paths.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
@@ -121,6 +121,12 @@ describe('profile lint', () => {
     expect(thrown.context.problems).toEqual(problems);
     expect(thrown.message.split('\n')[0]).toMatch(/range-order\.yaml:points\.value\.range: /);
     expect(() => assertLintClean([])).not.toThrow();
+  });
+
+  it('is documented rule by rule in docs/profiles.md', () => {
+    const doc = readFileSync(new URL('../../../docs/profiles.md', import.meta.url), 'utf8');
+    const listed = [...doc.matchAll(/^\| `([a-z0-9-]+)` \| /gm)].map((m) => m[1]);
+    for (const rule of Object.keys(LINT_RULES)) expect(listed, rule).toContain(rule);
   });
 
   it('passes over every profile in device-profiles/', () => {
