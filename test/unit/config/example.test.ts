@@ -2,10 +2,13 @@ import { copyFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkSiteConfig, loadSiteConfig, pollingPlan } from '../../../gateway/src/config/index.js';
-import { example, profiles, root, useTempDir } from './helpers.js';
+import { loadProfiles } from '../../../gateway/src/profiles/index.js';
+import { example, root, useTempDir } from './helpers.js';
 import { closest, didYouMean } from '../../../gateway/src/config/suggest.js';
 
 const tempDir = useTempDir();
+// The example names the real profiles in device-profiles/, not the test fixtures.
+const profiles = loadProfiles();
 
 describe('examples/site.yaml', () => {
   it('passes the check; at most its secrets file is flagged, being readable by all in a checkout', () => {
