@@ -1,5 +1,6 @@
-/** What every command shares: exit codes and how problems are printed. */
-import { formatConfigProblem, type ConfigProblem } from '../config/index.js';
+/** What every command shares: exit codes, how problems are printed, the config-file options. */
+import type { Command } from 'commander';
+import { formatConfigProblem, type ConfigProblem, type LoadOptions } from '../config/index.js';
 
 export const EXIT = { ok: 0, unexpected: 1, invalid: 2 } as const;
 
@@ -24,3 +25,23 @@ export function printProblems(io: Io, file: string, problems: readonly ConfigPro
 
 export const plural = (n: number, word: string): string =>
   `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+
+/** Options of every command that reads a site config. */
+export interface ConfigFileOptions {
+  secrets?: string;
+  profiles?: string;
+}
+
+export function withConfigFileOptions(command: Command): Command {
+  return command
+    .argument('<file>', 'site config (YAML)')
+    .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
+    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)');
+}
+
+export function loadOptions(o: ConfigFileOptions): LoadOptions {
+  return {
+    ...(o.secrets === undefined ? {} : { secretsFile: o.secrets }),
+    ...(o.profiles === undefined ? {} : { profilesDir: o.profiles }),
+  };
+}

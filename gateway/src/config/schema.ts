@@ -461,7 +461,18 @@ export const Storage = z
   })
   .strict();
 
-const Pin = int('', 0, 69, 'Digital pin number on the board.');
+/** Digital inputs or outputs keyed by name: a pin, its polarity and any extra options. */
+const digitalPins = <E extends z.ZodRawShape>(activeLow: string, extra: E) =>
+  z.record(
+    Id,
+    z
+      .object({
+        pin: int('', 0, 69, 'Digital pin number on the board.'),
+        activeLow: z.boolean().meta({ description: activeLow }).default(false),
+        ...extra,
+      })
+      .strict(),
+  );
 export const SiteIo = z
   .object({
     board: z
@@ -494,38 +505,15 @@ export const SiteIo = z
       )
       .default({})
       .meta({ description: 'Analog inputs (4-20 mA or 0-10 V transmitters), keyed by point key.' }),
-    dryContacts: z
-      .record(
-        Id,
-        z
-          .object({
-            pin: Pin,
-            activeLow: z
-              .boolean()
-              .meta({ description: 'The contact is active when the pin reads low.' })
-              .default(false),
-          })
-          .strict(),
-      )
+    dryContacts: digitalPins('The contact is active when the pin reads low.', {})
       .default({})
       .meta({ description: 'Dry-contact inputs (door, power, spray running), keyed by name.' }),
-    relays: z
-      .record(
-        Id,
-        z
-          .object({
-            pin: Pin,
-            activeLow: z
-              .boolean()
-              .meta({ description: 'The relay energises when the pin is driven low.' })
-              .default(false),
-            failSafe: z
-              .enum(['off', 'on'])
-              .meta({ description: 'State the relay takes when the board loses the gateway.' })
-              .default('off'),
-          })
-          .strict(),
-      )
+    relays: digitalPins('The relay energises when the pin is driven low.', {
+      failSafe: z
+        .enum(['off', 'on'])
+        .meta({ description: 'State the relay takes when the board loses the gateway.' })
+        .default('off'),
+    })
       .default({})
       .meta({ description: 'Relay outputs (spray, fog cannon, alarm light), keyed by name.' }),
   })

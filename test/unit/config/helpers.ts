@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { stringify } from 'yaml';
+import { isLantianError, type LantianError } from '../../../gateway/src/core/errors.js';
 import { loadProfiles } from '../../../gateway/src/profiles/index.js';
 
 export const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -99,4 +100,15 @@ export function writeSite(
     chmodSync(s, secretsMode);
   }
   return file;
+}
+
+/** The LantianError f throws; fails the test when it throws nothing or something else. */
+export function thrownBy(f: () => unknown): LantianError {
+  try {
+    f();
+  } catch (e) {
+    if (isLantianError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a LantianError');
 }

@@ -2,14 +2,22 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isLantianError } from '../../../gateway/src/core/errors.js';
 import {
   checkSiteConfig,
   formatConfigProblem,
   loadSiteConfig,
   type ConfigProblem,
 } from '../../../gateway/src/config/index.js';
-import { edited, fixtures, minimalConfig, profiles, profilesDir, useTempDir, writeSite } from './helpers.js';
+import {
+  edited,
+  fixtures,
+  minimalConfig,
+  profiles,
+  profilesDir,
+  thrownBy,
+  useTempDir,
+  writeSite,
+} from './helpers.js';
 
 const tempDir = useTempDir();
 
@@ -18,15 +26,8 @@ function problemsOf(config: unknown, secrets?: Record<string, unknown>): ConfigP
 }
 const errorPaths = (ps: ConfigProblem[]) => ps.filter((p) => p.severity === 'error').map((p) => p.path);
 
-function loadError(file: string, options = {}) {
-  try {
-    loadSiteConfig(file, { profiles, ...options });
-  } catch (e) {
-    if (isLantianError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected loadSiteConfig to throw');
-}
+const loadError = (file: string, options = {}) =>
+  thrownBy(() => loadSiteConfig(file, { profiles, ...options }));
 
 describe('loading a site config', () => {
   it('loads a valid config with defaults applied and relative paths made absolute', () => {

@@ -19,8 +19,7 @@ import {
   migrateRaw,
   type ConfigProblem,
 } from '../../../gateway/src/config/index.js';
-import { isLantianError } from '../../../gateway/src/core/errors.js';
-import { fixtures, profiles, useTempDir } from './helpers.js';
+import { fixtures, profiles, thrownBy, useTempDir } from './helpers.js';
 
 const tempDir = useTempDir();
 const v0File = join(fixtures, 'v0/site.yaml');
@@ -33,16 +32,6 @@ function v0Copy(): string {
   copyFileSync(join(fixtures, 'v0/secrets.yaml'), join(dir, 'secrets.yaml'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
   return join(dir, 'site.yaml');
-}
-
-function thrown(f: () => unknown) {
-  try {
-    f();
-  } catch (e) {
-    if (isLantianError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a LantianError');
 }
 
 describe('migrations', () => {
@@ -97,21 +86,21 @@ describe('migrations', () => {
 
   it('refuse a version newer than the gateway knows', () => {
     const raw = { ...v0Raw(), version: CURRENT_VERSION + 1 };
-    expect(thrown(() => migrateRaw(raw)).code).toBe('CONFIG_VERSION_UNSUPPORTED');
+    expect(thrownBy(() => migrateRaw(raw)).code).toBe('CONFIG_VERSION_UNSUPPORTED');
   });
 
   it('name the entry they cannot convert', () => {
     const raw = v0Raw();
     (raw.buses as Record<string, unknown>[])[1]!.name = undefined;
-    const e = thrown(() => migrateRaw(raw));
+    const e = thrownBy(() => migrateRaw(raw));
     expect(e.code).toBe('CONFIG_MIGRATION_FAILED');
     expect(e.context.path).toBe('buses[1].name');
     const dup = v0Raw();
     (dup.devices as Record<string, unknown>[])[1]!.name = 'stack1-gas';
-    expect(thrown(() => migrateRaw(dup)).context.path).toBe('devices[1].name');
+    expect(thrownBy(() => migrateRaw(dup)).context.path).toBe('devices[1].name');
     const address = v0Raw();
     (address.hj212 as Record<string, unknown>[])[0]!.address = '127.0.0.1';
-    expect(thrown(() => migrateRaw(address)).context.path).toBe('hj212[0].address');
+    expect(thrownBy(() => migrateRaw(address)).context.path).toBe('hj212[0].address');
   });
 });
 
@@ -179,7 +168,7 @@ describe('migrate-config on a file', () => {
     const file = v0Copy();
     const text = readFileSync(file, 'utf8').replace('version: 0', `version: ${CURRENT_VERSION + 1}`);
     writeFileSync(file, text);
-    expect(thrown(() => migrateConfigFile(file, { profiles })).code).toBe('CONFIG_VERSION_UNSUPPORTED');
+    expect(thrownBy(() => migrateConfigFile(file, { profiles })).code).toBe('CONFIG_VERSION_UNSUPPORTED');
     expect(readFileSync(file, 'utf8')).toBe(text);
     expect(readdirSync(join(file, '..')).sort()).toEqual(['secrets.yaml', 'site.yaml']);
   });
@@ -188,7 +177,7 @@ describe('migrate-config on a file', () => {
     const file = v0Copy();
     const text = readFileSync(file, 'utf8').replace('profile: sdl.scs-900cpm', 'profile: sdl.scs-900cmp');
     writeFileSync(file, text);
-    const e = thrown(() => migrateConfigFile(file, { profiles }));
+    const e = thrownBy(() => migrateConfigFile(file, { profiles }));
     expect(e.code).toBe('CONFIG_INVALID');
     expect(
       (e.context.problems as ConfigProblem[]).some((p) => p.path === 'devices.stack1-dust.profile'),

@@ -4,22 +4,28 @@
  */
 import type { Command } from 'commander';
 import { inspectSiteConfig, pollingPlan, type LoadedConfig } from '../../config/index.js';
-import { EXIT, plural, printProblems, processIo, type Io } from '../output.js';
+import {
+  EXIT,
+  loadOptions,
+  plural,
+  printProblems,
+  processIo,
+  withConfigFileOptions,
+  type ConfigFileOptions,
+  type Io,
+} from '../output.js';
 import { formatPlan } from '../plan-text.js';
 
-export interface CheckConfigOptions {
-  secrets?: string;
-  profiles?: string;
+export interface CheckConfigOptions extends ConfigFileOptions {
   plan?: boolean;
 }
 
 export function registerCheckConfig(program: Command): void {
-  program
-    .command('check-config')
-    .description('check a site config, its secrets file and the profiles it names; print every problem')
-    .argument('<file>', 'site config (YAML)')
-    .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
-    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)')
+  withConfigFileOptions(
+    program
+      .command('check-config')
+      .description('check a site config, its secrets file and the profiles it names; print every problem'),
+  )
     .option('--plan', 'also print the polling plan the config implies')
     .action((file: string, options: CheckConfigOptions) => {
       process.exitCode = checkConfig(file, options, processIo);
@@ -27,10 +33,7 @@ export function registerCheckConfig(program: Command): void {
 }
 
 export function checkConfig(file: string, options: CheckConfigOptions, io: Io): number {
-  const { problems, loaded } = inspectSiteConfig(file, {
-    ...(options.secrets === undefined ? {} : { secretsFile: options.secrets }),
-    ...(options.profiles === undefined ? {} : { profilesDir: options.profiles }),
-  });
+  const { problems, loaded } = inspectSiteConfig(file, loadOptions(options));
   printProblems(io, file, problems);
   if (!loaded) return EXIT.invalid;
   io.out(summary(loaded));

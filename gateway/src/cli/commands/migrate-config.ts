@@ -6,21 +6,26 @@
 import type { Command } from 'commander';
 import { isLantianError } from '../../core/errors.js';
 import { migrateConfigFile, type ConfigProblem } from '../../config/index.js';
-import { EXIT, printProblems, processIo, type Io } from '../output.js';
+import {
+  EXIT,
+  loadOptions,
+  printProblems,
+  processIo,
+  withConfigFileOptions,
+  type ConfigFileOptions,
+  type Io,
+} from '../output.js';
 
-export interface MigrateConfigOptions {
-  secrets?: string;
-  profiles?: string;
+export interface MigrateConfigOptions extends ConfigFileOptions {
   force?: boolean;
 }
 
 export function registerMigrateConfig(program: Command): void {
-  program
-    .command('migrate-config')
-    .description('migrate a site config to the current version, keeping FILE.v<N>.bak')
-    .argument('<file>', 'site config (YAML)')
-    .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
-    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)')
+  withConfigFileOptions(
+    program
+      .command('migrate-config')
+      .description('migrate a site config to the current version, keeping FILE.v<N>.bak'),
+  )
     .option('--force', 'write the migrated file even if it still has errors')
     .action((file: string, options: MigrateConfigOptions) => {
       process.exitCode = migrateConfig(file, options, processIo);
@@ -30,11 +35,7 @@ export function registerMigrateConfig(program: Command): void {
 export function migrateConfig(file: string, options: MigrateConfigOptions, io: Io): number {
   let result;
   try {
-    result = migrateConfigFile(file, {
-      ...(options.secrets === undefined ? {} : { secretsFile: options.secrets }),
-      ...(options.profiles === undefined ? {} : { profilesDir: options.profiles }),
-      ...(options.force ? { force: true } : {}),
-    });
+    result = migrateConfigFile(file, { ...loadOptions(options), ...(options.force ? { force: true } : {}) });
   } catch (e) {
     if (!isLantianError(e) || !e.code.startsWith('CONFIG_')) throw e;
     const problems = e.context.problems as ConfigProblem[] | undefined;
