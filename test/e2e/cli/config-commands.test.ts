@@ -37,6 +37,10 @@ function node(args: string[]): Promise<Run> {
   });
 }
 
+// Each test starts the CLI through tsx one to three times; a loaded two-core machine can take
+// several seconds per start, so the budget is generous and speed is never asserted.
+const SLOW = { timeout: 90_000 };
+
 const run = (args: string[]) => node(['bin/lantian.js', ...args]);
 
 let dirs: string[] = [];
@@ -53,7 +57,7 @@ function tempCopyOfV0(): string {
   return join(dir, 'site.yaml');
 }
 
-describe('lantian check-config', () => {
+describe('lantian check-config', SLOW, () => {
   it('exits 0 on the example config and prints a one-line summary', async () => {
     const r = await run(['check-config', 'examples/site.yaml']);
     expect(r.code).toBe(0);
@@ -126,7 +130,7 @@ describe('lantian check-config', () => {
   });
 });
 
-describe('lantian migrate-config', () => {
+describe('lantian migrate-config', SLOW, () => {
   it('migrates a version-0 file, keeps the original, then leaves the current file alone', async () => {
     const file = tempCopyOfV0();
     const original = readFileSync(file, 'utf8');
@@ -156,7 +160,7 @@ describe('lantian migrate-config', () => {
   });
 });
 
-describe('the interim demo', () => {
+describe('the interim demo', SLOW, () => {
   it('checks the example config and prints its polling plan', async () => {
     const r = await node(['--import', 'tsx', 'gateway/src/cli/demo.ts']);
     expect(r.code).toBe(0);
