@@ -32,11 +32,22 @@ export interface ConfigFileOptions {
   profiles?: string;
 }
 
-export function withConfigFileOptions(command: Command): Command {
-  return command
+/** Registers a command that takes a site config: `<name> FILE [--secrets FILE] [--profiles DIR] [extra]`. */
+export function addConfigCommand<O extends ConfigFileOptions>(
+  program: Command,
+  spec: { name: string; description: string; option: [flags: string, description: string] },
+  run: (file: string, options: O, io: Io) => number,
+): void {
+  program
+    .command(spec.name)
+    .description(spec.description)
     .argument('<file>', 'site config (YAML)')
     .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
-    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)');
+    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)')
+    .option(...spec.option)
+    .action((file: string, options: O) => {
+      process.exitCode = run(file, options, processIo);
+    });
 }
 
 export function loadOptions(o: ConfigFileOptions): LoadOptions {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BROKEN_SITE_PATHS } from '../../fixtures/config/broken/expected.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = 'test/fixtures/config';
@@ -81,32 +82,8 @@ describe('lantian check-config', SLOW, () => {
     const r = await run(['check-config', file, '--profiles', `${fixtures}/profiles`]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    const broken = [
-      'site.id',
-      'site.timezone',
-      'buses.rs485.baud',
-      'buses.dtu.host',
-      'buses.tcp1.kind',
-      'devices.gas.profile',
-      'devices.dust.bus',
-      'devices.dust2.unitId',
-      'devices.dust2.periodMs',
-      'devices.weather.perodMs',
-      'devices.weather.overrides.points.pm2_5',
-      'devices.weather.overrides.skip[0]',
-      'devices.weather2.unitId',
-      'outlets.stack1.devices[2]',
-      'outlets.stack1.limits.dust/pm10',
-      'uplinks.mqtt.url',
-      'uplinks.mqtt.username',
-      'uplinks.mqtt.password.secret',
-      'uplinks.hj212.province.version',
-      'uplinks.hj212.province.outlet',
-      'storage.path',
-      'storage.quotaMb',
-    ];
     const lines = r.stderr.split('\n');
-    for (const path of broken) {
+    for (const path of BROKEN_SITE_PATHS) {
       expect(
         lines.some((l) => l.startsWith(`${file}:${path}: `)),
         path,

@@ -5,12 +5,11 @@
 import type { Command } from 'commander';
 import { inspectSiteConfig, pollingPlan, type LoadedConfig } from '../../config/index.js';
 import {
+  addConfigCommand,
   EXIT,
   loadOptions,
   plural,
   printProblems,
-  processIo,
-  withConfigFileOptions,
   type ConfigFileOptions,
   type Io,
 } from '../output.js';
@@ -21,15 +20,15 @@ export interface CheckConfigOptions extends ConfigFileOptions {
 }
 
 export function registerCheckConfig(program: Command): void {
-  withConfigFileOptions(
-    program
-      .command('check-config')
-      .description('check a site config, its secrets file and the profiles it names; print every problem'),
-  )
-    .option('--plan', 'also print the polling plan the config implies')
-    .action((file: string, options: CheckConfigOptions) => {
-      process.exitCode = checkConfig(file, options, processIo);
-    });
+  addConfigCommand<CheckConfigOptions>(
+    program,
+    {
+      name: 'check-config',
+      description: 'check a site config, its secrets file and the profiles it names; print every problem',
+      option: ['--plan', 'also print the polling plan the config implies'],
+    },
+    checkConfig,
+  );
 }
 
 export function checkConfig(file: string, options: CheckConfigOptions, io: Io): number {

@@ -7,11 +7,10 @@ import type { Command } from 'commander';
 import { isLantianError } from '../../core/errors.js';
 import { migrateConfigFile, type ConfigProblem } from '../../config/index.js';
 import {
+  addConfigCommand,
   EXIT,
   loadOptions,
   printProblems,
-  processIo,
-  withConfigFileOptions,
   type ConfigFileOptions,
   type Io,
 } from '../output.js';
@@ -21,15 +20,15 @@ export interface MigrateConfigOptions extends ConfigFileOptions {
 }
 
 export function registerMigrateConfig(program: Command): void {
-  withConfigFileOptions(
-    program
-      .command('migrate-config')
-      .description('migrate a site config to the current version, keeping FILE.v<N>.bak'),
-  )
-    .option('--force', 'write the migrated file even if it still has errors')
-    .action((file: string, options: MigrateConfigOptions) => {
-      process.exitCode = migrateConfig(file, options, processIo);
-    });
+  addConfigCommand<MigrateConfigOptions>(
+    program,
+    {
+      name: 'migrate-config',
+      description: 'migrate a site config to the current version, keeping FILE.v<N>.bak',
+      option: ['--force', 'write the migrated file even if it still has errors'],
+    },
+    migrateConfig,
+  );
 }
 
 export function migrateConfig(file: string, options: MigrateConfigOptions, io: Io): number {
