@@ -1,7 +1,8 @@
 /**
  * The option table of docs/config.md, generated from the schema's JSON Schema so the docs can
  * never disagree with the code (a test compares them). One row per option: its path, type, unit,
- * range or allowed values, default, whether it is required, and its description.
+ * range or allowed values, default, whether it is required, and its description. The same rows
+ * give the loader the option names it suggests for a misspelt key.
  */
 import { z } from 'zod';
 import { SiteConfigSchema } from './schema.js';
@@ -129,6 +130,18 @@ export function optionRows(): OptionRow[] {
   const rows: OptionRow[] = [];
   walk(z.toJSONSchema(SiteConfigSchema, { io: 'input', unrepresentable: 'any' }) as Node, '', true, rows);
   return rows;
+}
+
+let keys: Set<string> | undefined;
+
+/** Every option name the schema knows (the last part of each path), for "did you mean" hints. */
+export function optionKeys(): Set<string> {
+  keys ??= new Set(
+    optionRows()
+      .map((r) => r.option.split('.').at(-1)!)
+      .filter((k) => !k.endsWith('>')),
+  );
+  return keys;
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

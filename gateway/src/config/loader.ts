@@ -8,6 +8,7 @@ import { isLantianError } from '../core/errors.js';
 import { readYamlFile } from '../core/yaml.js';
 import { loadProfiles, type ProfileRegistry } from '../profiles/index.js';
 import { crossCheck, type ConfigView } from './crossref.js';
+import { optionKeys } from './docs.js';
 import { migrateRaw, versionOf } from './migrations.js';
 import {
   configError,
@@ -109,7 +110,7 @@ export function inspectRaw(
       ? new ProblemList(file, lineOf)
       : new ProblemList(file, () => undefined, `path after migration to version ${CURRENT_VERSION}`);
   const parsed = SiteConfigSchema.safeParse(raw, { error: zodMessages });
-  if (!parsed.success) list.addZod(parsed.error);
+  if (!parsed.success) list.addZod(parsed.error, optionKeys());
 
   const dir = dirname(file);
   const view = viewOf(raw);
@@ -209,17 +210,26 @@ function viewOf(raw: Raw): ConfigView {
 /**
  * Parses one entry for the cross-checks. When it fails, the offending keys are dropped (unknown
  * keys, bad values of optional or defaulted options) and it is tried again, so a typo in one
- * key does not hide a wrong reference in another. The schema problems are reported anyway.
+ * key does not hide a wrong reference in another. A required key that is still wrong takes its
+ * parent with it on the next round (a bad analog input drops that input, not all of site I/O).
+ * The schema problems themselves are reported from the full parse.
  */
 function parseLeniently<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
   if (value === undefined) return undefined;
   const candidate: unknown = structuredClone(value);
-  for (let round = 0; round < 4; round++) {
+  const seen = new Map<string, number>();
+  for (let round = 0; round < 6; round++) {
     const r = schema.safeParse(candidate);
     if (r.success) return r.data;
     for (const issue of r.error.issues) {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-      for (const key of keys) dropAt(candidate, key === undefined ? issue.path : [...issue.path, key]);
+      for (const key of keys) {
+        const path = key === undefined ? issue.path : [...issue.path, key];
+        const id = JSON.stringify(path);
+        const times = seen.get(id) ?? 0;
+        seen.set(id, times + 1);
+        dropAt(candidate, path.slice(0, Math.max(0, path.length - times)));
+      }
     }
   }
   return undefined;

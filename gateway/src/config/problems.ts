@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { LantianError, type ErrorCode } from '../core/errors.js';
 import { formatPath, formatProblem, type Problem } from '../core/yaml.js';
+import { closest } from './suggest.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -62,13 +63,19 @@ export class ProblemList {
     });
   }
 
-  /** zod issues as problems: one per unknown key, nested messages for bad record keys. */
-  addZod(error: z.ZodError, prefix: readonly PropertyKey[] = []): void {
+  /**
+   * zod issues as problems: one per unknown key (with the nearest of `knownKeys` as a hint),
+   * nested messages for bad map keys.
+   */
+  addZod(error: z.ZodError, knownKeys: Iterable<string> = []): void {
     for (const issue of error.issues) {
-      const path = [...prefix, ...issue.path];
+      const path = issue.path;
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys)
-          this.add([...path, key], 'unknown key', { hint: 'remove it or check its spelling' });
+        for (const key of issue.keys) {
+          const near = closest(key, knownKeys);
+          const hint = near === undefined ? 'remove it or check its spelling' : `did you mean ${near}?`;
+          this.add([...path, key], 'unknown key', { hint });
+        }
       } else if (issue.code === 'invalid_key') {
         this.add(path, `bad key: ${issue.issues.map((i) => i.message).join('; ')}`);
       } else {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ProfileFile, Quirks } from '../profiles/schema.js';
-import { isCanonicalUnit } from '../profiles/units.js';
+import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
 import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
 
@@ -298,7 +298,14 @@ export const SiteIo = z
             }),
             unit: z
               .string()
-              .refine(isCanonicalUnit, 'not a canonical unit (see profiles/units.ts)')
+              .refine(isCanonicalUnit, {
+                error: (iss) => {
+                  const canonical = typeof iss.input === 'string' ? UNIT_ALIASES[iss.input] : undefined;
+                  return canonical === undefined
+                    ? 'not a canonical unit (see gateway/src/profiles/units.ts)'
+                    : `write ${canonical}`;
+                },
+              })
               .meta({ description: 'Unit of the scaled value.' }),
           })
           .strict(),

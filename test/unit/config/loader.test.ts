@@ -96,6 +96,28 @@ describe('loading a site config', () => {
     expect(problems.map((p) => [p.path, p.message])).toEqual([['version', 'required']]);
   });
 
+  it('suggests the nearest option name for a misspelt key', () => {
+    const [p] = problemsOf(edited({ 'devices.gas.perodMs': 1000 }));
+    expect([p!.path, p!.hint]).toEqual(['devices.gas.perodMs', 'did you mean periodMs?']);
+  });
+
+  it('checks the site I/O block: pins used once, units spelt the canonical way', () => {
+    const problems = problemsOf(
+      edited({
+        siteIo: {
+          board: { port: '/dev/ttyACM0' },
+          analogInputs: { dust: { pin: 'A0', range: [0, 10], unit: 'mg/Nm3' } },
+          dryContacts: { door: { pin: 7 } },
+          relays: { spray: { pin: 7 }, fog: { pin: 8, failSafe: 'on' } },
+        },
+      }),
+    );
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      ['siteIo.analogInputs.dust.unit', 'write mg/m3'],
+      ['siteIo.relays.spray.pin', 'pin 7 is also dryContacts.door'],
+    ]);
+  });
+
   it('checks unit ids against the kind of bus', () => {
     const serialZero = problemsOf(edited({ 'devices.gas.unitId': 0 }));
     expect(errorPaths(serialZero)).toEqual(['devices.gas.unitId']);
