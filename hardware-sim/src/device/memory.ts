@@ -1,6 +1,7 @@
 /**
- * A device's four Modbus tables and which addresses exist. By default (`span`) a table answers
- * every address from its lowest to its highest point, gaps reading 0, as most instruments do,
+ * A device's four Modbus tables and which addresses exist: those of its points and of its
+ * profile's examples. By default (`span`) a table answers every address from the lowest to the
+ * highest of them, gaps reading 0, as most instruments do,
  * so a master may coalesce reads across small gaps; `points` answers only addresses inside a
  * point. Declared unreadable ranges and addresses outside the table give exception 02.
  */
@@ -25,9 +26,17 @@ export class DeviceMemory {
 
   constructor(profile: Profile, addressing: Addressing) {
     for (const t of [1, 2, 3, 4] as const) {
-      const ranges = profile.points
-        .filter((p) => p.function === t)
-        .map((p) => ({ start: p.pdu, end: p.pdu + p.count - 1 }));
+      // Example blocks come from the device's documentation: the addresses they show exist too.
+      const ranges = [
+        ...profile.points
+          .filter((p) => p.function === t)
+          .map((p) => ({ start: p.pdu, end: p.pdu + p.count - 1 })),
+        ...profile.examples.flatMap((e) =>
+          e.registers
+            .filter((r) => r.function === t)
+            .map((r) => ({ start: r.address, end: r.address + r.words.length - 1 })),
+        ),
+      ];
       if (ranges.length === 0) continue;
       this.readable[t] =
         addressing === 'span'

@@ -20,12 +20,13 @@ export const STATE_FLAG: Record<DeviceState, Flag> = {
 
 type Condition = StatusMappingSpec['when'];
 
-export function conditionHolds(when: Condition, v: number): boolean {
-  if (when === 'nonzero') return v !== 0;
-  if (when === 'zero') return v === 0;
-  if ('equals' in when) return v === when.equals;
-  if ('notEquals' in when) return v !== when.notEquals;
-  const n = Math.trunc(v);
+/** As the profile format says: tested on the decoded value truncated toward zero to an integer. */
+export function conditionHolds(when: Condition, value: number): boolean {
+  const n = Math.trunc(value);
+  if (when === 'nonzero') return n !== 0;
+  if (when === 'zero') return n === 0;
+  if ('equals' in when) return n === when.equals;
+  if ('notEquals' in when) return n !== when.notEquals;
   if ('bitSet' in when) return n >= 0 && (BigInt(n) >> BigInt(when.bitSet)) % 2n === 1n;
   return (BigInt(Math.max(n, 0)) & BigInt(when.anyBits)) !== 0n;
 }
@@ -65,9 +66,23 @@ function popcount(v: number): number {
   return n;
 }
 
+/** The smallest change to `v` that makes `when` hold. */
+function satisfy(when: Condition, v: number): number {
+  if (when === 'nonzero') return v !== 0 ? v : 1;
+  if (when === 'zero') return 0;
+  if ('equals' in when) return when.equals;
+  if ('notEquals' in when) return v !== when.notEquals ? v : when.notEquals === 0 ? 1 : 0;
+  const n = BigInt(Math.max(Math.trunc(v), 0));
+  const bit = 'bitSet' in when ? 1n << BigInt(when.bitSet) : BigInt(when.anyBits & -when.anyBits);
+  return 'anyBits' in when && (n & BigInt(when.anyBits)) !== 0n ? v : Number(n | bit);
+}
+
 /**
  * The value to write into `source` so that the flags in `active` (and no others) are reported.
- * Undefined when no value does it; `fits` filters values the point's type cannot hold.
+ * It starts from the normal value and applies, for each wanted flag, the first mapping that
+ * gives it (so a maintenance state sets the maintenance bit, not another bit that also reads as
+ * M); if that does not work, it searches. Undefined when no value does it; `fits` filters values
+ * the point's type cannot hold.
  */
 export function statusValue(
   mappings: readonly StatusMappingSpec[],
@@ -75,15 +90,16 @@ export function statusValue(
   fits: (v: number) => boolean = () => true,
 ): number | undefined {
   const wanted = new Set(mappings.filter((m) => active.has(m.flag)).map((m) => m.flag));
-  for (const v of candidates(mappings)) {
-    if (!fits(v)) continue;
-    const ok = mappings.every((m) => (wanted.has(m.flag) ? true : !conditionHolds(m.when, v)));
-    const allWanted = [...wanted].every((f) =>
-      mappings.some((m) => m.flag === f && conditionHolds(m.when, v)),
-    );
-    if (ok && allWanted) return v;
-  }
-  return undefined;
+  const works = (v: number) =>
+    fits(v) &&
+    mappings.every((m) => wanted.has(m.flag) || !conditionHolds(m.when, v)) &&
+    [...wanted].every((f) => mappings.some((m) => m.flag === f && conditionHolds(m.when, v)));
+  const search = (): number | undefined => candidates(mappings).find(works);
+  if (wanted.size === 0) return search();
+  const normal = statusValue(mappings, new Set(), fits) ?? 0;
+  let v = normal;
+  for (const f of wanted) v = satisfy(mappings.find((m) => m.flag === f)!.when, v);
+  return works(v) ? v : search();
 }
 
 /** Status mappings grouped by the point they read. */

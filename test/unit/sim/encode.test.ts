@@ -76,7 +76,10 @@ describe('register encoder', () => {
 
   it('writes a bit field into its register and keeps the other bits', () => {
     const fault = point({ key: 'fault', type: 'bits', count: 1, pdu: 10, bits: { bit: 8, width: 8 } });
-    const mem = new DeviceMemory({ points: [fault], unreadable: [] } as unknown as Profile, 'span');
+    const mem = new DeviceMemory(
+      { points: [fault], unreadable: [], examples: [] } as unknown as Profile,
+      'span',
+    );
     mem.load(3, 10, [0x0001]);
     mem.writePoint(fault, 0x2a);
     expect(mem.readWords(3, 10, 1)).toEqual([0x2a01]);

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, type Flag } from '../../../gateway/src/core/index.js';
-import type { StatusMappingSpec } from '../../../gateway/src/profiles/index.js';
+import {
+  DEFAULT_PROFILES_DIR,
+  loadProfiles,
+  type StatusMappingSpec,
+} from '../../../gateway/src/profiles/index.js';
 import { ModbusDevice } from '../../../hardware-sim/src/device/modbus-device.js';
 import { activeStates, dailyWindow, parseUtcOffset } from '../../../hardware-sim/src/device/schedule.js';
 import { conditionHolds, statusValue } from '../../../hardware-sim/src/device/status.js';
-import { fixtureProfile } from '../../fixtures/sim/profiles.js';
+import { FIXTURE_PROFILES, fixtureProfile } from '../../fixtures/sim/profiles.js';
 
 const flags = (...f: Flag[]) => new Set<Flag>(f);
 
@@ -42,6 +46,15 @@ describe('status mappings inverted', () => {
     expect(statusValue(m, flags())).toBe(0);
   });
 
+  it('uses the first mapping of a flag when two bits mean the same flag', () => {
+    const m: StatusMappingSpec[] = [
+      { source: 's', when: { anyBits: 0x80 }, flag: 'D' },
+      { source: 's', when: { anyBits: 0x40 }, flag: 'M' },
+      { source: 's', when: { anyBits: 0x10 }, flag: 'M' },
+    ];
+    expect(statusValue(m, flags('M'))).toBe(0x40);
+  });
+
   it('gives up when no value can show the wanted flag without another', () => {
     const m: StatusMappingSpec[] = [
       { source: 's', when: 'nonzero', flag: 'C' },
@@ -49,6 +62,26 @@ describe('status mappings inverted', () => {
     ];
     expect(statusValue(m, flags('C'))).toBeUndefined();
   });
+});
+
+describe('status states on every profile', () => {
+  const profiles = [FIXTURE_PROFILES, DEFAULT_PROFILES_DIR].flatMap((d) => loadProfiles(d).all());
+
+  it.each(profiles.filter((p) => p.status.length > 0).map((p) => [p.id, p] as const))(
+    '%s: each flag its mappings can give is written so that exactly that flag is read back',
+    (_id, profile) => {
+      const groups = new Map<string, StatusMappingSpec[]>();
+      for (const m of profile.status) groups.set(m.source, [...(groups.get(m.source) ?? []), m]);
+      for (const flag of new Set(profile.status.map((m) => m.flag))) {
+        for (const [source, group] of groups) {
+          const v = statusValue(group, flags(flag));
+          expect(v, `${source} for ${flag}`).toBeDefined();
+          const expected = group.some((m) => m.flag === flag) ? flags(flag) : flags();
+          expect(reported(group, v!), `${source} for ${flag}`).toEqual(expected);
+        }
+      }
+    },
+  );
 });
 
 describe('status schedules', () => {
