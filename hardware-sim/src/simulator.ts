@@ -25,7 +25,7 @@ import type { BusContext } from './bus/transact.js';
 import { SimControl, type RuntimeBus, type RuntimeDevice, type SimBusInfo } from './control/control.js';
 import { startControlServer, type ControlServer } from './control/http.js';
 import { ModbusDevice } from './device/modbus-device.js';
-import { FaultBook } from './faults.js';
+import { FaultBook, isAction } from './faults.js';
 import { RtuRequestFramer } from './modbus/framing.js';
 import {
   buildBehaviours,
@@ -180,7 +180,10 @@ export async function startSimulator(
   for (const f of s.faults) {
     const { at, for: forMs, ...rest } = f;
     const delay = 'afterMs' in at ? at.afterMs : at.atMs - clock.now();
-    const spec = { ...rest, ...(forMs === undefined ? {} : { durationMs: forMs }) };
+    // A fault dated before the start is still on for what is left of it; a past action is over.
+    const left = forMs === undefined ? undefined : forMs + Math.min(delay, 0);
+    if (delay < 0 && (isAction(rest) || (left !== undefined && left <= 0))) continue;
+    const spec = { ...rest, ...(left === undefined ? {} : { durationMs: left }) };
     timers.push(setTimeout(() => control.inject(spec), Math.max(0, Math.min(delay, 2 ** 31 - 1))));
   }
   let http: ControlServer | undefined;

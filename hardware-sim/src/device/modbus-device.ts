@@ -52,6 +52,7 @@ export class ModbusDevice implements DataModel {
   readonly maxReadRegisters: number;
   readonly maxReadBits: number;
   private readonly memory: DeviceMemory;
+  private readonly example: ExampleSpec | undefined;
   private readonly functions: Set<number>;
   private readonly statusSources: Map<ResolvedPoint, StatusMappingSpec[]>;
   private readonly overrides = new Map<string, PointValue>();
@@ -70,8 +71,8 @@ export class ModbusDevice implements DataModel {
     this.memory = new DeviceMemory(o.profile, o.addressing ?? 'span');
     this.functions = new Set(o.functions ?? this.defaultFunctions());
     this.statusSources = mappingsBySource(o.profile.status, o.profile.points);
-    const example = o.example ?? o.profile.examples[0];
-    for (const r of example?.registers ?? []) this.memory.load(r.function, r.address, r.words);
+    this.example = o.example ?? o.profile.examples[0];
+    for (const r of this.example?.registers ?? []) this.memory.load(r.function, r.address, r.words);
     this.bootedAt = o.coldStart === false ? -Infinity : performance.now() + o.profile.quirks.bootDelayMs;
   }
 
@@ -118,10 +119,25 @@ export class ModbusDevice implements DataModel {
     return servePdu(this, pdu, broadcast);
   }
 
+  /** Holds a point at a value; undefined releases it to its behaviour or its starting words. */
   setOverride(point: string, value: PointValue | undefined): void {
-    this.pointOrThrow(point);
-    if (value === undefined) this.overrides.delete(point);
-    else this.overrides.set(point, value);
+    const p = this.pointOrThrow(point);
+    if (value !== undefined) {
+      this.overrides.set(point, value);
+      return;
+    }
+    this.overrides.delete(point);
+    const words = Array.from({ length: p.count }, (_, i) => this.baseWord(p.function, p.pdu + i));
+    this.memory.load(p.function, p.pdu, words);
+  }
+
+  /** The word an address held at start (from the example served), 0 if none. */
+  private baseWord(table: number, address: number): number {
+    for (const r of this.example?.registers ?? []) {
+      const i = address - r.address;
+      if (r.function === table && i >= 0 && i < r.words.length) return r.words[i]!;
+    }
+    return 0;
   }
 
   /** Forces a state on (until `untilMs` wall-clock, Infinity for good) or off (undefined). */
