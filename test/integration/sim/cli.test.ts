@@ -36,7 +36,7 @@ async function start(file: string): Promise<{ child: ChildProcess; lines: string
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const lines: string[] = [];
-  const rl = createInterface({ input: child.stdout! });
+  const rl = createInterface({ input: child.stdout });
   const control = await new Promise<string>((resolve, reject) => {
     rl.on('line', (line) => {
       lines.push(line);
