@@ -137,7 +137,8 @@ export async function startSimulator(
       let bus: RuntimeBus;
       if (uartSpec) {
         const index = s.devices.indexOf(uartSpec);
-        const sensor = makeUart(uartSpec, spec, {
+        const stats = new BusStats(spec.name, 'pty');
+        const sensor = makeUart(uartSpec, {
           id: uartSpec.id,
           bus: spec.name,
           line: spec.line,
@@ -148,9 +149,18 @@ export async function startSimulator(
           clock,
           startMs,
           log,
+          onFrame: (f) =>
+            stats.record({
+              unitId: 0,
+              reqBytes: f.commandBytes,
+              respBytes: f.bytes,
+              turnaroundMs: uartSpec.turnaroundMs,
+              start: f.start,
+              end: f.end,
+            }),
         });
         devices.set(uartSpec.id, { kind: 'uart', id: uartSpec.id, bus: spec.name, device: sensor });
-        bus = await uartBus(spec, sensor, tempDir, log);
+        bus = await uartBus(spec, sensor, stats, tempDir, log);
       } else {
         bus = await modbusBus(spec, ctx, tempDir, log);
       }
@@ -210,7 +220,7 @@ export async function startSimulator(
   };
 }
 
-function makeUart(d: UartDeviceSpec, _bus: BusSpec, o: UartDeviceOptions): UartDevice {
+function makeUart(d: UartDeviceSpec, o: UartDeviceOptions): UartDevice {
   if (d.uart === 'pms5003') return new Pms5003(o, d.mode === 'passive' ? 'passive' : 'active');
   return new Sds011(o, d.mode === 'query' ? 'query' : 'active', d.sensorId);
 }
@@ -223,6 +233,7 @@ function ptyPaths(spec: BusSpec, tempDir: () => string): { link: string; simLink
 async function uartBus(
   spec: BusSpec,
   sensor: UartDevice,
+  stats: BusStats,
   tempDir: () => string,
   log: Logger,
 ): Promise<RuntimeBus> {
@@ -233,7 +244,6 @@ async function uartBus(
     onData: (c) => sensor.receive(c),
   });
   sensor.attach(pty);
-  const stats = new BusStats(spec.name, 'pty');
   return {
     info: { name: spec.name, kind: 'pty', address: pty.path, path: pty.path },
     stats: () => stats.snapshot(),

@@ -30,6 +30,8 @@ export interface UartDeviceOptions {
   clock: Clock;
   startMs: number;
   log: Logger;
+  /** Counts each frame put on the line: its size, the command it answers (0 if none), timing. */
+  onFrame?(frame: { bytes: number; commandBytes: number; start: number; end: number }): void;
 }
 
 export abstract class UartDevice {
@@ -42,7 +44,6 @@ export abstract class UartDevice {
   private readonly overrides = new Map<string, number>();
   /** performance.now() ms at which the sensor's transmit line is next free. */
   private txFreeAt = 0;
-  framesSent = 0;
 
   protected constructor(protected readonly o: UartDeviceOptions) {}
 
@@ -172,7 +173,8 @@ export abstract class UartDevice {
     this.txFreeAt = deadline;
     void waitUntil(deadline, this.abort.signal).then(() => {
       if (this.abort.signal.aborted) return;
-      if (this.link?.write(out)) this.framesSent++;
+      if (this.link?.write(out))
+        this.o.onFrame?.({ bytes: out.length, commandBytes, start, end: performance.now() });
       this.o.log.debug({ device: this.o.id, frame: out.toString('hex') }, 'uart frame');
     });
   }

@@ -78,6 +78,7 @@ describe('Plantower PMS5003 on a pty', () => {
     const link = await rawPty(bus(s, 'pm').path!);
     const got = await frames(link, 32, 3, 2000);
     expect(got.length).toBeGreaterThanOrEqual(3);
+    expect(s.stats('pm').bytesOut).toBeGreaterThanOrEqual(32 * 3);
     for (const f of got) {
       const { data, checksumOk } = decodePms(f);
       expect(checksumOk).toBe(true);
