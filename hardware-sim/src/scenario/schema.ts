@@ -1,19 +1,19 @@
 /**
  * The scenario file: buses, devices (from device profiles, or UART sensors), behaviours, status
  * schedules and a fault timeline. Durations are written with a unit (`500ms`, `30s`, `10m`,
- * `1h`; a bare number means seconds); times are `+30s` after the start or an ISO date-time.
+ * `1h`, `1d`; a bare number means seconds); times are `+30s` after the start or an ISO date-time.
  */
 import { z } from 'zod';
 import { FaultFields, oneTarget } from '../faults.js';
 import { DEVICE_STATES } from '../device/status.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const RELATIVE = /^\+(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const RELATIVE = /^\+(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Milliseconds of a duration: `30s`, `500ms`, `10m`, `1h`, or a number of seconds. */
 export const Duration = z
-  .union([z.number().min(0), z.string().regex(DURATION, 'a duration like 500ms, 30s, 10m or 1h')])
+  .union([z.number().min(0), z.string().regex(DURATION, 'a duration like 500ms, 30s, 10m, 1h or 1d')])
   .transform((d) => {
     if (typeof d === 'number') return d * 1000;
     const m = DURATION.exec(d)!;

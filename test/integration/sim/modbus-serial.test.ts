@@ -2,10 +2,14 @@
  * modbus-serial, a second independent master, against all three ways into the simulator:
  * Modbus TCP, RTU over TCP (as a serial device server) and RTU on a pty.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   bus,
   failure,
+  onCleanup,
   ptyClient,
   rawPty,
   rawTcp,
@@ -137,6 +141,22 @@ describe('modbus-serial against the simulator', () => {
     const e = await failure(() => c.readHoldingRegisters(507, 1));
     expect(e.message).toMatch(/CRC|timed out/i);
     expect(s.stats('dtu').collisions).toBe(1);
+  });
+
+  it('puts a pty at the path the scenario gives and removes it when stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lantian-sim-test-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const link = join(dir, 'ttyRS485');
+    const s = await sim({
+      buses: [{ name: 'line', kind: 'pty', link }],
+      devices: [{ id: 'uv', profile: 'fixture.cems-uv', unit: 1, bus: 'line' }],
+    });
+    expect(bus(s, 'line')).toMatchObject({ address: link, path: link });
+    const c = await ptyClient(link, 1);
+    expect((await c.readHoldingRegisters(14, 2)).buffer.readFloatBE(0)).toBe(12.25);
+    await new Promise<void>((r) => c.close(() => r()));
+    await s.stop();
+    expect(existsSync(link)).toBe(false);
   });
 
   it('refuses a read larger than the profile allows with exception 03 but serves the largest allowed', async () => {
