@@ -50,7 +50,7 @@ export interface BusStatsSnapshot {
    */
   replyLateMs: { median: number; p90: number; max: number };
   perUnit: Record<number, UnitCounters>;
-  mix: Required<MixEntry>[];
+  mix: Required<Omit<MixEntry, 'line'>>[];
 }
 
 const LATE_SAMPLES = 1024;
@@ -77,7 +77,7 @@ export class BusStats {
   private last: number | undefined;
   private readonly perUnit = new Map<number, UnitCounters>();
   private readonly late: number[] = [];
-  private readonly mix = new Map<string, Required<MixEntry>>();
+  private readonly mix = new Map<string, Required<Omit<MixEntry, 'line'>>>();
 
   constructor(
     private readonly bus: string,

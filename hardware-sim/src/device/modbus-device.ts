@@ -127,6 +127,11 @@ export class ModbusDevice implements DataModel {
       return;
     }
     this.overrides.delete(point);
+    this.restoreBase(p);
+  }
+
+  /** Puts back the words a point's registers held at start. */
+  private restoreBase(p: ResolvedPoint): void {
     const words = Array.from({ length: p.count }, (_, i) => this.baseWord(p.function, p.pdu + i));
     this.memory.load(p.function, p.pdu, words);
   }
@@ -171,12 +176,15 @@ export class ModbusDevice implements DataModel {
       if (value !== undefined) this.memory.writePoint(p, value);
     }
     const states = this.states(now);
-    if (this.o.frozenStatus && states.size === 0) return;
     const flags = new Set<Flag>([...states].map((s) => STATE_FLAG[s]));
     for (const [point, mappings] of this.statusSources) {
       if (this.overrides.has(point.key)) continue;
-      const v = statusValue(mappings, flags, (x) => fits(point, x));
-      if (v !== undefined) this.memory.writePoint(point, v);
+      // A served example keeps its own status words whenever no state is forced on it.
+      if (this.o.frozenStatus && states.size === 0) this.restoreBase(point);
+      else {
+        const v = statusValue(mappings, flags, (x) => fits(point, x));
+        if (v !== undefined) this.memory.writePoint(point, v);
+      }
     }
   }
 

@@ -81,6 +81,8 @@ export function readBitsSizes(n: number): { reqBytes: number; respBytes: number 
 }
 
 export interface MixEntry {
+  /** Line of this entry; default: the line passed to theoreticalMaxRate. */
+  line?: LineSettings;
   reqBytes: number;
   /** 0 when the device did not answer. */
   respBytes: number;
@@ -92,15 +94,18 @@ export interface MixEntry {
 
 /**
  * Highest transaction rate (per second) the line can carry for this mix of transactions, if
- * every transaction followed the previous one with no idle time beyond the silences.
+ * every transaction followed the previous one with no idle time beyond the silences. Each entry
+ * is priced on its own `line`, or on `line` when it names none.
  */
-export function theoreticalMaxRate(mix: readonly MixEntry[], line: LineSettings): number {
+export function theoreticalMaxRate(mix: readonly MixEntry[], line?: LineSettings): number {
   let n = 0;
   let ms = 0;
   for (const e of mix) {
+    const l = e.line ?? line;
+    if (!l) throw new RangeError('theoreticalMaxRate: a mix entry has no line settings');
     const count = e.count ?? 1;
     n += count;
-    ms += count * transactionWireTimeMs(e.reqBytes, e.respBytes, line, e.turnaroundMs ?? 0);
+    ms += count * transactionWireTimeMs(e.reqBytes, e.respBytes, l, e.turnaroundMs ?? 0);
   }
   return ms === 0 ? 0 : (n * 1000) / ms;
 }

@@ -127,4 +127,24 @@ describe('status schedules', () => {
     d.setState('fault', Infinity);
     expect(status() >>> 24).not.toBe(0);
   });
+
+  it("serves an example's own status words again when a forced state ends", () => {
+    const profile = fixtureProfile('fixture.cems-uv');
+    const d = new ModbusDevice({
+      id: 'uv',
+      profile,
+      unitId: 1,
+      clock: new ManualClock(),
+      startMs: 0,
+      coldStart: false,
+      example: profile.examples[0]!,
+      frozenStatus: true,
+    });
+    const status = () => d.serve(Buffer.from('03000a0002', 'hex'))!.readUInt32BE(2);
+    expect(status()).toBe(0x0001_0000);
+    d.setState('maintenance', Infinity);
+    expect(status()).toBe(0x0001_0001);
+    d.setState('maintenance', undefined);
+    expect(status()).toBe(0x0001_0000);
+  });
 });

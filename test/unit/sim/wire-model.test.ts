@@ -68,5 +68,11 @@ describe('serial wire-time model', () => {
     );
     expect(rate).toBeCloseTo((4 * 1000) / (3 * one + other), 9);
     expect(theoreticalMaxRate([], l)).toBe(0);
+    // Entries may carry their own line, so a mix from several buses needs no second argument.
+    expect(theoreticalMaxRate([{ line: l, reqBytes: 8, respBytes: 25, turnaroundMs: 20 }])).toBeCloseTo(
+      1000 / one,
+      9,
+    );
+    expect(() => theoreticalMaxRate([{ reqBytes: 8, respBytes: 25 }])).toThrow(RangeError);
   });
 });
