@@ -5,7 +5,7 @@
  */
 import type { ModbusDevice } from '../device/modbus-device.js';
 import type { ActiveFault, FaultBook } from '../faults.js';
-import { exceptionPdu } from '../modbus/pdu.js';
+import { EXCEPTION, exceptionPdu } from '../modbus/pdu.js';
 import { withCrc } from '../modbus/crc.js';
 import { mulberry32 } from '../random.js';
 
@@ -32,10 +32,19 @@ export interface BusContext {
   now(): number;
 }
 
+/** Serves a request; a failure inside the device model answers exception 04, as a device would. */
+function serve(device: ModbusDevice, pdu: Buffer, broadcast = false): Buffer | undefined {
+  try {
+    return device.serve(pdu, broadcast);
+  } catch {
+    return broadcast ? undefined : exceptionPdu(pdu[0] ?? 0, EXCEPTION.DEVICE_FAILURE);
+  }
+}
+
 export function decide(bus: BusContext, unitId: number, pdu: Buffer, mono: number): Decision {
   if (unitId === 0) {
     // Broadcast: every device executes writes, nobody answers.
-    for (const d of bus.devices) if (d.ready(mono)) d.serve(pdu, true);
+    for (const d of bus.devices) if (d.ready(mono)) serve(d, pdu, true);
     return { kind: 'silent', reason: 'broadcast' };
   }
   const targets = bus.devices.filter((d) => d.answersTo(unitId));
@@ -46,7 +55,7 @@ export function decide(bus: BusContext, unitId: number, pdu: Buffer, mono: numbe
   const others = targets
     .slice(1)
     .filter((d) => d.ready(mono))
-    .map((d) => ({ unitId, pdu: d.serve(pdu) ?? Buffer.alloc(0) }));
+    .map((d) => ({ unitId, pdu: serve(d, pdu) ?? Buffer.alloc(0) }));
   const reply = (p: Buffer, extra: Partial<Extract<Decision, { kind: 'reply' }>> = {}): Decision => ({
     kind: 'reply',
     device,
@@ -60,7 +69,7 @@ export function decide(bus: BusContext, unitId: number, pdu: Buffer, mono: numbe
   });
   switch (fault?.spec.kind) {
     case undefined:
-      return reply(device.serve(pdu) ?? Buffer.alloc(0));
+      return reply(serve(device, pdu) ?? Buffer.alloc(0));
     case 'no-answer':
       return { kind: 'silent', reason: 'fault', device };
     case 'drop':
@@ -68,16 +77,18 @@ export function decide(bus: BusContext, unitId: number, pdu: Buffer, mono: numbe
     case 'exception':
       return reply(exceptionPdu(pdu[0] ?? 0, fault.spec.exceptionCode ?? 4));
     case 'late-answer':
-      return reply(device.serve(pdu) ?? Buffer.alloc(0), { extraDelayMs: fault.spec.delayMs ?? 500 });
+      return reply(serve(device, pdu) ?? Buffer.alloc(0), { extraDelayMs: fault.spec.delayMs ?? 500 });
     case 'wrong-unit-id':
-      return reply(device.serve(pdu) ?? Buffer.alloc(0), { unitId: fault.spec.unitId ?? (unitId % 247) + 1 });
+      return reply(serve(device, pdu) ?? Buffer.alloc(0), {
+        unitId: fault.spec.unitId ?? (unitId % 247) + 1,
+      });
     case 'crc-error':
     case 'truncated':
     case 'garbage':
     case 'checksum-error':
     case 'power-cycle':
       // Frame-level faults: the reply is built normally and then damaged by the transport.
-      return reply(device.serve(pdu) ?? Buffer.alloc(0));
+      return reply(serve(device, pdu) ?? Buffer.alloc(0));
   }
 }
 

@@ -12,7 +12,7 @@ import type {
 } from '../../../gateway/src/profiles/index.js';
 import { servePdu, type DataModel, type Refused } from '../modbus/pdu.js';
 import type { Behaviour } from './behaviours.js';
-import { encodeField, type PointValue } from './encode.js';
+import { encodeField, encodeWords, type PointValue } from './encode.js';
 import { DeviceMemory, type Addressing } from './memory.js';
 import { activeStates, type StateWindow } from './schedule.js';
 import { STATE_FLAG, mappingsBySource, statusValue, type DeviceState } from './status.js';
@@ -123,6 +123,9 @@ export class ModbusDevice implements DataModel {
   setOverride(point: string, value: PointValue | undefined): void {
     const p = this.pointOrThrow(point);
     if (value !== undefined) {
+      // Encode once now, so a value the point cannot hold is refused here, not at the next read.
+      if (p.type === 'bits') encodeField(p, value);
+      else encodeWords(p, value);
       this.overrides.set(point, value);
       return;
     }

@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LantianError, problemsError, type Problem } from '../../../gateway/src/core/index.js';
-import type { Profile, ProfileRegistry } from '../../../gateway/src/profiles/index.js';
+import type { Profile, ProfileRegistry, ResolvedPoint } from '../../../gateway/src/profiles/index.js';
 import { createBehaviour, type Behaviour, type BehaviourSpec } from '../device/behaviours.js';
+import { encodeField, encodeWords } from '../device/encode.js';
 import { dailyWindow, parseUtcOffset, type StateWindow } from '../device/schedule.js';
 import { STATE_FLAG, expressibleFlags } from '../device/status.js';
 import { FAULTS_FOR, type FaultKind } from '../faults.js';
@@ -106,9 +107,18 @@ function checkModbusDevice(
   profile: Profile,
   at: (path: PropertyKey[], message: string, hint?: string) => void,
 ): void {
-  const keys = profile.points.map((p) => p.key);
-  for (const key of Object.keys(d.points))
-    if (!keys.includes(key)) at(['devices', i, 'points', key], `profile ${profile.id} has no point "${key}"`);
+  for (const [key, b] of Object.entries(d.points)) {
+    const point = profile.points.find((p) => p.key === key);
+    if (!point) {
+      at(['devices', i, 'points', key], `profile ${profile.id} has no point "${key}"`);
+      continue;
+    }
+    const constant = typeof b === 'object' && 'constant' in b ? b.constant : b;
+    const fixed = typeof constant === 'number' || typeof constant === 'string';
+    const datetime = point.type === 'bcd' && point.bcdFormat === 'datetime';
+    const ok = fixed ? encodes(point, constant) : !datetime;
+    if (!ok) at(['devices', i, 'points', key], `point ${key} (${point.type}) cannot hold this value`);
+  }
   if (d.example !== undefined && !findExample(profile, d.example))
     at(['devices', i, 'example'], `profile ${profile.id} has no example ${JSON.stringify(d.example)}`);
   const flags = expressibleFlags(profile.status);
@@ -119,6 +129,17 @@ function checkModbusDevice(
         `profile ${profile.id} has no status mapping that shows ${e.state}`,
       );
   });
+}
+
+function encodes(point: ResolvedPoint, value: number | string): boolean {
+  try {
+    if (point.type === 'bits') encodeField(point, value);
+    else encodeWords(point, value);
+    return true;
+  } catch (e) {
+    if (e instanceof LantianError) return false;
+    throw e;
+  }
 }
 
 export function findExample(profile: Profile, ref: string | number): Profile['examples'][number] | undefined {

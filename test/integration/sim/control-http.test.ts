@@ -66,6 +66,9 @@ describe('HTTP control interface', () => {
     const c = await rtuTcpClient(bus(s, 'dtu').port!, 1, 300);
     expect((await api(base, 'PUT', '/devices/uv/points/temp', { value: 81.3 })).status).toBe(200);
     expect((await c.readHoldingRegisters(22, 1)).data).toEqual([813]);
+    const refused = await api(base, 'PUT', '/devices/uv/points/temp', { value: 'hot' });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'SIM_CONTROL_INVALID' } });
+    expect((await c.readHoldingRegisters(22, 1)).data).toEqual([813]);
     await api(base, 'PUT', '/devices/uv/points/temp', { value: null });
     expect((await c.readHoldingRegisters(22, 1)).data).toEqual([0xffc9]);
 

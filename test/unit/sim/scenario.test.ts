@@ -56,6 +56,7 @@ describe('scenario files', () => {
         'devices[0].profile',
         'devices[1].bus',
         'devices[2].points.pm25',
+        'devices[2].points.dust',
         'devices[2].schedule[0].state',
         'devices[3].bus',
         'devices[3].bus',
