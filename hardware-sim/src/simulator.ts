@@ -19,14 +19,13 @@ import {
   profileFiles,
   type Profile,
 } from '../../gateway/src/profiles/index.js';
-import { RtuBus } from './bus/rtu-bus.js';
-import { BusStats } from './bus/stats.js';
+import type { BusStatsSnapshot } from './bus/stats.js';
 import type { BusContext } from './bus/transact.js';
+import { openModbusBus, openUartBus } from './buses.js';
 import { SimControl, type RuntimeBus, type RuntimeDevice, type SimBusInfo } from './control/control.js';
 import { startControlServer, type ControlServer } from './control/http.js';
 import { ModbusDevice } from './device/modbus-device.js';
 import { FaultBook, isAction } from './faults.js';
-import { RtuRequestFramer } from './modbus/framing.js';
 import {
   buildBehaviours,
   buildWindows,
@@ -35,14 +34,7 @@ import {
   findExample,
 } from './scenario/compile.js';
 import { loadScenario } from './scenario/load.js';
-import { isUart, type BusSpec, type Scenario, type UartDeviceSpec } from './scenario/schema.js';
-import { ModbusTcpServer, RtuOverTcpServer } from './transport/tcp.js';
-import { PtyLine } from './transport/pty.js';
-import { Pms5003 } from './uart/pms5003.js';
-import { Sds011 } from './uart/sds011.js';
-import type { UartDevice, UartDeviceOptions } from './uart/uart-device.js';
-import { silenceMs } from './wire/model.js';
-import type { BusStatsSnapshot } from './bus/stats.js';
+import { isUart, type Scenario, type UartDeviceSpec } from './scenario/schema.js';
 
 export interface SimulatorOptions {
   /**
@@ -92,8 +84,8 @@ export async function startSimulator(
   const faults = new FaultBook(s.seed);
   const devices = new Map<string, RuntimeDevice>();
   s.devices.forEach((d, i) => {
-    const behaviours = buildBehaviours(s, i, s.seed);
     if (isUart(d)) return;
+    const behaviours = buildBehaviours(s, i, s.seed);
     const profile = profileOf.get(d.id)!;
     const example = d.example === undefined ? undefined : findExample(profile, d.example);
     const device = new ModbusDevice({
@@ -137,32 +129,28 @@ export async function startSimulator(
       let bus: RuntimeBus;
       if (uartSpec) {
         const index = s.devices.indexOf(uartSpec);
-        const stats = new BusStats(spec.name, 'pty');
-        const sensor = makeUart(uartSpec, {
-          id: uartSpec.id,
-          bus: spec.name,
-          line: spec.line,
-          intervalMs: uartSpec.intervalMs,
-          turnaroundMs: uartSpec.turnaroundMs,
-          behaviours: buildBehaviours(s, index, s.seed),
-          faults,
-          clock,
-          startMs,
+        const opened = await openUartBus(
+          spec,
+          uartSpec,
+          {
+            id: uartSpec.id,
+            bus: spec.name,
+            line: spec.line,
+            intervalMs: uartSpec.intervalMs,
+            turnaroundMs: uartSpec.turnaroundMs,
+            behaviours: buildBehaviours(s, index, s.seed),
+            faults,
+            clock,
+            startMs,
+            log,
+          },
+          tempDir,
           log,
-          onFrame: (f) =>
-            stats.record({
-              unitId: 0,
-              reqBytes: f.commandBytes,
-              respBytes: f.bytes,
-              turnaroundMs: uartSpec.turnaroundMs,
-              start: f.start,
-              end: f.end,
-            }),
-        });
-        devices.set(uartSpec.id, { kind: 'uart', id: uartSpec.id, bus: spec.name, device: sensor });
-        bus = await uartBus(spec, sensor, stats, tempDir, log);
+        );
+        bus = opened.bus;
+        devices.set(uartSpec.id, { kind: 'uart', id: uartSpec.id, bus: spec.name, device: opened.sensor });
       } else {
-        bus = await modbusBus(spec, ctx, tempDir, log);
+        bus = await openModbusBus(spec, ctx, tempDir, log);
       }
       buses.set(spec.name, bus);
       log.info({ bus: spec.name, address: bus.info.address }, 'bus listening');
@@ -194,7 +182,14 @@ export async function startSimulator(
     const left = forMs === undefined ? undefined : forMs + Math.min(delay, 0);
     if (delay < 0 && (isAction(rest) || (left !== undefined && left <= 0))) continue;
     const spec = { ...rest, ...(left === undefined ? {} : { durationMs: left }) };
-    timers.push(setTimeout(() => control.inject(spec), Math.max(0, Math.min(delay, 2 ** 31 - 1))));
+    const fire = () => {
+      try {
+        control.inject(spec);
+      } catch (err) {
+        log.error({ err, fault: spec }, 'timeline fault refused');
+      }
+    };
+    timers.push(setTimeout(fire, Math.max(0, Math.min(delay, 2 ** 31 - 1))));
   }
   let http: ControlServer | undefined;
   if (options.controlPort !== undefined) {
@@ -214,106 +209,7 @@ export async function startSimulator(
     stop: () =>
       (stopped ??= (async () => {
         await http?.close();
-        for (const d of devices.values()) if (d.kind === 'uart') d.device.detach();
         await stopAll();
       })()),
-  };
-}
-
-function makeUart(d: UartDeviceSpec, o: UartDeviceOptions): UartDevice {
-  if (d.uart === 'pms5003') return new Pms5003(o, d.mode === 'passive' ? 'passive' : 'active');
-  return new Sds011(o, d.mode === 'query' ? 'query' : 'active', d.sensorId);
-}
-
-function ptyPaths(spec: BusSpec, tempDir: () => string): { link: string; simLink: string } {
-  const link = spec.link ? resolve(spec.link) : join(tempDir(), spec.name);
-  return { link, simLink: join(tempDir(), `${spec.name}.sim`) };
-}
-
-async function uartBus(
-  spec: BusSpec,
-  sensor: UartDevice,
-  stats: BusStats,
-  tempDir: () => string,
-  log: Logger,
-): Promise<RuntimeBus> {
-  const pty = await PtyLine.open({
-    ...ptyPaths(spec, tempDir),
-    bus: spec.name,
-    log,
-    onData: (c) => sensor.receive(c),
-  });
-  sensor.attach(pty);
-  return {
-    info: { name: spec.name, kind: 'pty', address: pty.path, path: pty.path },
-    stats: () => stats.snapshot(),
-    resetStats: () => stats.reset(),
-    breakLinks: (offMs) => void pty.restart(offMs),
-    close: () => pty.close(),
-  };
-}
-
-async function modbusBus(
-  spec: BusSpec,
-  ctx: BusContext,
-  tempDir: () => string,
-  log: Logger,
-): Promise<RuntimeBus> {
-  if (spec.kind === 'tcp') {
-    const server = new ModbusTcpServer(ctx, { unknownUnit: spec.unknownUnit }, log);
-    const port = await server.listen(spec.host, spec.port);
-    return {
-      info: { name: spec.name, kind: 'tcp', address: `tcp://${spec.host}:${port}`, port },
-      stats: () => server.stats.snapshot(),
-      resetStats: () => server.stats.reset(),
-      breakLinks: () => server.dropAll(),
-      close: () => server.close(),
-    };
-  }
-  const rtu = new RtuBus(ctx, spec.line, spec.kind, log);
-  if (spec.kind === 'rtu-tcp') {
-    const server = new RtuOverTcpServer(rtu, spec.line, spec.name);
-    const port = await server.listen(spec.host, spec.port);
-    return {
-      info: { name: spec.name, kind: 'rtu-tcp', address: `rtu-tcp://${spec.host}:${port}`, port },
-      stats: () => rtu.stats.snapshot(),
-      resetStats: () => rtu.stats.reset(),
-      breakLinks: () => server.dropAll(),
-      close: async () => {
-        rtu.close();
-        await server.close();
-      },
-    };
-  }
-  // The framer and the line refer to each other; the line exists once open() resolves.
-  const link: { pty?: PtyLine } = {};
-  const framer = new RtuRequestFramer({
-    idleMs: Math.max(silenceMs(spec.line), 5),
-    frameTimeoutMs: 200,
-    onDiscard: (bytes) => rtu.stats.discard(bytes.length),
-    onFrame: (frame) =>
-      rtu.submit({
-        frame,
-        send: (bytes) => void link.pty?.write(bytes),
-        drop: (fault) => void link.pty?.restart(fault.spec.offMs ?? 1000),
-      }),
-  });
-  const line = await PtyLine.open({
-    ...ptyPaths(spec, tempDir),
-    bus: spec.name,
-    log,
-    onData: (c) => framer.push(c),
-  });
-  link.pty = line;
-  return {
-    info: { name: spec.name, kind: 'pty', address: line.path, path: line.path },
-    stats: () => rtu.stats.snapshot(),
-    resetStats: () => rtu.stats.reset(),
-    breakLinks: (offMs) => void line.restart(offMs),
-    close: async () => {
-      rtu.close();
-      framer.close();
-      await line.close();
-    },
   };
 }

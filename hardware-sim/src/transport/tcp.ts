@@ -9,9 +9,8 @@ import { LantianError, type Logger } from '../../../gateway/src/core/index.js';
 import type { RtuBus } from '../bus/rtu-bus.js';
 import { BusStats } from '../bus/stats.js';
 import { damage, decide, type BusContext, type Decision } from '../bus/transact.js';
-import { MbapFramer, RtuRequestFramer, mbapFrame } from '../modbus/framing.js';
+import { MbapFramer, mbapFrame, type RtuRequestFramer } from '../modbus/framing.js';
 import { exceptionPdu } from '../modbus/pdu.js';
-import { silenceMs, type LineSettings } from '../wire/model.js';
 import { waitUntil } from '../wire/precise-timer.js';
 
 /** Exception 0B: a Modbus TCP gateway's answer for a unit id with no device behind it. */
@@ -141,31 +140,24 @@ function tcpReply(tid: number, d: Extract<Decision, { kind: 'reply' }>): Buffer 
 
 /** Raw RTU frames over TCP: every connection feeds the same half-duplex bus. */
 export class RtuOverTcpServer extends TcpListener {
-  private readonly idleMs: number;
-
   constructor(
     private readonly bus: RtuBus,
-    line: LineSettings,
+    private readonly framer: (bus: RtuBus, onFrame: (frame: Buffer) => void) => RtuRequestFramer,
     name: string,
   ) {
     super(name);
-    this.idleMs = Math.max(silenceMs(line), 5);
   }
 
   protected accept(socket: Socket): void {
-    const framer = new RtuRequestFramer({
-      idleMs: this.idleMs,
-      frameTimeoutMs: 200,
-      onDiscard: (bytes) => this.bus.stats.discard(bytes.length),
-      onFrame: (frame) =>
-        this.bus.submit({
-          frame,
-          send: (bytes) => {
-            if (!socket.destroyed) socket.write(bytes);
-          },
-          drop: () => socket.destroy(),
-        }),
-    });
+    const framer = this.framer(this.bus, (frame) =>
+      this.bus.submit({
+        frame,
+        send: (bytes) => {
+          if (!socket.destroyed) socket.write(bytes);
+        },
+        drop: () => socket.destroy(),
+      }),
+    );
     socket.on('data', (chunk) => framer.push(chunk));
     socket.on('close', () => framer.close());
   }

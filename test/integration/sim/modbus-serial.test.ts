@@ -106,10 +106,17 @@ describe('modbus-serial against the simulator', () => {
   });
 
   it('reads the device identification with FC43/14', async () => {
-    const { net } = await clients();
+    const { s, net } = await clients();
     const id = await net.readDeviceIdentification(1, 0);
     expect(id.data).toEqual({ 0: 'Fixture Instruments', 1: 'CEMS-UV', 2: '1.0' });
     expect(id.conformityLevel).toBe(0x81);
+    // The same request as a raw RTU frame on the serial server: object 1 alone (code 04).
+    const dtu = await rawTcp(bus(s, 'dtu').port!);
+    dtu.send(rtu('01 2B 0E 04 01'));
+    const product = Buffer.from('CEMS-UV').toString('hex');
+    expect((await dtu.receive(17, 1000)).toString('hex')).toBe(
+      rtu(`01 2B 0E 04 81 00 00 01 01 07 ${product}`).toString('hex'),
+    );
   });
 
   it('answers a device on its universal id 0xFF when it is alone on the bus', async () => {
