@@ -24,7 +24,9 @@ if (process.argv.includes('--check')) {
     // missing counts as different
   }
   if (current !== fresh) {
-    console.error(`${shown} is out of date with gateway/src/profiles/schema.ts: run \`npm run schema\` and commit it`);
+    console.error(
+      `${shown} is out of date with gateway/src/profiles/schema.ts: run \`npm run schema\` and commit it`,
+    );
     process.exit(1);
   }
   console.log(`${shown} is up to date`);

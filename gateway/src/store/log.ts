@@ -66,9 +66,12 @@ export class Log {
   private closed = false;
   readonly path: string;
   readonly boot: number;
+  /** The configured disk quota in bytes, if any. */
+  readonly quotaBytes: number | undefined;
 
   constructor(options: LogOptions) {
     this.path = options.path;
+    this.quotaBytes = options.quotaBytes;
     this.db = openDatabase(options.path, {
       synchronous: options.synchronous ?? 'normal',
       integrityCheck: options.integrityCheck ?? 'quick',
