@@ -20,11 +20,41 @@ export interface TestBroker {
   /** The broker comes back on the same port with its sessions. */
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Aedes only: messages the broker received from publishers out of seq order within their
+   * lane (resends flagged DUP aside). This checks the gateway's sending order apart from the
+   * broker's delivery order: Aedes can hand a reconnecting subscriber its queued messages
+   * after newer ones.
+   */
+  sendOrderViolations?: () => number;
 }
 
 export async function startAedes(): Promise<TestBroker> {
   const b = await startEmbeddedBroker({ port: 0 });
-  return { kind: 'aedes', url: b.url, port: b.port, stop: b.stop, start: b.start, close: b.close };
+  const laneMax = new Map<string, number>();
+  let violations = 0;
+  b.aedes.on('publish', (packet, client) => {
+    if (!client || packet.dup || !/\/(data|agg|events|blob\/[^/]+)$/.test(packet.topic)) return;
+    const m = JSON.parse(packet.payload.toString()) as {
+      lane: string;
+      first?: number;
+      last?: number;
+      seq?: number;
+    };
+    const key = `${client.id} ${m.lane}`;
+    const first = m.first ?? m.seq ?? 0;
+    if (first <= (laneMax.get(key) ?? 0)) violations++;
+    laneMax.set(key, Math.max(laneMax.get(key) ?? 0, m.last ?? m.seq ?? 0));
+  });
+  return {
+    kind: 'aedes',
+    url: b.url,
+    port: b.port,
+    stop: b.stop,
+    start: b.start,
+    close: b.close,
+    sendOrderViolations: () => violations,
+  };
 }
 
 export function mosquittoBinary(): string | undefined {
