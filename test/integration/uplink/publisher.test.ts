@@ -99,6 +99,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       );
       expect(s.health).toMatchObject({
         gateway: gatewayId,
+        logId: log.logId,
         log: { lastSeq: 300 },
         uplink: { ackedThrough: 300, backlog: 0, oldestUndeliveredTs: null },
         counters: { gapEvents: 0, droppedRecords: 0 },

@@ -42,6 +42,17 @@ describe('the log', () => {
     expect(again.append(syntheticBatch(10, 5))).toEqual({ first: 12, last: 16 });
   });
 
+  it('starts a new log at the given sequence number and ignores it for an existing one', () => {
+    const log = open({ startSeq: 5000 });
+    expect(log.append(syntheticBatch(0, 2))).toEqual({ first: 5000, last: 5001 });
+    const id = log.logId;
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    log.close();
+    const again = open({ startSeq: 1 });
+    expect(again.append(syntheticBatch(0, 1)).first).toBe(5002);
+    expect(again.logId).toBe(id);
+  });
+
   it('never reuses a sequence number, even when every record was deleted', () => {
     const log = open({ maxAgeMs: 1000, clock: new ManualClock(Date.UTC(2030, 0, 1)) });
     log.append(syntheticBatch(0, 100));
