@@ -103,15 +103,24 @@ export async function startMosquitto(): Promise<TestBroker> {
       const p = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
       child = p;
       let log = '';
+      // Never leave a broker behind: one that does not come up in time is killed.
+      const timer = setTimeout(() => {
+        p.kill('SIGKILL');
+        reject(new Error(`mosquitto did not start within 10 s: ${log}`));
+      }, 10_000);
       const onData = (d: Buffer) => {
         log += d.toString();
         if (!/ running/.test(log)) return;
-        p.stderr.off('data', onData);
-        p.stderr.resume(); // keep draining, stop collecting
+        clearTimeout(timer);
+        p.stderr!.off('data', onData);
+        p.stderr!.resume(); // keep draining, stop collecting
         resolve();
       };
-      p.stderr.on('data', onData);
-      p.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) before it ran: ${log}`)));
+      p.stderr!.on('data', onData);
+      p.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`mosquitto exited (${code}) before it ran: ${log}`));
+      });
     });
   const stop = async () => {
     const p = child;
@@ -121,7 +130,12 @@ export async function startMosquitto(): Promise<TestBroker> {
     p.kill('SIGTERM'); // mosquitto saves its sessions on SIGTERM
     await exited;
   };
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     kind: 'mosquitto',
     url: `mqtt://127.0.0.1:${port}`,
