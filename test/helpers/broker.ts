@@ -112,11 +112,11 @@ export async function startMosquitto(): Promise<TestBroker> {
         log += d.toString();
         if (!/ running/.test(log)) return;
         clearTimeout(timer);
-        p.stderr!.off('data', onData);
-        p.stderr!.resume(); // keep draining, stop collecting
+        p.stderr.off('data', onData);
+        p.stderr.resume(); // keep draining, stop collecting
         resolve();
       };
-      p.stderr!.on('data', onData);
+      p.stderr.on('data', onData);
       p.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`mosquitto exited (${code}) before it ran: ${log}`));
