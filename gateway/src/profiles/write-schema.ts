@@ -4,14 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { z } from 'zod';
+import { profileJsonSchema } from './json-schema.js';
 import { DEFAULT_PROFILES_DIR } from './loader.js';
-import { ProfileFile } from './schema.js';
-
-export function profileJsonSchema(): string {
-  const schema = z.toJSONSchema(ProfileFile, { io: 'input', unrepresentable: 'any' });
-  return `${JSON.stringify({ ...schema, title: 'Lantian device profile' }, null, 2)}\n`;
-}
 
 const target = join(DEFAULT_PROFILES_DIR, 'schema.json');
 const shown = relative(process.cwd(), target);
