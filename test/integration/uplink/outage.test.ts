@@ -118,11 +118,11 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
         expect(s.gaps.every((g: GapPayload) => g.reason === 'quota' && g.uplinks.includes('mqtt'))).toBe(
           true,
         );
-        // A gap may name records the receiver has anyway: messages in flight when the broker
-        // went away, which the session resends after the eviction.
+        // A gap may name records the receiver has anyway: messages in flight when the eviction
+        // ran (before the outage, or in the replay after it) still arrive.
         const lost = s.gaps.reduce((n, g) => n + g.count, 0);
         expect(s.records).toBeGreaterThanOrEqual(last - lost);
-        expect(s.records).toBeLessThanOrEqual(last - lost + settings.batchSize * settings.maxInFlight);
+        expect(s.records).toBeLessThan(last);
         expect(summary(s)).toMatchObject({ holes: [], invalid: 0 });
         expectInOrder(s.reorders);
         expect(log.stats().droppedRecords).toBe(lost);
