@@ -75,7 +75,9 @@ describe.each(brokerKinds())('gateway killed with SIGKILL during production', (k
 
         // Every committed reading arrived, with its content, in order within each lane.
         expect(s.records).toBe(stopAt);
-        expect(s).toMatchObject({ holes: [], gaps: [], invalid: 0, reorders: 0 });
+        expect(s).toMatchObject({ holes: [], gaps: [], invalid: 0 });
+        // Lane order is the gateway's only behind a broker that keeps it (see TestBroker.keepsOrder).
+        if (broker.keepsOrder) expect(s.reorders).toBe(0);
         const expected = syntheticBatch(0, stopAt);
         for (const seq of [1, committed, stopAt])
           expect(receiver.readings.get(seq)).toEqual({ seq, ...expected[seq - 1] });

@@ -42,16 +42,6 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
       }
     };
 
-    /**
-     * In seq order within each lane: as the receiver saw it with Mosquitto; as the broker
-     * received it with Aedes, whose delivery to a reconnecting subscriber may put its queued
-     * messages after newer ones (the receiver reports that as reordering).
-     */
-    const expectInOrder = (receiverReorders: number) => {
-      if (broker.sendOrderViolations) expect(broker.sendOrderViolations()).toBe(0);
-      else expect(receiverReorders).toBe(0);
-    };
-
     beforeEach(async () => {
       broker = await kind.start();
       tmp = tempDir();
@@ -81,7 +71,8 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
         const s = await receiver.waitFor((x) => x.maxSeq >= last && x.holes.length === 0);
 
         expect(summary(s)).toMatchObject({ records: last, holes: [], gaps: 0, invalid: 0 });
-        expectInOrder(s.reorders);
+        // Lane order is the gateway's only behind a broker that keeps it (see TestBroker.keepsOrder).
+        if (broker.keepsOrder) expect(s.reorders).toBe(0);
         // What was written during the outage came back as replay.
         expect(s.lanes.replay.messages).toBeGreaterThan(0);
         expect(s.lanes.replay.lastSeq).toBeLessThanOrEqual(
@@ -124,7 +115,8 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
         expect(s.records).toBeGreaterThanOrEqual(last - lost);
         expect(s.records).toBeLessThan(last);
         expect(summary(s)).toMatchObject({ holes: [], invalid: 0 });
-        expectInOrder(s.reorders);
+        // Lane order is the gateway's only behind a broker that keeps it (see TestBroker.keepsOrder).
+        if (broker.keepsOrder) expect(s.reorders).toBe(0);
         expect(log.stats().droppedRecords).toBe(lost);
       },
     );
