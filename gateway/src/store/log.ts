@@ -39,6 +39,12 @@ export interface LogOptions extends RetentionOptions {
    * Set it above the last seq of a log that had to be moved aside, so seqs never repeat.
    */
   startSeq?: number;
+  /**
+   * Last-resort cap of the file in bytes, above `quotaBytes`: the quota keeps events, so an
+   * alarm storm during a long outage could otherwise fill the disk. Appends beyond it fail with
+   * STORE_WRITE_FAILED. Default: none.
+   */
+  hardLimitBytes?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -83,6 +89,7 @@ export class Log {
       synchronous: options.synchronous ?? 'normal',
       integrityCheck: options.integrityCheck ?? 'quick',
       startSeq: options.startSeq ?? 1,
+      ...(options.hardLimitBytes === undefined ? {} : { hardLimitBytes: options.hardLimitBytes }),
     });
     const db = this.db;
     this.stmt = {
@@ -130,6 +137,7 @@ export class Log {
   append(drafts: readonly ReadingDraft[]): SeqSpan {
     this.open();
     drafts.forEach(checkReading);
+    if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
     const span = this.write(() => {
       const ins = this.stmt.reading;
       for (const r of drafts) {

@@ -76,6 +76,8 @@ export interface OpenDatabaseOptions {
   synchronous: 'normal' | 'full';
   /** `quick` (default) runs PRAGMA quick_check at open; `none` skips it. */
   integrityCheck: 'quick' | 'none';
+  /** Hard cap of the main file in bytes (SQLite max_page_count); writes beyond it fail. */
+  hardLimitBytes?: number;
   /** First sequence number of a new log (ignored for an existing file); default 1. */
   startSeq?: number;
   /** Migrations to apply, for tests of the upgrade path; defaults to all known ones. */
@@ -203,6 +205,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Keep the WAL file from staying large after a burst: it counts against the quota.
     db.pragma('journal_size_limit = 4194304');
+    if (options.hardLimitBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.hardLimitBytes / pageSize))}`);
+    }
     return db;
   } catch (e) {
     db.close();

@@ -128,6 +128,22 @@ describe('the log', () => {
     expect(log.append(syntheticBatch(5, 1)).first).toBe(4);
   });
 
+  it('fails a write beyond the hard limit with STORE_WRITE_FAILED and stays usable', () => {
+    const log = open({ hardLimitBytes: 400_000 });
+    let i = 0;
+    let code: string | undefined;
+    while (code === undefined && i < 100_000) {
+      code = codeOf(() => log.append(syntheticBatch(i, 500)));
+      if (code === undefined) i += 500;
+    }
+    expect(code).toBe('STORE_WRITE_FAILED');
+    // Nothing of the failed batch was committed; what was committed is intact.
+    expect(log.lastSeq).toBe(i);
+    const records = log.read(i - 2, 10);
+    expect(records.map((r) => r.seq)).toEqual([i - 1, i]);
+    expect(log.append([]).last).toBe(i);
+  });
+
   it('counts readings per device for the health report', () => {
     const log = open();
     log.append([
