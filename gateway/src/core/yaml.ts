@@ -49,7 +49,7 @@ export function parseYaml(file: string, text: string, yamlCode: ErrorCode): Yaml
       file,
       path: '',
       message: e.message.split('\n')[0] ?? e.message,
-      line: e.linePos?.[0]?.line,
+      line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
     }));
     throw new LantianError(yamlCode, problems.map(formatProblem).join('\n'), { context: { file, problems } });
   }

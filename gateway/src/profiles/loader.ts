@@ -6,7 +6,14 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LantianError } from '../core/errors.js';
-import { problemsError, readYamlFile, zodProblems, type Problem, type YamlFile } from '../core/yaml.js';
+import {
+  formatPath,
+  problemsError,
+  readYamlFile,
+  zodProblems,
+  type Problem,
+  type YamlFile,
+} from '../core/yaml.js';
 import { ProfileFile, TYPE_REGISTERS, type PointSpec, type Profile, type ResolvedPoint } from './schema.js';
 import type { z } from 'zod';
 
@@ -51,7 +58,7 @@ function readTemplate(templatesDir: string, name: string, from: YamlFile, usePat
       throw problemsError('PROFILE_TEMPLATE_NOT_FOUND', [
         {
           file: from.file,
-          path: usePath.join('.'),
+          path: formatPath(usePath),
           message: `template "${name}" not found`,
           line: from.lineOf(usePath),
           hint: `expected ${relative(process.cwd(), file)}`,
@@ -141,6 +148,7 @@ function resolveProfile(data: z.output<typeof ProfileFile>, file: string, y: Yam
     description: data.description,
     category: data.category,
     sources: data.sources,
+    confidence: data.confidence,
     identification: data.identification,
     serial: data.serial ?? ProfileDefaults.serial(),
     quirks: data.quirks ?? ProfileDefaults.quirks(),
@@ -165,13 +173,14 @@ export class ProfileRegistry {
     for (const p of profiles) {
       const prior = this.byId.get(p.id);
       if (prior) {
-        throw new LantianError(
-          'PROFILE_DUPLICATE_ID',
-          `${p.file}:id: profile id "${p.id}" is also used by ${prior.file}`,
-          {
-            context: { id: p.id, files: [prior.file, p.file] },
-          },
-        );
+        const problem: Problem = {
+          file: p.file,
+          path: 'id',
+          message: `profile id "${p.id}" is also used by ${prior.file}`,
+        };
+        const e = problemsError('PROFILE_DUPLICATE_ID', [problem]);
+        Object.assign(e.context, { id: p.id, files: [prior.file, p.file] });
+        throw e;
       }
       this.byId.set(p.id, p);
     }

@@ -138,13 +138,24 @@ export const Point = z
         '0 if address is the PDU address, 1 if it is a 1-based register number; defaults to the profile.',
       ),
     type: z.enum(POINT_TYPES),
-    length: z.number().int().min(1).max(125).optional().describe('Registers of a string or bcd point.'),
+    length: z
+      .number()
+      .int()
+      .min(1)
+      .max(125)
+      .optional()
+      .describe(
+        'Registers of a string or bcd point. Strings hold 2 ASCII characters per register, the first in ' +
+          'the high byte (after byteOrder), and end at the first NUL.',
+      ),
     bits: BitField.optional().describe('For type bits: which bits of the register hold the value.'),
     bcdFormat: z
       .enum(['number', 'datetime'])
       .optional()
       .describe(
-        'For type bcd: a decimal number, or a YY MM DD hh mm ss timestamp (ISO text, device local time).',
+        'For type bcd: number (default) reads the packed digits as a decimal integer, high nibble first; ' +
+          'datetime reads 3 registers as BCD YY MM DD hh mm ss and gives ISO text 20YY-MM-DDThh:mm:ss ' +
+          'without a zone (device local time).',
       ),
     wordOrder: WordOrder.optional(),
     byteOrder: ByteOrder.optional(),
@@ -170,27 +181,43 @@ export const Point = z
   })
   .strict();
 
-export const StatusCondition = z.union([
-  z.literal('nonzero'),
-  z.literal('zero'),
-  z.object({ equals: z.number() }).strict(),
-  z.object({ notEquals: z.number() }).strict(),
-  z.object({ bitSet: z.number().int().min(0).max(63) }).strict(),
-  z.object({ anyBits: z.number().int().min(1) }).strict(),
-]);
+export const StatusCondition = z
+  .union([
+    z.literal('nonzero').describe('The value is not 0.'),
+    z.literal('zero').describe('The value is 0.'),
+    z.object({ equals: z.number() }).strict().describe('The value equals this number.'),
+    z.object({ notEquals: z.number() }).strict().describe('The value differs from this number.'),
+    z
+      .object({ bitSet: z.number().int().min(0).max(63) })
+      .strict()
+      .describe('Bit n (0 = least significant) of the value is 1.'),
+    z
+      .object({ anyBits: z.number().int().min(1) })
+      .strict()
+      .describe('The value AND this mask is not 0 (e.g. 0x80).'),
+  ])
+  .describe(
+    "Tested on the source point's decoded value (after scale and offset) truncated toward zero to an " +
+      'integer, so a status sent as a float (SDL SCS-900CPM) works like an integer bit mask. ' +
+      'A source that could not be read fires no condition.',
+  );
 
 export const StatusMapping = z
   .object({
     source: identifier.describe('Key of the status point this rule reads.'),
     when: StatusCondition,
-    flag,
+    flag: flag.describe('HJ 212 flag given to the points while the condition holds.'),
     points: z
       .array(identifier)
       .optional()
-      .describe('Points the flag applies to; default: every measurement point.'),
+      .describe('Measurement points the flag applies to; default: every measurement point.'),
     description: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .describe(
+    'Every rule whose condition holds gives its flag to its points; when several apply to one point ' +
+      'the most serious wins (B, D, F, M, C, S, T, N as in core/flags.ts).',
+  );
 
 export const Identification = z
   .object({
@@ -230,13 +257,24 @@ export const Example = z
           .object({
             function: FunctionCode,
             address: z.number().int().min(0).max(65535).describe('PDU address (0-based) of the first word.'),
-            words: z.array(z.number().int().min(0).max(65535)).min(1),
+            words: z
+              .array(z.number().int().min(0).max(65535))
+              .min(1)
+              .describe('Register words as on the wire; for FC01/02 one entry (0 or 1) per bit.'),
           })
           .strict(),
       )
       .min(1),
-    values: z.record(z.string(), z.union([z.number(), z.string()])).describe('Point key -> decoded value.'),
-    flags: z.record(z.string(), flag).optional().describe('Point key -> flag the status mappings must give.'),
+    values: z
+      .record(z.string(), z.union([z.number(), z.string()]))
+      .describe(
+        'Point key -> decoded value (after scale and offset). Numbers match within 1e-6 relative ' +
+          '(float32 precision and decimal scales); strings match exactly.',
+      ),
+    flags: z
+      .record(z.string(), flag)
+      .optional()
+      .describe('Measurement point key -> flag the status mappings give for these registers (N: none).'),
   })
   .strict();
 
@@ -263,6 +301,14 @@ export const ProfileFile = z
       .array(z.string().min(1))
       .min(1)
       .describe('Where the register map comes from (manual, driver, page).'),
+    confidence: z
+      .enum(['verified', 'secondary', 'representative'])
+      .optional()
+      .describe(
+        'How far the register map can be trusted: verified (checked in a manual or in driver code), ' +
+          'secondary (one secondary source), representative (no public map: a plausible layout that ' +
+          'must be checked against the device before use).',
+      ),
     identification: Identification.optional(),
     serial: Serial.optional(),
     quirks: Quirks.optional(),
@@ -314,6 +360,7 @@ export interface Profile {
   description?: string;
   category: z.output<typeof ProfileFile>['category'];
   sources: string[];
+  confidence?: z.output<typeof ProfileFile>['confidence'];
   identification?: z.output<typeof Identification>;
   serial: z.output<typeof Serial>;
   quirks: z.output<typeof Quirks>;

@@ -4,14 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { z } from 'zod';
+import { profileJsonSchema } from './json-schema.js';
 import { DEFAULT_PROFILES_DIR } from './loader.js';
-import { ProfileFile } from './schema.js';
-
-export function profileJsonSchema(): string {
-  const schema = z.toJSONSchema(ProfileFile, { io: 'input', unrepresentable: 'any' });
-  return `${JSON.stringify({ ...schema, title: 'Lantian device profile' }, null, 2)}\n`;
-}
 
 const target = join(DEFAULT_PROFILES_DIR, 'schema.json');
 const shown = relative(process.cwd(), target);
@@ -24,7 +18,9 @@ if (process.argv.includes('--check')) {
     // missing counts as different
   }
   if (current !== fresh) {
-    console.error(`${shown} is out of date with gateway/src/profiles/schema.ts: run \`npm run schema\` and commit it`);
+    console.error(
+      `${shown} is out of date with gateway/src/profiles/schema.ts: run \`npm run schema\` and commit it`,
+    );
     process.exit(1);
   }
   console.log(`${shown} is up to date`);
