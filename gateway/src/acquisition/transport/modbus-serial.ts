@@ -7,9 +7,9 @@
  *   callback can never leave a read pending;
  * - a link that drops fails the pending read at once with TRANSPORT_CLOSED instead of waiting
  *   for the timeout;
- * - stale input is dropped before each request: the buffered RTU and telnet ports keep bytes
- *   across requests, so a late reply to a timed-out request would otherwise be taken as the
- *   answer to the next one (an old value passed off as new);
+ * - stale input is dropped before each request: the buffered RTU and telnet ports keep
+ *   unconsumed bytes across requests (the rest of a truncated or garbled reply), which would be
+ *   glued to the next reply and misread;
  * - errors become LantianError codes (transport/errors.ts).
  */
 import type { Socket } from 'node:net';
