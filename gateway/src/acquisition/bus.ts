@@ -60,7 +60,7 @@ interface Queued {
   tx: Transaction;
   seq: number;
   resolve: (data: number[]) => void;
-  reject: (e: unknown) => void;
+  reject: (e: Error) => void;
 }
 
 interface DeviceStats {
@@ -114,10 +114,23 @@ export class Bus {
   execute(tx: Transaction): Promise<number[]> {
     if (this.closed || tx.signal?.aborted) return Promise.reject(aborted(tx, this.name));
     return new Promise<number[]>((resolve, reject) => {
-      const q: Queued = { tx, seq: this.seq++, resolve, reject };
+      const onAbort = (): void => this.dequeue(q);
+      // The listener goes as soon as the read settles: one long-lived signal serves every read.
+      const q: Queued = {
+        tx,
+        seq: this.seq++,
+        resolve: (data) => {
+          tx.signal?.removeEventListener('abort', onAbort);
+          resolve(data);
+        },
+        reject: (e) => {
+          tx.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
       this.queue.push(q);
       this.maxQueued = Math.max(this.maxQueued, this.queue.length);
-      tx.signal?.addEventListener('abort', () => this.dequeue(q), { once: true });
+      tx.signal?.addEventListener('abort', onAbort, { once: true });
       this.wake?.();
       if (!this.pumping) void this.pump();
     });
@@ -175,7 +188,7 @@ export class Bus {
         try {
           next.resolve(await this.run(next.tx));
         } catch (e) {
-          next.reject(e);
+          next.reject(e instanceof Error ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e }));
         }
       }
     } finally {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import { silentLogger } from '../../../gateway/src/core/logger.js';
@@ -178,6 +179,13 @@ describe('bus link recovery', () => {
     expect(await clock.until(b)).toBe('ACQ_ABORTED');
     expect(await clock.until(a)).toBe('TRANSPORT_CLOSED');
     expect(await codeOf(bus.execute(tx(3)))).toBe('ACQ_ABORTED');
+  });
+
+  it('leaves no listener on a long-lived abort signal after thousands of reads', async () => {
+    const { clock, bus, tx } = setup();
+    const ac = new AbortController();
+    for (let i = 0; i < 2000; i++) await clock.until(bus.execute(tx(1 + (i % 3), { signal: ac.signal })));
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 
   it('removes a read from the queue when its caller aborts', async () => {
