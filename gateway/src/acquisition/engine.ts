@@ -13,7 +13,7 @@ import { polledPoints } from './device.js';
 import type { BusHealth, DeviceHealth } from './health.js';
 import { interFrameSilenceMs } from './line.js';
 import type { ReconnectOptions } from './link.js';
-import { serialCost, tcpCost, type PlannedRead, type RequestCost } from './planner.js';
+import { serialCost, tcpCost, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { DevicePoller, type BackoffOptions } from './scheduler.js';
 import { describeLink, modbusSerialTransport } from './transport/modbus-serial.js';
 import type { LinkSettings, TransportFactory } from './transport/types.js';
@@ -32,6 +32,8 @@ export interface DeviceOptions {
   retries?: number;
   /** Point keys to poll; default every measurement and status point of the profile. */
   points?: string[];
+  /** Planner strategy: `cost` (default), `contiguous` or `per-point` (see planner.ts). */
+  plan?: PlanStrategy;
   backoff?: BackoffOptions;
 }
 
@@ -159,6 +161,7 @@ export class Acquisition {
             retries: d.retries ?? 1,
             points: polledPoints(d.profile, d.points),
             cost: costFor(b, d.profile),
+            plan: d.plan,
             backoff: d.backoff,
             clock: this.clock,
             logger: childLogger(logger, 'acq', { device: d.id }),

@@ -3,6 +3,7 @@
  * show. Counters only ever grow; percentiles come from a window of recent samples.
  */
 import { isLantianError } from '../core/errors.js';
+import type { PlanStrategy } from './planner.js';
 
 /** Recent samples (default the last 512) for percentiles; memory stays bounded. */
 export class SampleWindow {
@@ -114,8 +115,8 @@ export interface DeviceHealth extends TransactionCounters, LatencySnapshot {
   sinkErrors: number;
   /** Requests one poll needs with the current plan. */
   plannedReads: number;
-  /** False once the device refused a gap-filled read and was re-planned without gaps. */
-  gapFilling: boolean;
+  /** The planner strategy in use: `contiguous` once the device refused a gap-filled read. */
+  planStrategy: PlanStrategy;
 }
 
 export interface BusHealth extends TransactionCounters, LatencySnapshot {

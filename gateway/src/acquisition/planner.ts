@@ -60,9 +60,16 @@ export interface PlannedRead {
   gapFilled: boolean;
 }
 
+/**
+ * `cost` (default): merge and fill gaps wherever the cost model says it is cheaper.
+ * `contiguous`: merge only points that touch (for devices that refuse reads across holes).
+ * `per-point`: one request per point, or per group of overlapping points (for devices that
+ * refuse multi-point reads, and as the benchmark's baseline).
+ */
+export type PlanStrategy = 'cost' | 'contiguous' | 'per-point';
+
 export interface PlanOptions {
-  /** Fill gaps between points when cheaper (default true); false merges only touching points. */
-  fillGaps?: boolean;
+  strategy?: PlanStrategy;
 }
 
 /**
@@ -146,7 +153,7 @@ function planFunction(
   points: readonly PlanPoint[],
   limits: PlanLimits,
   cost: RequestCost,
-  fillGaps: boolean,
+  strategy: PlanStrategy,
 ): PlannedRead[] {
   const max = fn === 1 || fn === 2 ? limits.maxReadBits : limits.maxReadRegisters;
   const forbidden = limits.unreadable.filter((r) => r.function === fn);
@@ -177,7 +184,8 @@ function planFunction(
       const start = clusters[i]!.start;
       if (end - start + 1 > max) break;
       if (i < j && intersectsUnreadable(forbidden, start, clusters[i + 1]!.start - 1)) break;
-      if (i < j && !fillGaps && clusters[i]!.end + 1 < clusters[i + 1]!.start) break;
+      if (i < j && strategy === 'per-point') break;
+      if (i < j && strategy === 'contiguous' && clusters[i]!.end + 1 < clusters[i + 1]!.start) break;
       const prior = best[i]!;
       const c = prior.cost + requestCostMs(cost, fn, end - start + 1);
       if (better(c, prior.requests + 1, best[j + 1]))
@@ -209,11 +217,11 @@ export function planReads(
   cost: RequestCost,
   options: PlanOptions = {},
 ): PlannedRead[] {
-  const fillGaps = options.fillGaps ?? true;
+  const strategy = options.strategy ?? 'cost';
   const out: PlannedRead[] = [];
   for (const fn of [1, 2, 3, 4] as const) {
     const ofFn = points.filter((p) => p.function === fn);
-    if (ofFn.length > 0) out.push(...planFunction(fn, ofFn, limits, cost, fillGaps));
+    if (ofFn.length > 0) out.push(...planFunction(fn, ofFn, limits, cost, strategy));
   }
   return out;
 }

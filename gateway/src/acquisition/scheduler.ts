@@ -21,7 +21,7 @@ import type { Bus } from './bus.js';
 import { cycleOutcomes, planDevice, toDrafts, type ReadResult } from './device.js';
 import { SampleWindow, type DeviceHealth, type DeviceState } from './health.js';
 import { backoffMs } from './link.js';
-import type { PlannedRead, RequestCost } from './planner.js';
+import type { PlanStrategy, PlannedRead, RequestCost } from './planner.js';
 import { isLinkDown, isModbusException } from './transport/errors.js';
 
 export interface BackoffOptions {
@@ -47,6 +47,8 @@ export interface PollerOptions {
   retries: number;
   points: ResolvedPoint[];
   cost: RequestCost;
+  /** Planner strategy, default 'cost'. */
+  plan?: PlanStrategy;
   backoff?: BackoffOptions;
   clock: Clock;
   logger: Logger;
@@ -63,7 +65,7 @@ type PollerState =
 export class DevicePoller {
   private state: PollerState = { kind: 'idle' };
   private reads: PlannedRead[];
-  private fillGaps = true;
+  private strategy: PlanStrategy;
   private consecutiveFailures = 0;
   private backoffUntil: number | undefined;
   private lastStart: number | undefined;
@@ -72,7 +74,8 @@ export class DevicePoller {
   private readonly stats = { polls: 0, failedPolls: 0, skippedPolls: 0, overruns: 0, sinkErrors: 0 };
 
   constructor(private readonly o: PollerOptions) {
-    this.reads = planDevice(o.profile, o.points, o.cost);
+    this.strategy = o.plan ?? 'cost';
+    this.reads = planDevice(o.profile, o.points, o.cost, { strategy: this.strategy });
   }
 
   get plan(): readonly PlannedRead[] {
@@ -154,14 +157,14 @@ export class DevicePoller {
             { device: id, read, err: e },
             'gap-filled read refused: re-planning without gaps',
           );
-          this.fillGaps = false;
-          this.reads = planDevice(profile, this.o.points, this.o.cost, { fillGaps: false });
+          this.strategy = 'contiguous';
+          this.reads = planDevice(profile, this.o.points, this.o.cost, { strategy: 'contiguous' });
           queue.unshift(
             ...planDevice(
               profile,
               this.o.points.filter((p) => read.keys.includes(p.key)),
               this.o.cost,
-              { fillGaps: false },
+              { strategy: 'contiguous' },
             ),
           );
           answered = true;
@@ -252,7 +255,7 @@ export class DevicePoller {
       lagMs: this.lag.percentiles(),
       jitterMs: this.jitter.percentiles(),
       plannedReads: this.reads.length,
-      gapFilling: this.fillGaps,
+      planStrategy: this.strategy,
     };
   }
 }

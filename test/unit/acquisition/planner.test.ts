@@ -67,11 +67,19 @@ describe('planner cost model on the reference 9600 8N1 bus', () => {
     expect(shape(reads)).toEqual([[3, 0, 102]]);
   });
 
-  it('keeps touching points together but no gaps when gap filling is off', () => {
+  it('keeps touching points together but no gaps with the contiguous strategy', () => {
     const pts = [f32('a', 0), f32('b', 2), f32('c', 6)];
-    expect(shape(planReads(pts, limits(), cost9600, { fillGaps: false }))).toEqual([
+    expect(shape(planReads(pts, limits(), cost9600, { strategy: 'contiguous' }))).toEqual([
       [3, 0, 4],
       [3, 6, 2],
+    ]);
+  });
+
+  it('reads each point alone with the per-point strategy, overlapping points still together', () => {
+    const pts = [f32('a', 0), f32('b', 2), { key: 'hi', function: 3 as const, pdu: 2, count: 1 }];
+    expect(shape(planReads(pts, limits(), cost9600, { strategy: 'per-point' }))).toEqual([
+      [3, 0, 2],
+      [3, 2, 2],
     ]);
   });
 });

@@ -136,7 +136,11 @@ describe('scheduler', () => {
       ['so2', 12.5, 'N'],
       ['co', 5.5, 'N'],
     ]);
-    expect(health(engine, 'a1')).toMatchObject({ gapFilling: false, plannedReads: 2, exceptions: 1 });
+    expect(health(engine, 'a1')).toMatchObject({
+      planStrategy: 'contiguous',
+      plannedReads: 2,
+      exceptions: 1,
+    });
   });
 
   it('refuses two devices with one unit id on a bus with ACQ_OPTIONS_INVALID', () => {
