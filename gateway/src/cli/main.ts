@@ -1,0 +1,32 @@
+/**
+ * `lantian`: the gateway's command line. Each command lives in commands/<name>.ts and is
+ * registered here by one line. Exit codes: 0 success, 2 the input (a config) is invalid,
+ * 1 anything unexpected.
+ */
+import { Command } from 'commander';
+import { isLantianError } from '../core/errors.js';
+import { registerCheckConfig } from './commands/check-config.js';
+import { registerMigrateConfig } from './commands/migrate-config.js';
+import { EXIT } from './output.js';
+
+function buildProgram(): Command {
+  const program = new Command('lantian')
+    .description('Lantian edge gateway: polls CEMS and dust monitors, logs every reading, forwards it.')
+    .showHelpAfterError();
+  registerCheckConfig(program);
+  registerMigrateConfig(program);
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  // Errors a command did not turn into an exit code: say what and where, never a bare stack.
+  const text = isLantianError(e)
+    ? `${e.code}: ${e.message}`
+    : e instanceof Error
+      ? (e.stack ?? e.message)
+      : String(e);
+  process.stderr.write(`lantian: ${text}\n`);
+  process.exitCode = EXIT.unexpected;
+}

@@ -1,0 +1,8 @@
+export * from './schema.js';
+export * from './problems.js';
+export * from './secrets.js';
+export * from './migrations.js';
+export * from './migrate-file.js';
+export * from './loader.js';
+export * from './plan.js';
+export { closest, didYouMean } from './suggest.js';

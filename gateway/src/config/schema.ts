@@ -1,0 +1,384 @@
+/**
+ * The site-config schema (version 1). Defaults, units, ranges and descriptions live here (and in
+ * schema-parts.ts, schema-uplinks.ts) and nowhere else: docs/config.md's option table is generated
+ * from them. Durations and sizes are plain numbers whose unit is in the key name (`periodMs`, `quotaMb`).
+ */
+import { z } from 'zod';
+import { ProfileFile, Quirks } from '../profiles/schema.js';
+import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
+import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
+import { Hj212Platform, Mqtt } from './schema-uplinks.js';
+
+export * from './schema-parts.js';
+export * from './schema-uplinks.js';
+
+export const CURRENT_VERSION = 1;
+
+const STANDARD_BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
+
+/** The RS-485 line itself; on rtu-over-tcp buses it sets the wire-time model and timeouts. */
+const serialLine = {
+  baud: z
+    .union(
+      STANDARD_BAUDS.map((b) => z.literal(b)),
+      { error: `not a standard baud rate (${STANDARD_BAUDS.join(', ')})` },
+    )
+    .meta({ unit: 'bit/s', description: 'Baud rate of the RS-485 line.' })
+    .default(9600),
+  dataBits: z
+    .union([z.literal(7), z.literal(8)], { error: 'data bits are 7 or 8' })
+    .meta({ unit: 'bits', description: 'Data bits per character.' })
+    .default(8),
+  parity: z.enum(['none', 'even', 'odd']).meta({ description: 'Parity bit.' }).default('none'),
+  stopBits: z
+    .union([z.literal(1), z.literal(2)], { error: 'stop bits are 1 or 2' })
+    .meta({ unit: 'bits', description: 'Stop bits per character.' })
+    .default(1),
+};
+
+const busCommon = {
+  description: z.string().optional().meta({ description: 'Free text: where the cable runs, which port.' }),
+  timeoutMs: int(
+    'ms',
+    10,
+    30_000,
+    'Reply timeout for every device on the bus. Absent: each device profile’s timeoutMs.',
+  ).optional(),
+  retries: int('count', 0, 5, 'Extra attempts after a timeout or bad frame before a poll fails.').default(1),
+  interFrameDelayMs: num(
+    'ms',
+    0,
+    1000,
+    'Silence kept between the end of one transaction and the next request. Absent: 3.5 character times at the line’s baud (at least 1.75 ms) on serial lines, 0 on Modbus TCP.',
+  ).optional(),
+};
+
+const tcpCommon = {
+  host: Host,
+  connectTimeoutMs: int('ms', 100, 60_000, 'Time allowed to open the TCP connection.').default(3000),
+  reconnectMaxMs: int(
+    'ms',
+    1000,
+    600_000,
+    'Longest wait between reconnection attempts; the wait doubles from 1 s up to this.',
+  ).default(30_000),
+};
+
+export const SerialBus = z
+  .object({
+    kind: z.literal('serial').meta({ description: 'Modbus RTU on a local serial port.' }),
+    port: z
+      .string()
+      .min(1)
+      .meta({ description: 'Serial device path, e.g. /dev/ttyUSB0 or a /dev/serial/by-id/ link.' }),
+    ...serialLine,
+    ...busCommon,
+  })
+  .strict();
+
+export const TcpBus = z
+  .object({
+    kind: z.literal('tcp').meta({ description: 'Modbus TCP (MBAP framing) to a device or gateway.' }),
+    ...tcpCommon,
+    port: int('', 1, 65_535, 'TCP port.').default(502),
+    ...busCommon,
+  })
+  .strict();
+
+export const RtuOverTcpBus = z
+  .object({
+    kind: z
+      .literal('rtu-over-tcp')
+      .meta({ description: 'RTU frames through a transparent serial device server (DTU).' }),
+    ...tcpCommon,
+    port: int('', 1, 65_535, 'TCP port of the serial device server.'),
+    ...serialLine,
+    ...busCommon,
+  })
+  .strict();
+
+export const Bus = z.discriminatedUnion('kind', [SerialBus, TcpBus, RtuOverTcpBus], {
+  error: (iss) => (iss.code === 'invalid_union' ? 'kind is serial, tcp or rtu-over-tcp' : undefined),
+});
+export type BusConfig = z.output<typeof Bus>;
+
+/** Profile quirks a device entry may override; absent keys keep the profile's value. */
+const quirk = <K extends 'minGapMs' | 'maxReadRegisters' | 'maxReadBits' | 'bootDelayMs' | 'turnaroundMs'>(
+  key: K,
+  unit: string,
+) =>
+  Quirks.shape[key]
+    .removeDefault()
+    .meta({ unit, description: `${Quirks.shape[key].description ?? key} Absent: the profile’s value.` })
+    .optional();
+
+export const PointOverride = z
+  .object({
+    scale: z
+      .number()
+      .optional()
+      .meta({ unit: '', description: 'Replaces the profile’s scale (value = raw × scale + offset).' }),
+    offset: z
+      .number()
+      .optional()
+      .meta({ unit: 'point unit', description: 'Replaces the profile’s offset, in the point’s unit.' }),
+  })
+  .strict();
+
+export const DeviceOverrides = z
+  .object({
+    timeoutMs: int(
+      'ms',
+      10,
+      30_000,
+      'Reply timeout for this device. Absent: the bus’s, then the profile’s.',
+    ).optional(),
+    retries: int('count', 0, 5, 'Retries for this device. Absent: the bus’s.').optional(),
+    minGapMs: quirk('minGapMs', 'ms'),
+    maxReadRegisters: quirk('maxReadRegisters', 'registers'),
+    maxReadBits: quirk('maxReadBits', 'bits'),
+    bootDelayMs: quirk('bootDelayMs', 'ms'),
+    turnaroundMs: quirk('turnaroundMs', 'ms'),
+    points: z
+      .record(PointKey, PointOverride)
+      .optional()
+      .meta({ description: 'Per-point scale/offset changes, keyed by the profile’s point key.' }),
+    skip: z
+      .array(PointKey)
+      .optional()
+      .meta({ description: 'Point keys not to poll (e.g. a sensor the unit is not fitted with).' }),
+  })
+  .strict();
+
+export const Device = z
+  .object({
+    name: z.string().optional().meta({ description: 'Human-readable name.' }),
+    profile: ProfileFile.shape.id.meta({
+      description: 'Device-profile id, vendor.model (see device-profiles/).',
+    }),
+    bus: Id.meta({ description: 'Id of the bus the device is on.' }),
+    unitId: int(
+      '',
+      0,
+      255,
+      'Modbus unit id (slave address): 1-247 on serial lines and rtu-over-tcp, 0-255 on Modbus TCP.',
+    ),
+    periodMs: int('ms', 100, 86_400_000, 'Time between the starts of two polls of this device.').default(
+      5000,
+    ),
+    enabled: z
+      .boolean()
+      .meta({ description: 'false keeps the entry but never polls the device.' })
+      .default(true),
+    overrides: DeviceOverrides.optional().meta({ description: 'Per-device changes to the profile and bus.' }),
+  })
+  .strict();
+export type DeviceConfig = z.output<typeof Device>;
+
+export const Limit = z
+  .object({
+    max: num('point unit', 0, 1e9, 'Emission limit, in the unit of the point.'),
+    averaging: z
+      .enum(['minute', 'hour', 'day'])
+      .meta({ description: 'Averaging period the limit applies to.' })
+      .default('hour'),
+    corrected: z.boolean().optional().meta({
+      description:
+        'Compare the value converted to reference O2. Absent: true when the outlet has referenceO2Pct.',
+    }),
+  })
+  .strict();
+
+const FLUE_KEYS = ['temperature', 'pressure', 'moisture', 'velocity', 'flow'] as const;
+export const Outlet = z
+  .object({
+    name: z.string().min(1).meta({ description: 'Human-readable name, e.g. "1# boiler stack".' }),
+    devices: z.array(Id).min(1).meta({ description: 'Devices whose readings belong to this outlet.' }),
+    referenceO2Pct: num(
+      '%',
+      0,
+      20.9,
+      'Reference O2 of the emission standard; concentrations are also reported converted to it. Absent: no conversion.',
+    ).optional(),
+    o2: PointRefText.optional().meta({
+      description: 'Point giving the measured O2 (%, dry); needed with referenceO2Pct.',
+    }),
+    flue: z
+      .object(
+        Object.fromEntries(
+          FLUE_KEYS.map((k) => [
+            k,
+            PointRefText.optional().meta({ description: `Point giving the flue-gas ${k}.` }),
+          ]),
+        ) as Record<(typeof FLUE_KEYS)[number], z.ZodOptional<typeof PointRefText>>,
+      )
+      .strict()
+      .optional()
+      .meta({ description: 'Flue-gas condition points used for standard-state conversion and flow.' }),
+    limits: z
+      .record(PointRefText, Limit)
+      .default({})
+      .meta({ description: 'Emission limits keyed by `device/point`.' }),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.referenceO2Pct !== undefined && o.o2 === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['o2'],
+        message: 'referenceO2Pct needs o2: the point giving measured O2',
+      });
+    }
+  })
+  .transform((o) => ({
+    ...o,
+    limits: Object.fromEntries(
+      Object.entries(o.limits).map(([ref, l]) => [
+        ref,
+        { ...l, corrected: l.corrected ?? o.referenceO2Pct !== undefined },
+      ]),
+    ),
+  }));
+export type OutletConfig = z.output<typeof Outlet>;
+
+export const Storage = z
+  .object({
+    path: z.string().min(1).meta({
+      description: 'SQLite log file, relative to the config file or absolute, e.g. /var/lib/lantian/log.db.',
+    }),
+    quotaMb: int(
+      'MiB',
+      16,
+      1_000_000,
+      'Disk space the log may use; beyond it the oldest data goes (recorded as a gap).',
+    ).default(1024),
+    retentionDays: int(
+      'd',
+      1,
+      3650,
+      'Age after which data every uplink has acknowledged is deleted.',
+    ).default(400),
+  })
+  .strict();
+
+/** Digital inputs or outputs keyed by name: a pin, its polarity and any extra options. */
+const digitalPins = <E extends z.ZodRawShape>(activeLow: string, extra: E) =>
+  z.record(
+    Id,
+    z
+      .object({
+        pin: int('', 0, 69, 'Digital pin number on the board.'),
+        activeLow: z.boolean().meta({ description: activeLow }).default(false),
+        ...extra,
+      })
+      .strict(),
+  );
+export const SiteIo = z
+  .object({
+    board: z
+      .object({
+        port: z.string().min(1).meta({ description: 'Serial port of the Firmata board, e.g. /dev/ttyACM0.' }),
+        baud: int('bit/s', 9600, 115_200, 'Firmata baud rate.').default(57_600),
+      })
+      .strict()
+      .meta({ description: 'The Firmata board running the site I/O firmware.' }),
+    analogInputs: z
+      .record(
+        Id,
+        z
+          .object({
+            pin: z
+              .string()
+              .regex(/^A[0-9]{1,2}$/, 'analog pins are A0, A1, …')
+              .meta({ description: 'Analog pin, A0…A15.' }),
+            signal: z.enum(['4-20mA', '0-10V']).meta({ description: 'Electrical signal.' }).default('4-20mA'),
+            range: z.tuple([z.number(), z.number()]).meta({
+              unit: 'unit',
+              description: 'Values at the bottom and top of the signal, e.g. [0, 100].',
+            }),
+            unit: z
+              .string()
+              .refine(isCanonicalUnit, {
+                error: (iss) => {
+                  const canonical = typeof iss.input === 'string' ? UNIT_ALIASES[iss.input] : undefined;
+                  return canonical === undefined
+                    ? 'not a canonical unit (see gateway/src/profiles/units.ts)'
+                    : `write ${canonical}`;
+                },
+              })
+              .meta({ description: 'Unit of the scaled value.' }),
+          })
+          .strict(),
+      )
+      .default({})
+      .meta({ description: 'Analog inputs (4-20 mA or 0-10 V transmitters), keyed by point key.' }),
+    dryContacts: digitalPins('The contact is active when the pin reads low.', {})
+      .default({})
+      .meta({ description: 'Dry-contact inputs (door, power, spray running), keyed by name.' }),
+    relays: digitalPins('The relay energises when the pin is driven low.', {
+      failSafe: z
+        .enum(['off', 'on'])
+        .meta({ description: 'State the relay takes when the board loses the gateway.' })
+        .default('off'),
+    })
+      .default({})
+      .meta({ description: 'Relay outputs (spray, fog cannon, alarm light), keyed by name.' }),
+  })
+  .strict();
+
+export const SiteConfigSchema = z
+  .object({
+    $schema: z.string().optional().meta({ description: 'Editor hint; ignored.' }),
+    version: z
+      .literal(CURRENT_VERSION, { error: `the current version is ${CURRENT_VERSION}` })
+      .meta({ unit: '', description: `Format version of this file; current: ${CURRENT_VERSION}.` }),
+    site: z
+      .object({
+        id: Id.meta({ description: 'Site id.' }),
+        name: z.string().min(1).max(200).meta({ description: 'Human-readable site name.' }),
+        timezone: TimeZone.meta({
+          description: 'IANA time zone of the site, for local times in reports.',
+        }).default('Asia/Shanghai'),
+      })
+      .strict()
+      .meta({ description: 'The site the gateway serves.' }),
+    gateway: z
+      .object({
+        id: Id.meta({ description: 'Gateway id; appears in every MQTT topic.' }),
+        name: z.string().optional().meta({ description: 'Human-readable name.' }),
+      })
+      .strict()
+      .meta({ description: 'This gateway.' }),
+    secretsFile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Secrets file, relative to this file; `--secrets` on the command line wins.' }),
+    buses: z.record(Id, Bus).meta({ description: 'Physical buses, keyed by bus id.' }),
+    devices: z.record(Id, Device).meta({ description: 'Polled devices, keyed by device id.' }),
+    outlets: z.record(Id, Outlet).default({}).meta({ description: 'Outlets (stacks), keyed by outlet id.' }),
+    uplinks: z
+      .object({
+        mqtt: Mqtt.optional().meta({ description: 'The MQTT uplink.' }),
+        hj212: z
+          .record(Id, Hj212Platform)
+          .default({})
+          .meta({ description: 'HJ 212 platforms, keyed by a name of your choice.' }),
+      })
+      .strict()
+      .prefault({})
+      .meta({ description: 'Where data goes: one MQTT broker and any number of HJ 212 platforms.' }),
+    storage: Storage.meta({ description: 'The local log.' }),
+    siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
+  })
+  .strict();
+
+export type SiteConfig = z.output<typeof SiteConfigSchema>;
+export type SiteConfigInput = z.input<typeof SiteConfigSchema>;
+
+/** Sections parsed entry by entry, so cross-reference checks can still run on the good entries. */
+export const ENTRY_SCHEMAS = {
+  buses: Bus,
+  devices: Device,
+  outlets: Outlet,
+} as const;
