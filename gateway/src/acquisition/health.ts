@@ -90,6 +90,7 @@ export interface LatencySnapshot {
   latencyMs?: Percentiles;
 }
 
+/** `failing`: the last poll got no answer (device silent or link down); `backoff`: not polled for now. */
 export type DeviceState = 'ok' | 'failing' | 'backoff' | 'unknown';
 
 export interface DeviceHealth extends TransactionCounters, LatencySnapshot {

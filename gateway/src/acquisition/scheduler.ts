@@ -67,6 +67,8 @@ export class DevicePoller {
   private reads: PlannedRead[];
   private strategy: PlanStrategy;
   private consecutiveFailures = 0;
+  /** Whether the last poll got any answer from the device. */
+  private lastAnswered = true;
   private backoffUntil: number | undefined;
   private lastStart: number | undefined;
   private readonly lag = new SampleWindow();
@@ -183,6 +185,7 @@ export class DevicePoller {
 
   private afterPoll(answered: boolean, silence: LantianError | undefined): void {
     this.stats.polls++;
+    this.lastAnswered = answered;
     if (answered) {
       this.consecutiveFailures = 0;
       this.backoffUntil = undefined;
@@ -239,7 +242,7 @@ export class DevicePoller {
     const now = this.o.clock.monotonic();
     let state: DeviceState = this.stats.polls === 0 ? 'unknown' : 'ok';
     if (this.backoffUntil !== undefined) state = 'backoff';
-    else if (this.consecutiveFailures > 0) state = 'failing';
+    else if (!this.lastAnswered) state = 'failing';
     return {
       device: this.o.id,
       bus: this.o.bus.name,
