@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   ACQ_DECODE: 'Register contents could not be decoded as the profile declares.',
   ACQ_PLAN: 'The points of a device cannot be read within its limits (read size, forbidden ranges).',
   ACQ_ABORTED: 'A poll was abandoned because the bus or gateway is stopping.',
+  ACQ_OPTIONS_INVALID: 'The acquisition options are inconsistent (unknown point, duplicate device or bus).',
+  ACQ_DEVICE_BACKOFF: 'A device was not polled in this period: it is backed off after failing to answer.',
 
   // store: the durable log
   STORE_OPEN_FAILED: 'The log file could not be opened.',

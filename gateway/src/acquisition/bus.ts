@@ -1,0 +1,298 @@
+/**
+ * A bus: one physical line (an RS-485 segment, a serial device server, a Modbus TCP endpoint)
+ * with exactly one transaction in flight. Transactions wait in a queue that holds at most one
+ * entry per device (each device awaits its own reads), so it cannot grow without bound.
+ *
+ * Timing: before each request the line must have been silent for `silenceMs` since the last
+ * frame ended, and a device that asks for `minGapMs` gets that much since its own last reply.
+ * The queue is served by readiness, then arrival: while one device waits out its gap another
+ * may use the line. No timer runs unless a wait is actually needed. See docs/acquisition.md for
+ * why the silence is measured from the moment the reply was complete.
+ */
+import type { Clock } from '../core/clock.js';
+import { LantianError, isTimeout } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import {
+  SampleWindow,
+  countError,
+  emptyCounters,
+  type BusHealth,
+  type LatencySnapshot,
+  type TransactionCounters,
+} from './health.js';
+import { Link, type ReconnectOptions } from './link.js';
+import { isGarbled, isLinkDown, isModbusException } from './transport/errors.js';
+import type { ReadFrame, Transport } from './transport/types.js';
+
+export interface BusOptions {
+  name: string;
+  /** Human-readable link description for logs and health (`tcp 10.0.0.5:502`). */
+  where: string;
+  transport: Transport;
+  /** Silence the line needs between frames, ms: t3.5 on a local RTU line, 0 for TCP. */
+  silenceMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** Source of jitter in [0, 1); default Math.random. */
+  random?: () => number;
+  reconnect?: ReconnectOptions;
+  /**
+   * Consecutive timeouts (no good reply between) after which the link is closed and reopened,
+   * clearing half-open sockets and confused buffers; 0 never. Default 5.
+   */
+  recycleAfterTimeouts?: number;
+}
+
+export interface Transaction {
+  /** Device id, for health counters and the minimum gap. */
+  device: string;
+  frame: ReadFrame;
+  /** Reply timeout per attempt, ms. */
+  timeoutMs: number;
+  /** Further attempts after a timeout, CRC error, malformed reply or busy exception (0–5). */
+  retries: number;
+  /** Silence this device needs after its own reply before its next request, ms. */
+  minGapMs: number;
+  signal?: AbortSignal;
+}
+
+interface Queued {
+  tx: Transaction;
+  seq: number;
+  resolve: (data: number[]) => void;
+  reject: (e: Error) => void;
+}
+
+interface DeviceStats {
+  counters: TransactionCounters;
+  latency: SampleWindow;
+  /** Monotonic time the device's last frame ended. */
+  lastFrameEnd: number;
+}
+
+/** Exceptions 05 (acknowledge, try later) and 06 (busy) invite a retry; the rest are final. */
+const retryable = (e: unknown): boolean =>
+  isTimeout(e) || isGarbled(e) || isModbusException(e, 5) || isModbusException(e, 6);
+
+const aborted = (tx: Transaction, bus: string): LantianError =>
+  new LantianError('ACQ_ABORTED', `bus ${bus}: read of ${tx.device} abandoned`, {
+    context: { bus, device: tx.device },
+  });
+
+export class Bus {
+  readonly name: string;
+  private readonly link: Link;
+  private readonly queue: Queued[] = [];
+  private seq = 0;
+  private pumping = false;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  /** Monotonic time the last frame on the line ended (reply received or given up on). */
+  private lastFrameEnd = -Infinity;
+  private consecutiveTimeouts = 0;
+  private readonly counters = emptyCounters();
+  private readonly latency = new SampleWindow();
+  private readonly devices = new Map<string, DeviceStats>();
+  private busyMs = 0;
+  private maxQueued = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: BusOptions) {
+    this.name = opts.name;
+    this.log = opts.logger;
+    this.link = new Link(
+      opts.transport,
+      opts.where,
+      opts.clock,
+      opts.random ?? Math.random,
+      opts.logger,
+      opts.reconnect,
+    );
+  }
+
+  /** Queues one read; resolves with its data or rejects with the last attempt's error. */
+  execute(tx: Transaction): Promise<number[]> {
+    if (this.closed || tx.signal?.aborted) return Promise.reject(aborted(tx, this.name));
+    return new Promise<number[]>((resolve, reject) => {
+      const onAbort = (): void => this.dequeue(q);
+      // The listener goes as soon as the read settles: one long-lived signal serves every read.
+      const q: Queued = {
+        tx,
+        seq: this.seq++,
+        resolve: (data) => {
+          tx.signal?.removeEventListener('abort', onAbort);
+          resolve(data);
+        },
+        reject: (e) => {
+          tx.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      this.queue.push(q);
+      this.maxQueued = Math.max(this.maxQueued, this.queue.length);
+      tx.signal?.addEventListener('abort', onAbort, { once: true });
+      this.wake?.();
+      if (!this.pumping) void this.pump();
+    });
+  }
+
+  private dequeue(q: Queued): void {
+    const i = this.queue.indexOf(q);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    q.reject(aborted(q.tx, this.name));
+  }
+
+  private device(id: string): DeviceStats {
+    let d = this.devices.get(id);
+    if (!d) {
+      d = { counters: emptyCounters(), latency: new SampleWindow(), lastFrameEnd: -Infinity };
+      this.devices.set(id, d);
+    }
+    return d;
+  }
+
+  private readyAt(tx: Transaction): number {
+    return Math.max(
+      this.lastFrameEnd + this.opts.silenceMs,
+      this.device(tx.device).lastFrameEnd + tx.minGapMs,
+    );
+  }
+
+  /** The queued transaction that may go first: earliest ready, then earliest queued. */
+  private pick(): Queued | undefined {
+    let best: Queued | undefined;
+    let bestAt = Infinity;
+    for (const q of this.queue) {
+      const at = this.readyAt(q.tx);
+      if (at < bestAt || (at === bestAt && best && q.seq < best.seq)) {
+        best = q;
+        bestAt = at;
+      }
+    }
+    return best;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (!this.closed) {
+        const next = this.pick();
+        if (!next) break;
+        const wait = this.readyAt(next.tx) - this.opts.clock.monotonic();
+        if (wait > 0) {
+          await this.sleep(wait);
+          continue;
+        }
+        this.queue.splice(this.queue.indexOf(next), 1);
+        try {
+          next.resolve(await this.run(next.tx));
+        } catch (e) {
+          next.reject(e instanceof Error ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e }));
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Sleeps `ms`, or less when a new transaction arrives (it may be ready sooner). */
+  private async sleep(ms: number): Promise<void> {
+    const ac = new AbortController();
+    const woken = new Promise<void>((resolve) => (this.wake = resolve));
+    await Promise.race([this.opts.clock.sleep(ms, ac.signal).catch(() => undefined), woken]);
+    this.wake = undefined;
+    ac.abort();
+  }
+
+  private async run(tx: Transaction): Promise<number[]> {
+    const dev = this.device(tx.device);
+    const clock = this.opts.clock;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        dev.counters.retries++;
+        this.counters.retries++;
+        const wait = this.readyAt(tx) - clock.monotonic();
+        if (wait > 0) await clock.sleep(wait);
+      }
+      if (this.closed || tx.signal?.aborted) throw aborted(tx, this.name);
+      try {
+        await this.link.ensureOpen();
+      } catch (e) {
+        countError(dev.counters, e);
+        countError(this.counters, e);
+        throw e;
+      }
+      dev.counters.requests++;
+      this.counters.requests++;
+      const t0 = clock.monotonic();
+      try {
+        const data = await this.opts.transport.read(tx.frame, tx.timeoutMs);
+        const t1 = clock.monotonic();
+        this.frameEnded(dev, t1, t0);
+        for (const c of [dev.counters, this.counters]) {
+          c.replies++;
+          c.lastGoodReplyTs = clock.now();
+        }
+        dev.latency.add(t1 - t0);
+        this.latency.add(t1 - t0);
+        this.consecutiveTimeouts = 0;
+        this.link.markGood();
+        return data;
+      } catch (e) {
+        this.frameEnded(dev, clock.monotonic(), t0);
+        countError(dev.counters, e);
+        countError(this.counters, e);
+        this.log.debug(
+          { bus: this.name, device: tx.device, frame: tx.frame, attempt, err: e },
+          'read failed',
+        );
+        if (isTimeout(e)) await this.noteTimeout();
+        if (attempt < tx.retries && retryable(e) && !isLinkDown(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  private frameEnded(dev: DeviceStats, t1: number, t0: number): void {
+    this.lastFrameEnd = t1;
+    dev.lastFrameEnd = t1;
+    this.busyMs += t1 - t0;
+  }
+
+  private async noteTimeout(): Promise<void> {
+    const limit = this.opts.recycleAfterTimeouts ?? 5;
+    if (limit > 0 && ++this.consecutiveTimeouts >= limit) {
+      this.consecutiveTimeouts = 0;
+      this.log.warn({ bus: this.name }, `${limit} timeouts in a row: reopening the link`);
+      await this.link.recycle();
+    }
+  }
+
+  /** Transaction counters of one device on this bus. */
+  deviceHealth(device: string): TransactionCounters & LatencySnapshot {
+    const d = this.device(device);
+    return { ...d.counters, latencyMs: d.latency.percentiles() };
+  }
+
+  health(): BusHealth {
+    return {
+      bus: this.name,
+      link: this.opts.where,
+      connected: this.link.connected,
+      ...this.link.counters,
+      ...this.counters,
+      latencyMs: this.latency.percentiles(),
+      busyMs: Math.round(this.busyMs),
+      maxQueued: this.maxQueued,
+    };
+  }
+
+  /** Abandons queued reads (ACQ_ABORTED) and closes the link. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const q of this.queue.splice(0)) q.reject(aborted(q.tx, this.name));
+    this.wake?.();
+    await this.link.close();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Register contents -> values, exactly as the profile declares them: type, word order, byte
+ * order, scale and offset, bit fields, strings and BCD. Every failure is an ACQ_DECODE error
+ * naming the point and the raw words, never a guessed value.
+ */
+import { LantianError } from '../core/errors.js';
+import type { ResolvedPoint } from '../profiles/schema.js';
+
+export type DecodablePoint = Pick<
+  ResolvedPoint,
+  | 'key'
+  | 'function'
+  | 'type'
+  | 'count'
+  | 'wordOrder'
+  | 'byteOrder'
+  | 'scale'
+  | 'offset'
+  | 'bits'
+  | 'bcdFormat'
+>;
+
+export type Value = number | string;
+
+/**
+ * The bytes of a multi-register value, most significant first. `low-first` reverses the
+ * registers (CDAB); `little` swaps the two bytes inside each register (BADC). Both: DCBA.
+ */
+export function valueBytes(
+  words: readonly number[],
+  wordOrder: ResolvedPoint['wordOrder'],
+  byteOrder: ResolvedPoint['byteOrder'],
+): Buffer {
+  const ordered = wordOrder === 'low-first' ? [...words].reverse() : words;
+  const buf = Buffer.alloc(ordered.length * 2);
+  ordered.forEach((w, i) => {
+    if (byteOrder === 'little') buf.writeUInt16LE(w, i * 2);
+    else buf.writeUInt16BE(w, i * 2);
+  });
+  return buf;
+}
+
+function fail(point: DecodablePoint, data: readonly number[], why: string): LantianError {
+  return new LantianError('ACQ_DECODE', `point ${point.key} (${point.type}): ${why}`, {
+    context: { point: point.key, type: point.type, raw: [...data] },
+  });
+}
+
+/** The shortest decimal that reads back as the same float32: 0.78, not 0.7799999713897705. */
+export function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(x.toPrecision(p));
+    if (Math.fround(candidate) === x) return candidate;
+  }
+  return x;
+}
+
+function decimalsOf(x: number): number | undefined {
+  const s = String(x);
+  if (s.includes('e')) return undefined;
+  const dot = s.indexOf('.');
+  return dot < 0 ? 0 : s.length - dot - 1;
+}
+
+/**
+ * `raw * scale + offset`. For integer raw values the exact result has no more decimals than
+ * scale or offset, so it is rounded to those: 3 × 0.1 gives 0.3, not 0.30000000000000004.
+ */
+export function applyScale(raw: number, scale: number, offset: number, integerRaw: boolean): number {
+  if (scale === 1 && offset === 0) return raw;
+  const v = raw * scale + offset;
+  if (!integerRaw || Math.abs(v) >= 1e15) return v;
+  const ds = decimalsOf(scale);
+  const dof = decimalsOf(offset);
+  if (ds === undefined || dof === undefined) return v;
+  return Number(v.toFixed(Math.min(20, Math.max(ds, dof))));
+}
+
+function bcdDigits(point: DecodablePoint, data: readonly number[], bytes: Buffer): number[] {
+  const digits: number[] = [];
+  for (const b of bytes) {
+    const hi = b >> 4;
+    const lo = b & 0x0f;
+    if (hi > 9 || lo > 9) throw fail(point, data, `byte 0x${b.toString(16).padStart(2, '0')} is not BCD`);
+    digits.push(hi, lo);
+  }
+  return digits;
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** Six BCD bytes YY MM DD hh mm ss -> `20YY-MM-DDThh:mm:ss` (device local time, no zone). */
+function bcdDateTime(point: DecodablePoint, data: readonly number[], bytes: Buffer): string {
+  if (bytes.length < 6) throw fail(point, data, 'a BCD date-time needs 6 bytes (3 registers)');
+  const d = bcdDigits(point, data, bytes.subarray(0, 6));
+  const f = (i: number): number => d[i * 2]! * 10 + d[i * 2 + 1]!;
+  const [yy, mo, dd, hh, mi, ss] = [f(0), f(1), f(2), f(3), f(4), f(5)];
+  const days = new Date(Date.UTC(2000 + yy, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || dd < 1 || dd > days || hh > 23 || mi > 59 || ss > 59) {
+    throw fail(
+      point,
+      data,
+      `${two(yy)}-${two(mo)}-${two(dd)} ${two(hh)}:${two(mi)}:${two(ss)} is not a date-time`,
+    );
+  }
+  return `${2000 + yy}-${two(mo)}-${two(dd)}T${two(hh)}:${two(mi)}:${two(ss)}`;
+}
+
+function decodeString(point: DecodablePoint, data: readonly number[]): string {
+  const bytes = valueBytes(data, 'high-first', point.byteOrder);
+  const nul = bytes.indexOf(0);
+  return bytes.toString('latin1', 0, nul < 0 ? bytes.length : nul).trimEnd();
+}
+
+function rawNumber(point: DecodablePoint, data: readonly number[]): { raw: number; integer: boolean } {
+  const bytes = (): Buffer => valueBytes(data, point.wordOrder, point.byteOrder);
+  switch (point.type) {
+    case 'u16':
+      return { raw: bytes().readUInt16BE(0), integer: true };
+    case 'i16':
+      return { raw: bytes().readInt16BE(0), integer: true };
+    case 'u32':
+      return { raw: bytes().readUInt32BE(0), integer: true };
+    case 'i32':
+      return { raw: bytes().readInt32BE(0), integer: true };
+    case 'u64':
+      return { raw: Number(bytes().readBigUInt64BE(0)), integer: true };
+    case 'i64':
+      return { raw: Number(bytes().readBigInt64BE(0)), integer: true };
+    case 'f32': {
+      const f = bytes().readFloatBE(0);
+      if (!Number.isFinite(f)) throw fail(point, data, `float32 is ${f}`);
+      return { raw: shortestFloat32(f), integer: false };
+    }
+    case 'f64': {
+      const f = bytes().readDoubleBE(0);
+      if (!Number.isFinite(f)) throw fail(point, data, `float64 is ${f}`);
+      return { raw: f, integer: false };
+    }
+    case 'bits': {
+      const { bit, width } = point.bits ?? { bit: 0, width: 1 };
+      const word = bytes().readUInt16BE(0);
+      return { raw: (word >>> bit) & ((1 << width) - 1), integer: true };
+    }
+    case 'bcd': {
+      const digits = bcdDigits(point, data, bytes());
+      return { raw: digits.reduce((n, d) => n * 10 + d, 0), integer: true };
+    }
+    case 'string':
+      throw fail(point, data, 'a string has no numeric value');
+  }
+}
+
+/**
+ * Decodes one point from its own registers (FC03/04: `count` words) or bits (FC01/02: `count`
+ * values 0/1, first bit least significant).
+ */
+export function decodePoint(point: DecodablePoint, data: readonly number[]): Value {
+  if (data.length !== point.count) {
+    throw fail(
+      point,
+      data,
+      `expected ${point.count} ${point.function <= 2 ? 'bits' : 'registers'}, got ${data.length}`,
+    );
+  }
+  if (point.function === 1 || point.function === 2) {
+    const raw = data.reduce((n, b, i) => n + (b ? 2 ** i : 0), 0);
+    return applyScale(raw, point.scale, point.offset, true);
+  }
+  if (point.type === 'string') return decodeString(point, data);
+  if (point.type === 'bcd' && point.bcdFormat === 'datetime') {
+    return bcdDateTime(point, data, valueBytes(data, point.wordOrder, point.byteOrder));
+  }
+  const { raw, integer } = rawNumber(point, data);
+  return applyScale(raw, point.scale, point.offset, integer);
+}

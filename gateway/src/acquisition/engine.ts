@@ -1,0 +1,209 @@
+/**
+ * The acquisition engine: buses with their devices -> transports, buses, plans and pollers.
+ * Options are this module's own types; the site config maps onto them (see docs/acquisition.md).
+ * Readings leave through one callback, `onReadings(drafts)`, once per device poll.
+ */
+import { systemClock, type Clock } from '../core/clock.js';
+import { LantianError } from '../core/errors.js';
+import { childLogger, silentLogger, type Logger } from '../core/logger.js';
+import type { ReadingDraft } from '../core/reading.js';
+import type { Profile } from '../profiles/schema.js';
+import { Bus } from './bus.js';
+import { polledPoints } from './device.js';
+import type { BusHealth, DeviceHealth } from './health.js';
+import { interFrameSilenceMs } from './line.js';
+import type { ReconnectOptions } from './link.js';
+import { serialCost, tcpCost, type PlannedRead, type RequestCost } from './planner.js';
+import { DevicePoller, type BackoffOptions } from './scheduler.js';
+import { describeLink, modbusSerialTransport } from './transport/modbus-serial.js';
+import type { LinkSettings, TransportFactory } from './transport/types.js';
+
+export interface DeviceOptions {
+  /** Device id from the site config (`stack1-uv`). */
+  id: string;
+  profile: Profile;
+  /** Unit id (slave address) 0–255; default the profile's factory unit id. */
+  unitId?: number;
+  /** Poll period, ms (≥ 10). */
+  periodMs: number;
+  /** Reply timeout per attempt, ms; default the profile's `quirks.timeoutMs`. */
+  timeoutMs?: number;
+  /** Further attempts per read after a timeout or garbled reply, 0–5; default 1. */
+  retries?: number;
+  /** Point keys to poll; default every measurement and status point of the profile. */
+  points?: string[];
+  backoff?: BackoffOptions;
+}
+
+export interface BusConfig {
+  /** Bus name from the site config (`rs485-1`). */
+  name: string;
+  link: LinkSettings;
+  /**
+   * Silence kept between frames, ms. Default: t3.5 of the line on a local RTU port; 0 over TCP,
+   * where a device server frames the serial side itself (docs/acquisition.md).
+   */
+  silenceMs?: number;
+  /** Network round trip per request for the planner's cost model (tcp, rtu-tcp), ms; default 2. */
+  roundTripMs?: number;
+  reconnect?: ReconnectOptions;
+  /** Consecutive timeouts after which the link is reopened; 0 never; default 5. */
+  recycleAfterTimeouts?: number;
+  devices: DeviceOptions[];
+}
+
+export interface AcquisitionOptions {
+  buses: BusConfig[];
+}
+
+export interface AcquisitionDeps {
+  onReadings: (drafts: ReadingDraft[]) => void;
+  clock?: Clock;
+  logger?: Logger;
+  /** Jitter source in [0, 1); default Math.random. */
+  random?: () => number;
+  /** Builds transports; default modbus-serial. Tests pass in-memory doubles. */
+  transportFactory?: TransportFactory;
+}
+
+export interface AcquisitionHealth {
+  buses: BusHealth[];
+  devices: DeviceHealth[];
+}
+
+const DEFAULT_LINE = { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 } as const;
+
+function costFor(bus: BusConfig, profile: Profile): RequestCost {
+  const { turnaroundMs, minGapMs } = profile.quirks;
+  const rtt = bus.roundTripMs ?? 2;
+  switch (bus.link.kind) {
+    case 'rtu':
+      return serialCost(bus.link.line, turnaroundMs, minGapMs);
+    case 'rtu-tcp': {
+      const c = serialCost(bus.link.line ?? DEFAULT_LINE, turnaroundMs, minGapMs);
+      return { ...c, requestMs: c.requestMs + rtt };
+    }
+    case 'tcp':
+      return tcpCost(turnaroundMs, rtt, minGapMs);
+  }
+}
+
+function invalid(message: string, context: Record<string, unknown>): LantianError {
+  return new LantianError('ACQ_OPTIONS_INVALID', message, { context });
+}
+
+function validate(options: AcquisitionOptions): void {
+  const buses = new Set<string>();
+  const devices = new Set<string>();
+  for (const b of options.buses) {
+    if (buses.has(b.name)) throw invalid(`bus "${b.name}" is defined twice`, { bus: b.name });
+    buses.add(b.name);
+    const units = new Map<number, string>();
+    for (const d of b.devices) {
+      if (devices.has(d.id)) throw invalid(`device "${d.id}" is defined twice`, { device: d.id });
+      devices.add(d.id);
+      const unit = d.unitId ?? d.profile.serial.unitId;
+      const other = units.get(unit);
+      if (other) {
+        throw invalid(`devices "${other}" and "${d.id}" share unit id ${unit} on bus "${b.name}"`, {
+          bus: b.name,
+          devices: [other, d.id],
+          unitId: unit,
+        });
+      }
+      units.set(unit, d.id);
+      if (!(d.periodMs >= 10))
+        throw invalid(`device "${d.id}": periodMs must be at least 10`, { device: d.id });
+      if (d.retries !== undefined && !(d.retries >= 0 && d.retries <= 5)) {
+        throw invalid(`device "${d.id}": retries must be 0-5`, { device: d.id });
+      }
+    }
+  }
+}
+
+export class Acquisition {
+  private readonly buses: Bus[] = [];
+  private readonly pollers: DevicePoller[] = [];
+  private abort: AbortController | undefined;
+  private loops: Promise<void>[] = [];
+  private readonly clock: Clock;
+
+  constructor(options: AcquisitionOptions, deps: AcquisitionDeps) {
+    validate(options);
+    this.clock = deps.clock ?? systemClock;
+    const logger = deps.logger ?? silentLogger;
+    const random = deps.random ?? Math.random;
+    const factory = deps.transportFactory ?? modbusSerialTransport;
+    for (const b of options.buses) {
+      const bus = new Bus({
+        name: b.name,
+        where: describeLink(b.link),
+        transport: factory(b.link),
+        silenceMs: b.silenceMs ?? (b.link.kind === 'rtu' ? interFrameSilenceMs(b.link.line) : 0),
+        clock: this.clock,
+        logger: childLogger(logger, 'bus', { bus: b.name }),
+        random,
+        reconnect: b.reconnect,
+        recycleAfterTimeouts: b.recycleAfterTimeouts,
+      });
+      this.buses.push(bus);
+      for (const d of b.devices) {
+        this.pollers.push(
+          new DevicePoller({
+            id: d.id,
+            bus,
+            profile: d.profile,
+            unitId: d.unitId ?? d.profile.serial.unitId,
+            periodMs: d.periodMs,
+            timeoutMs: d.timeoutMs ?? d.profile.quirks.timeoutMs,
+            retries: d.retries ?? 1,
+            points: polledPoints(d.profile, d.points),
+            cost: costFor(b, d.profile),
+            backoff: d.backoff,
+            clock: this.clock,
+            logger: childLogger(logger, 'acq', { device: d.id }),
+            random,
+            onReadings: deps.onReadings,
+          }),
+        );
+      }
+    }
+  }
+
+  /** Starts periodic polling; every device is due at once, the buses serialise them. */
+  start(): void {
+    if (this.abort) return;
+    this.abort = new AbortController();
+    const first = this.clock.monotonic();
+    this.loops = this.pollers.map((p) => p.run(this.abort!.signal, first));
+  }
+
+  /** Polls every device once, outside the schedule; the readings are returned, not sent to `onReadings`. */
+  async pollOnce(): Promise<Map<string, ReadingDraft[]>> {
+    const out = new Map<string, ReadingDraft[]>();
+    await Promise.all(
+      this.pollers.map(async (p) => {
+        const drafts = await p.poll();
+        if (drafts) out.set(p.health().device, drafts);
+      }),
+    );
+    return out;
+  }
+
+  /** The reads each device's poll issues, for commissioning and the CLI. */
+  plans(): { device: string; reads: readonly PlannedRead[] }[] {
+    return this.pollers.map((p) => ({ device: p.health().device, reads: p.plan }));
+  }
+
+  health(): AcquisitionHealth {
+    return { buses: this.buses.map((b) => b.health()), devices: this.pollers.map((p) => p.health()) };
+  }
+
+  /** Stops polling, abandons queued reads, closes every link. */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await Promise.all(this.buses.map((b) => b.close()));
+    await Promise.all(this.loops);
+    this.loops = [];
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Health counters per device and per bus, and the snapshots the MQTT health topic and the CLI
+ * show. Counters only ever grow; percentiles come from a window of recent samples.
+ */
+import { isLantianError } from '../core/errors.js';
+
+/** Recent samples (default the last 512) for percentiles; memory stays bounded. */
+export class SampleWindow {
+  private readonly samples: number[] = [];
+  private next = 0;
+
+  constructor(private readonly size = 512) {}
+
+  add(v: number): void {
+    if (this.samples.length < this.size) this.samples.push(v);
+    else this.samples[this.next] = v;
+    this.next = (this.next + 1) % this.size;
+  }
+
+  get count(): number {
+    return this.samples.length;
+  }
+
+  /** Nearest-rank percentiles, rounded to 0.01; undefined while empty. */
+  percentiles(): Percentiles | undefined {
+    if (this.samples.length === 0) return undefined;
+    const s = [...this.samples].sort((a, b) => a - b);
+    const at = (q: number): number => round2(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!);
+    return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round2(s[s.length - 1]!) };
+  }
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** Transaction counters, kept for each device and for each bus. */
+export interface TransactionCounters {
+  /** Requests sent, retries included. */
+  requests: number;
+  /** Good replies. */
+  replies: number;
+  timeouts: number;
+  crcErrors: number;
+  /** Malformed replies: wrong length, unit id or function. */
+  badReplies: number;
+  /** Modbus exception replies. */
+  exceptions: number;
+  /** Requests that could not be sent or were cut off because the link was down. */
+  linkErrors: number;
+  retries: number;
+  /** Wall-clock time of the last good reply, UTC ms. */
+  lastGoodReplyTs?: number;
+  lastErrorCode?: string;
+}
+
+export const emptyCounters = (): TransactionCounters => ({
+  requests: 0,
+  replies: 0,
+  timeouts: 0,
+  crcErrors: 0,
+  badReplies: 0,
+  exceptions: 0,
+  linkErrors: 0,
+  retries: 0,
+});
+
+const COUNTER_OF: Record<string, 'timeouts' | 'crcErrors' | 'badReplies' | 'exceptions'> = {
+  TRANSPORT_TIMEOUT: 'timeouts',
+  MODBUS_CRC: 'crcErrors',
+  MODBUS_BAD_REPLY: 'badReplies',
+  MODBUS_EXCEPTION: 'exceptions',
+};
+
+/** Counts one failed request under its kind; anything else is the link's failure. */
+export function countError(c: TransactionCounters, e: unknown): void {
+  const code = isLantianError(e) ? e.code : 'UNKNOWN';
+  c.lastErrorCode = code;
+  c[COUNTER_OF[code] ?? 'linkErrors']++;
+}
+
+export interface LatencySnapshot {
+  /** Request to reply, ms, over recent good replies. */
+  latencyMs?: Percentiles;
+}
+
+export type DeviceState = 'ok' | 'failing' | 'backoff' | 'unknown';
+
+export interface DeviceHealth extends TransactionCounters, LatencySnapshot {
+  device: string;
+  bus: string;
+  unitId: number;
+  state: DeviceState;
+  /** Poll cycles run, and how many of them failed entirely. */
+  polls: number;
+  failedPolls: number;
+  /** Periods not polled because the device was backed off (its readings were flagged B). */
+  skippedPolls: number;
+  /** Periods merged into a later poll because the bus could not keep up. */
+  overruns: number;
+  consecutiveFailures: number;
+  /** While backed off: when the device is probed again, UTC ms. */
+  nextProbeTs?: number;
+  /** Start of a poll minus its due time, ms, over recent polls. */
+  lagMs?: Percentiles;
+  /** Interval between poll starts minus the period, ms (positive: late), over recent polls. */
+  jitterMs?: Percentiles;
+  /** Times the reading sink threw; the readings of that poll were lost to it. */
+  sinkErrors: number;
+  /** Requests one poll needs with the current plan. */
+  plannedReads: number;
+  /** False once the device refused a gap-filled read and was re-planned without gaps. */
+  gapFilling: boolean;
+}
+
+export interface BusHealth extends TransactionCounters, LatencySnapshot {
+  bus: string;
+  link: string;
+  connected: boolean;
+  connects: number;
+  connectFailures: number;
+  /** Times the link dropped by itself. */
+  drops: number;
+  /** Times the bus closed and reopened a link after consecutive timeouts. */
+  recycles: number;
+  /** Time spent in transactions, ms since start, for utilisation. */
+  busyMs: number;
+  /** Most transactions ever queued at once (bounded by the number of devices). */
+  maxQueued: number;
+}

@@ -1,0 +1,13 @@
+export * from './engine.js';
+export * from './bus.js';
+export * from './decode.js';
+export * from './device.js';
+export * from './health.js';
+export * from './line.js';
+export * from './link.js';
+export * from './planner.js';
+export * from './scheduler.js';
+export * from './status.js';
+export * from './transport/types.js';
+export * from './transport/errors.js';
+export { ModbusSerialTransport, modbusSerialTransport, describeLink } from './transport/modbus-serial.js';

@@ -1,0 +1,258 @@
+/**
+ * Per-device polling on a fixed period grid. Each device is one explicit state machine that
+ * awaits its own reads, so one device is never read twice at once and nothing piles up:
+ *
+ *   waiting(due) -> polling(due) -> waiting(next due)       normal
+ *   polling: no answer at all, twice in a row -> backoff(until)
+ *   backoff: each due slot gives B readings without using the bus; the first slot after
+ *            `until` probes with one request (no retries) -> polling or a longer backoff
+ *
+ * When a poll ends after further slots have passed (the bus is slower than asked), those slots
+ * merge into one immediate poll and `overruns` counts them. A silent device costs the bus at
+ * most one timeout budget per poll (its first read, with retries; the rest of that poll is
+ * skipped), and one timeout per probe once backed off.
+ */
+import type { Clock } from '../core/clock.js';
+import { LantianError, isLantianError, isTimeout } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ReadingDraft } from '../core/reading.js';
+import type { Profile, ResolvedPoint } from '../profiles/schema.js';
+import type { Bus } from './bus.js';
+import { cycleOutcomes, planDevice, toDrafts, type ReadResult } from './device.js';
+import { SampleWindow, type DeviceHealth, type DeviceState } from './health.js';
+import { backoffMs } from './link.js';
+import type { PlannedRead, RequestCost } from './planner.js';
+import { isLinkDown, isModbusException } from './transport/errors.js';
+
+export interface BackoffOptions {
+  /** Polls in a row with no answer at all before the device is backed off (default 2). */
+  deadAfter?: number;
+  /** First back-off, ms (default: the device's period, at least 1000). */
+  initialMs?: number;
+  /** Longest back-off, ms (default 60 000). */
+  maxMs?: number;
+}
+
+export interface PollerOptions {
+  id: string;
+  bus: Bus;
+  profile: Profile;
+  /** Unit id (slave address) 0–255. */
+  unitId: number;
+  /** Poll period, ms (> 0). */
+  periodMs: number;
+  /** Reply timeout per attempt, ms. */
+  timeoutMs: number;
+  /** Further attempts per read after a timeout or a garbled reply (0–5). */
+  retries: number;
+  points: ResolvedPoint[];
+  cost: RequestCost;
+  backoff?: BackoffOptions;
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  onReadings: (drafts: ReadingDraft[]) => void;
+}
+
+type PollerState =
+  | { kind: 'idle' }
+  | { kind: 'waiting'; due: number }
+  | { kind: 'polling'; due: number; probe: boolean }
+  | { kind: 'backoff'; due: number; until: number };
+
+export class DevicePoller {
+  private state: PollerState = { kind: 'idle' };
+  private reads: PlannedRead[];
+  private fillGaps = true;
+  private consecutiveFailures = 0;
+  private backoffUntil: number | undefined;
+  private lastStart: number | undefined;
+  private readonly lag = new SampleWindow();
+  private readonly jitter = new SampleWindow();
+  private readonly stats = { polls: 0, failedPolls: 0, skippedPolls: 0, overruns: 0, sinkErrors: 0 };
+
+  constructor(private readonly o: PollerOptions) {
+    this.reads = planDevice(o.profile, o.points, o.cost);
+  }
+
+  get plan(): readonly PlannedRead[] {
+    return this.reads;
+  }
+
+  /** Runs until `signal` aborts; the first poll is due at `firstDue` (monotonic ms). */
+  async run(signal: AbortSignal, firstDue: number): Promise<void> {
+    const { clock, periodMs } = this.o;
+    let due = firstDue;
+    while (!signal.aborted) {
+      this.state = { kind: 'waiting', due };
+      const wait = due - clock.monotonic();
+      if (wait > 0) await clock.sleep(wait, signal).catch(() => undefined);
+      if (signal.aborted) break;
+
+      const start = clock.monotonic();
+      if (this.backoffUntil !== undefined && start < this.backoffUntil) {
+        this.state = { kind: 'backoff', due, until: this.backoffUntil };
+        this.stats.skippedPolls++;
+        this.deliver(this.skipped());
+      } else {
+        this.lag.add(start - due);
+        if (this.lastStart !== undefined) this.jitter.add(start - this.lastStart - periodMs);
+        this.lastStart = start;
+        const probe = this.backoffUntil !== undefined;
+        this.state = { kind: 'polling', due, probe };
+        const drafts = await this.poll(probe, signal);
+        if (drafts === undefined) break;
+        this.deliver(drafts);
+      }
+
+      // Slots that passed while polling merge into one immediate poll.
+      let next = due + periodMs;
+      const late = clock.monotonic() - next;
+      if (late >= periodMs) {
+        const merged = Math.floor(late / periodMs);
+        this.stats.overruns += merged;
+        next += merged * periodMs;
+      }
+      if (this.backoffUntil !== undefined) this.lastStart = undefined;
+      due = next;
+    }
+    this.state = { kind: 'idle' };
+  }
+
+  /** One poll of every planned read; undefined when abandoned because polling stops. */
+  async poll(probe = false, signal?: AbortSignal): Promise<ReadingDraft[] | undefined> {
+    const { bus, id, unitId, timeoutMs, retries, profile, clock } = this.o;
+    const reads: PlannedRead[] = [];
+    const results: ReadResult[] = [];
+    let silence: LantianError | undefined;
+    let answered = false;
+    const queue = [...this.reads];
+    for (let read = queue.shift(); read; read = queue.shift()) {
+      if (silence) {
+        reads.push(read);
+        results.push({ ok: false, error: silence, ts: clock.now() });
+        continue;
+      }
+      try {
+        const data = await bus.execute({
+          device: id,
+          frame: { unitId, function: read.function, address: read.address, count: read.count },
+          timeoutMs,
+          retries: probe && reads.length === 0 ? 0 : retries,
+          minGapMs: profile.quirks.minGapMs,
+          signal,
+        });
+        answered = true;
+        reads.push(read);
+        results.push({ ok: true, data, ts: clock.now() });
+      } catch (e) {
+        if (isLantianError(e, 'ACQ_ABORTED')) return undefined;
+        const error = isLantianError(e) ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e });
+        if (read.gapFilled && (isModbusException(e, 2) || isModbusException(e, 3))) {
+          // The device refuses an address the profile did not mark: stop filling gaps for it.
+          this.o.logger.warn(
+            { device: id, read, err: e },
+            'gap-filled read refused: re-planning without gaps',
+          );
+          this.fillGaps = false;
+          this.reads = planDevice(profile, this.o.points, this.o.cost, { fillGaps: false });
+          queue.unshift(
+            ...planDevice(
+              profile,
+              this.o.points.filter((p) => read.keys.includes(p.key)),
+              this.o.cost,
+              { fillGaps: false },
+            ),
+          );
+          answered = true;
+          continue;
+        }
+        reads.push(read);
+        results.push({ ok: false, error, ts: clock.now() });
+        if (!isTimeout(e) && !isLinkDown(e)) answered = true;
+        // A silent device or a dead link: the other reads would only cost the bus more timeouts.
+        if (isTimeout(e) || isLinkDown(e)) silence = error;
+      }
+    }
+    this.afterPoll(answered, silence);
+    return toDrafts(id, cycleOutcomes(profile, this.o.points, reads, results));
+  }
+
+  private afterPoll(answered: boolean, silence: LantianError | undefined): void {
+    this.stats.polls++;
+    if (answered) {
+      this.consecutiveFailures = 0;
+      this.backoffUntil = undefined;
+      return;
+    }
+    this.stats.failedPolls++;
+    // A dead link is the bus's problem (it backs off itself), not this device's.
+    if (!silence || !isTimeout(silence)) return;
+    this.consecutiveFailures++;
+    const b = this.o.backoff ?? {};
+    const deadAfter = b.deadAfter ?? 2;
+    if (this.consecutiveFailures < deadAfter) return;
+    const wait = backoffMs(
+      this.consecutiveFailures - deadAfter + 1,
+      b.initialMs ?? Math.max(1000, this.o.periodMs),
+      b.maxMs ?? 60_000,
+      this.o.random,
+    );
+    this.backoffUntil = this.o.clock.monotonic() + wait;
+    this.o.logger.warn(
+      { device: this.o.id, failures: this.consecutiveFailures, backoffMs: Math.round(wait) },
+      'device silent: backing off',
+    );
+  }
+
+  /** B readings for a period the device was not polled in because it is backed off. */
+  private skipped(): ReadingDraft[] {
+    const error = new LantianError('ACQ_DEVICE_BACKOFF', `device ${this.o.id} backed off`, {
+      context: { device: this.o.id },
+    });
+    const ts = this.o.clock.now();
+    return toDrafts(
+      this.o.id,
+      cycleOutcomes(
+        this.o.profile,
+        this.o.points,
+        this.reads,
+        this.reads.map(() => ({ ok: false, error, ts })),
+      ),
+    );
+  }
+
+  private deliver(drafts: ReadingDraft[]): void {
+    try {
+      this.o.onReadings(drafts);
+    } catch (e) {
+      // The sink's failure must not stop acquisition; it is counted and logged, never hidden.
+      this.stats.sinkErrors++;
+      this.o.logger.error({ device: this.o.id, err: e }, 'reading sink failed');
+    }
+  }
+
+  health(): DeviceHealth {
+    const now = this.o.clock.monotonic();
+    let state: DeviceState = this.stats.polls === 0 ? 'unknown' : 'ok';
+    if (this.backoffUntil !== undefined) state = 'backoff';
+    else if (this.consecutiveFailures > 0) state = 'failing';
+    return {
+      device: this.o.id,
+      bus: this.o.bus.name,
+      unitId: this.o.unitId,
+      state,
+      ...this.o.bus.deviceHealth(this.o.id),
+      ...this.stats,
+      consecutiveFailures: this.consecutiveFailures,
+      nextProbeTs:
+        this.backoffUntil === undefined
+          ? undefined
+          : Math.round(this.o.clock.now() + (this.backoffUntil - now)),
+      lagMs: this.lag.percentiles(),
+      jitterMs: this.jitter.percentiles(),
+      plannedReads: this.reads.length,
+      gapFilling: this.fillGaps,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The transport interface the bus and drivers know. Real transports wrap modbus-serial; unit
+ * tests use in-memory doubles. Nothing above this file imports modbus-serial or serialport.
+ */
+import type { LineSettings } from '../line.js';
+import type { FunctionCode } from '../planner.js';
+
+export type TransportKind = 'rtu' | 'tcp' | 'rtu-tcp';
+
+/** Where a bus is and how to speak to it. */
+export type LinkSettings =
+  | {
+      /** Modbus RTU on a local serial port (RS-485 adapter, or a pty in tests). */
+      kind: 'rtu';
+      path: string;
+      line: LineSettings;
+    }
+  | {
+      /** Modbus TCP (MBAP framing), to a device or a Modbus TCP gateway. Port default 502. */
+      kind: 'tcp';
+      host: string;
+      port?: number;
+    }
+  | {
+      /**
+       * Raw RTU frames over TCP to a transparent serial device server (DTU). `line` describes the
+       * serial side, for the planner's cost model; default 9600 8N1.
+       */
+      kind: 'rtu-tcp';
+      host: string;
+      port: number;
+      line?: LineSettings;
+    };
+
+export interface ReadFrame {
+  /** Unit id (slave address), 0–255. */
+  unitId: number;
+  function: FunctionCode;
+  /** 0-based PDU address. */
+  address: number;
+  /** Registers (FC03/04) or bits (FC01/02). */
+  count: number;
+}
+
+export interface Transport {
+  readonly kind: TransportKind;
+  readonly isOpen: boolean;
+  /** Opens the link; rejects with TRANSPORT_CONNECT_FAILED (also when `timeoutMs` passes). */
+  open(timeoutMs: number): Promise<void>;
+  /**
+   * One read. Resolves with exactly `count` registers (FC03/04) or bits as 0/1 (FC01/02).
+   * Rejects with TRANSPORT_TIMEOUT after `timeoutMs`, TRANSPORT_CLOSED when the link is down or
+   * drops meanwhile, MODBUS_EXCEPTION / MODBUS_CRC / MODBUS_BAD_REPLY for what the device sent.
+   * Callers never have two reads pending on one transport.
+   */
+  read(frame: ReadFrame, timeoutMs: number): Promise<number[]>;
+  /** Closes the link and fails a pending read with TRANSPORT_CLOSED; never rejects. */
+  close(): Promise<void>;
+  /** `listener` runs once when the link drops by itself (not after `close()`). */
+  onDrop(listener: (cause?: unknown) => void): void;
+}
+
+export type TransportFactory = (link: LinkSettings) => Transport;

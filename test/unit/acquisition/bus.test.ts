@@ -1,0 +1,201 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { isLantianError } from '../../../gateway/src/core/errors.js';
+import { silentLogger } from '../../../gateway/src/core/logger.js';
+import { Bus, type Transaction } from '../../../gateway/src/acquisition/bus.js';
+import { backoffMs } from '../../../gateway/src/acquisition/link.js';
+import { MemoryLine, cellsOf, type Fault } from '../../fixtures/acquisition/memory-line.js';
+import { VirtualClock } from '../../fixtures/acquisition/virtual-clock.js';
+
+const SILENCE = 3.65;
+
+function setup(opts: { silenceMs?: number; recycleAfterTimeouts?: number } = {}) {
+  const clock = new VirtualClock();
+  const line = new MemoryLine(clock);
+  for (const unitId of [1, 2, 3]) {
+    line.add({ unitId, cells: cellsOf(3, 0, [unitId * 100, 1, 2, 3]), turnaroundMs: 10 });
+  }
+  const bus = new Bus({
+    name: 'rs485',
+    where: 'memory',
+    transport: line,
+    silenceMs: opts.silenceMs ?? SILENCE,
+    clock,
+    logger: silentLogger,
+    random: () => 0.5,
+    recycleAfterTimeouts: opts.recycleAfterTimeouts ?? 0,
+    reconnect: { initialMs: 200, maxMs: 2000 },
+  });
+  const tx = (unitId: number, over: Partial<Transaction> = {}): Transaction => ({
+    device: `d${unitId}`,
+    frame: { unitId, function: 3, address: 0, count: 4 },
+    timeoutMs: 300,
+    retries: 1,
+    minGapMs: 0,
+    ...over,
+  });
+  return { clock, line, bus, tx };
+}
+
+const codeOf = (p: Promise<unknown>): Promise<string | undefined> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => (isLantianError(e) ? e.code : 'not a LantianError'),
+  );
+
+describe('bus arbitration', () => {
+  it('keeps exactly one transaction in flight while three devices poll at once, with the silence between frames', async () => {
+    const { clock, line, bus, tx } = setup();
+    const work = [1, 2, 3].map(async (u) => {
+      const out: number[] = [];
+      for (let i = 0; i < 10; i++) out.push((await bus.execute(tx(u)))[0]!);
+      return out;
+    });
+    const results = await clock.until(Promise.all(work));
+    expect(results).toEqual([1, 2, 3].map((u) => Array<number>(10).fill(u * 100)));
+    expect(line.maxInFlight).toBe(1);
+    expect(line.log).toHaveLength(30);
+    for (let i = 1; i < line.log.length; i++) {
+      expect(line.log[i]!.start - line.log[i - 1]!.end).toBeGreaterThanOrEqual(SILENCE - 1e-9);
+    }
+    // Served in turn, not one device first.
+    expect(line.log.slice(0, 6).map((t) => t.unitId)).toEqual([1, 2, 3, 1, 2, 3]);
+  });
+
+  it('waits no longer than the silence: back-to-back transactions start exactly t3.5 after the last frame', async () => {
+    const { clock, line, bus, tx } = setup();
+    await clock.until(Promise.all([bus.execute(tx(1)), bus.execute(tx(2))]));
+    expect(line.log[1]!.start - line.log[0]!.end).toBeCloseTo(SILENCE, 9);
+  });
+
+  it('gives a device its minimum gap after its own reply and lets others use the line meanwhile', async () => {
+    const { clock, line, bus, tx } = setup();
+    const slow = (async () => {
+      for (let i = 0; i < 3; i++) await bus.execute(tx(1, { minGapMs: 100 }));
+    })();
+    const fast = (async () => {
+      for (let i = 0; i < 6; i++) await bus.execute(tx(2));
+    })();
+    await clock.until(Promise.all([slow, fast]));
+    const mine = line.log.filter((t) => t.unitId === 1);
+    for (let i = 1; i < mine.length; i++)
+      expect(mine[i]!.start - mine[i - 1]!.end).toBeGreaterThanOrEqual(100);
+    const firstGap = line.log.filter((t) => t.start > mine[0]!.end && t.start < mine[1]!.start);
+    expect(firstGap.length).toBeGreaterThan(0);
+    expect(firstGap.every((t) => t.unitId === 2)).toBe(true);
+    expect(line.maxInFlight).toBe(1);
+  });
+});
+
+describe('bus timeouts, retries and counters', () => {
+  it('retries a timeout once, then fails with TRANSPORT_TIMEOUT, and counts both attempts', async () => {
+    const { clock, line, bus, tx } = setup();
+    line.devices.get(2)!.silent = true;
+    expect(await clock.until(codeOf(bus.execute(tx(2))))).toBe('TRANSPORT_TIMEOUT');
+    expect(line.log.filter((t) => t.unitId === 2)).toHaveLength(2);
+    const h = bus.deviceHealth('d2');
+    expect(h).toMatchObject({
+      requests: 2,
+      replies: 0,
+      timeouts: 2,
+      retries: 1,
+      lastErrorCode: 'TRANSPORT_TIMEOUT',
+    });
+    expect(bus.health()).toMatchObject({ timeouts: 2, requests: 2 });
+  });
+
+  it('recovers from one CRC error, garbled reply or busy exception by retrying', async () => {
+    for (const fault of ['crc', 'bad-reply', { exception: 6 }, 'timeout'] as Fault[]) {
+      const { clock, line, bus, tx } = setup();
+      line.devices.get(1)!.faults = [fault];
+      expect((await clock.until(bus.execute(tx(1))))[0]).toBe(100);
+      expect(bus.deviceHealth('d1')).toMatchObject({ requests: 2, replies: 1, retries: 1 });
+    }
+  });
+
+  it('does not retry a definite exception such as 02, and says which exception it was', async () => {
+    const { clock, line, bus, tx } = setup();
+    line.devices.get(1)!.faults = [{ exception: 2 }];
+    const err = await clock.until(bus.execute(tx(1)).catch((e: unknown) => e));
+    expect(isLantianError(err, 'MODBUS_EXCEPTION') && err.context.exceptionCode).toBe(2);
+    expect(bus.deviceHealth('d1')).toMatchObject({ requests: 1, exceptions: 1, retries: 0 });
+  });
+
+  it('keeps latency percentiles and the time of the last good reply', async () => {
+    const { clock, bus, tx } = setup();
+    await clock.until(bus.execute(tx(1)));
+    const h = bus.deviceHealth('d1');
+    // (20 + 8) characters of 1.0417 ms + 10 ms turnaround
+    expect(h.latencyMs?.p50).toBeCloseTo(39.17, 1);
+    expect(h.lastGoodReplyTs).toBe(clock.now());
+  });
+});
+
+describe('bus link recovery', () => {
+  it('reconnects after the link drops mid-request; the cut request fails TRANSPORT_CLOSED', async () => {
+    const { clock, line, bus, tx } = setup();
+    await clock.until(bus.execute(tx(1)));
+    const cut = codeOf(bus.execute(tx(1)));
+    await clock.runFor(5);
+    line.drop();
+    expect(await clock.until(cut)).toBe('TRANSPORT_CLOSED');
+    expect((await clock.until(bus.execute(tx(1))))[0]).toBe(100);
+    expect(line.opens).toBe(2);
+    expect(bus.health()).toMatchObject({ drops: 1, connects: 2, connected: true });
+  });
+
+  it('backs off after failed connects, failing fast meanwhile, then connects again', async () => {
+    const { clock, line, bus, tx } = setup();
+    line.refuseOpens = 2;
+    expect(await clock.until(codeOf(bus.execute(tx(1))))).toBe('TRANSPORT_CONNECT_FAILED');
+    // Inside the back-off: no connect attempt, an immediate TRANSPORT_CLOSED.
+    const t0 = clock.monotonic();
+    expect(await clock.until(codeOf(bus.execute(tx(1))))).toBe('TRANSPORT_CLOSED');
+    expect(clock.monotonic()).toBe(t0);
+    expect(line.opens).toBe(1);
+    await clock.runFor(backoffMs(1, 200, 2000, () => 0.5));
+    expect(await clock.until(codeOf(bus.execute(tx(1))))).toBe('TRANSPORT_CONNECT_FAILED');
+    await clock.runFor(backoffMs(2, 200, 2000, () => 0.5));
+    expect((await clock.until(bus.execute(tx(1))))[0]).toBe(100);
+    expect(bus.health()).toMatchObject({ connectFailures: 2, connects: 1, linkErrors: 3 });
+  });
+
+  it('reopens the link after consecutive timeouts with no good reply between', async () => {
+    const { clock, line, bus, tx } = setup({ recycleAfterTimeouts: 3 });
+    line.devices.get(1)!.silent = true;
+    await clock.until(codeOf(bus.execute(tx(1, { retries: 2 }))));
+    expect(bus.health().recycles).toBe(1);
+    line.devices.get(1)!.silent = false;
+    expect((await clock.until(bus.execute(tx(1))))[0]).toBe(100);
+    expect(line.opens).toBe(2);
+  });
+
+  it('abandons queued reads with ACQ_ABORTED when closed, and refuses new ones', async () => {
+    const { clock, bus, tx } = setup();
+    const a = codeOf(bus.execute(tx(1)));
+    const b = codeOf(bus.execute(tx(2)));
+    await clock.runFor(1);
+    await bus.close();
+    expect(await clock.until(b)).toBe('ACQ_ABORTED');
+    expect(await clock.until(a)).toBe('TRANSPORT_CLOSED');
+    expect(await codeOf(bus.execute(tx(3)))).toBe('ACQ_ABORTED');
+  });
+
+  it('leaves no listener on a long-lived abort signal after thousands of reads', async () => {
+    const { clock, bus, tx } = setup();
+    const ac = new AbortController();
+    for (let i = 0; i < 2000; i++) await clock.until(bus.execute(tx(1 + (i % 3), { signal: ac.signal })));
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('removes a read from the queue when its caller aborts', async () => {
+    const { clock, line, bus, tx } = setup();
+    const ac = new AbortController();
+    const first = bus.execute(tx(1));
+    const second = codeOf(bus.execute(tx(2, { signal: ac.signal })));
+    ac.abort();
+    expect(await clock.until(second)).toBe('ACQ_ABORTED');
+    await clock.until(first);
+    expect(line.log.map((t) => t.unitId)).toEqual([1]);
+  });
+});

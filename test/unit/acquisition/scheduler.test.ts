@@ -1,0 +1,229 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
+import { loadProfileFile } from '../../../gateway/src/profiles/index.js';
+import type { Profile } from '../../../gateway/src/profiles/schema.js';
+import { Acquisition, type DeviceOptions } from '../../../gateway/src/acquisition/engine.js';
+import { MemoryLine, cellsOf } from '../../fixtures/acquisition/memory-line.js';
+import { VirtualClock } from '../../fixtures/acquisition/virtual-clock.js';
+
+const bench = loadProfileFile(
+  fileURLToPath(new URL('../../fixtures/acquisition/profiles/bench/cems-10f.yaml', import.meta.url)),
+);
+const example = bench.examples[0]!;
+
+function benchCells(): Map<string, number> {
+  const cells = new Map<string, number>();
+  for (const r of example.registers)
+    for (const [k, v] of cellsOf(r.function, r.address, r.words)) cells.set(k, v);
+  return cells;
+}
+
+function rig(devices: Partial<DeviceOptions>[], profile: Profile = bench) {
+  const clock = new VirtualClock();
+  const line = new MemoryLine(clock);
+  const readings: ReadingDraft[] = [];
+  let draw = 0;
+  const engine = new Acquisition(
+    {
+      buses: [
+        {
+          name: 'rs485',
+          link: { kind: 'rtu', path: '/dev/null', line: { baud: 9600 } },
+          recycleAfterTimeouts: 0,
+          devices: devices.map((d, i) => ({ id: `a${i + 1}`, profile, unitId: i + 1, periodMs: 1000, ...d })),
+        },
+      ],
+    },
+    {
+      clock,
+      // Deterministic jitter that still varies: 0.1, 0.3, ... 0.9, 0.1, ...
+      random: () => ((draw++ % 5) * 2 + 1) / 10,
+      transportFactory: () => line,
+      onReadings: (d) => readings.push(...d),
+    },
+  );
+  devices.forEach((_, i) => line.add({ unitId: i + 1, cells: benchCells(), turnaroundMs: 10 }));
+  const of = (device: string) => readings.filter((r) => r.device === device);
+  /** The flags one point got, poll after poll, as a string such as "NNBBN". */
+  const flagsOf = (device: string, point: string) =>
+    of(device)
+      .filter((r) => r.point === point)
+      .map((r) => r.flag)
+      .join('');
+  return { clock, line, engine, readings, of, flagsOf };
+}
+
+const health = (engine: Acquisition, device: string) =>
+  engine.health().devices.find((d) => d.device === device)!;
+
+describe('scheduler', () => {
+  it('polls every device at its period and reports each value with the time of its reply', async () => {
+    const { clock, engine, of } = rig([{}, {}, { periodMs: 2000 }]);
+    engine.start();
+    await clock.runFor(9_999);
+    await engine.stop();
+    expect(health(engine, 'a1').polls).toBe(10);
+    expect(health(engine, 'a3').polls).toBe(5);
+    const so2 = of('a1').filter((r) => r.point === 'so2');
+    expect(so2.map((r) => r.value)).toEqual(Array(10).fill(12.5));
+    expect(so2.every((r) => r.flag === 'N')).toBe(true);
+    expect(so2[1]!.ts - so2[0]!.ts).toBe(1000);
+    expect(
+      of('a1')
+        .filter((r) => r.ts === so2[0]!.ts)
+        .map((r) => r.point),
+    ).toContain('o2');
+    expect(health(engine, 'a1')).toMatchObject({ state: 'ok', overruns: 0, plannedReads: 2 });
+  });
+
+  it('merges overdue polls when the bus is slower than asked, counts the overruns, and the queue stays bounded', async () => {
+    const { clock, line, engine } = rig([{ periodMs: 100 }, { periodMs: 100 }, { periodMs: 100 }]);
+    engine.start();
+    await clock.runFor(10_000);
+    await engine.stop();
+    expect(line.maxInFlight).toBe(1);
+    expect(engine.health().buses[0]!.maxQueued).toBeLessThanOrEqual(3);
+    for (const d of ['a1', 'a2', 'a3']) {
+      const h = health(engine, d);
+      // One round of three analyzers costs 310 ms on the wire: about 32 polls in 10 s, not 100.
+      expect(h.polls).toBeGreaterThanOrEqual(30);
+      expect(h.polls).toBeLessThanOrEqual(34);
+      expect(h.overruns).toBeGreaterThan(50);
+      // Every period is accounted for: polled, or merged into a later poll.
+      expect(h.polls + h.overruns).toBeGreaterThanOrEqual(98);
+      expect(h.polls + h.overruns).toBeLessThanOrEqual(101);
+    }
+  });
+
+  it('never leaves an old value as new: a failed read gives B and null, then the next good value', async () => {
+    const { clock, line, engine, of } = rig([{}]);
+    line.devices.get(1)!.faults = [];
+    engine.start();
+    await clock.runFor(500);
+    line.devices.get(1)!.faults = ['timeout', 'timeout'];
+    await clock.runFor(1000);
+    line.devices.get(1)!.cells.set('3:1', 0x8000); // so2 becomes 0x41488000 = 12.53125
+    await clock.runFor(1000);
+    await engine.stop();
+    const so2 = of('a1').filter((r) => r.point === 'so2');
+    expect(so2.map((r) => [r.value, r.flag])).toEqual([
+      [12.5, 'N'],
+      [null, 'B'],
+      [12.53125, 'N'],
+    ]);
+    expect(so2[1]!.quality).toEqual(['timeout']);
+    // The second block was not even tried once the device had timed out.
+    const temp = of('a1').filter((r) => r.point === 'temp');
+    expect(temp[1]).toMatchObject({ value: null, flag: 'B' });
+  });
+
+  it('re-plans a device without gap filling when it refuses a filled gap, and still reads every point that poll', async () => {
+    const gappy: Profile = {
+      ...bench,
+      id: 'test.gappy',
+      points: bench.points.filter((p) => p.key === 'so2' || p.key === 'co'),
+    };
+    const { clock, line, engine, of } = rig([{}], gappy);
+    line.devices.get(1)!.refuse = [{ function: 3, start: 4, end: 5 }];
+    expect(engine.plans()[0]!.reads.map((r) => [r.address, r.count])).toEqual([[0, 12]]);
+    engine.start();
+    await clock.runFor(1500);
+    await engine.stop();
+    expect(of('a1').map((r) => [r.point, r.value, r.flag])).toEqual([
+      ['so2', 12.5, 'N'],
+      ['co', 5.5, 'N'],
+      ['so2', 12.5, 'N'],
+      ['co', 5.5, 'N'],
+    ]);
+    expect(health(engine, 'a1')).toMatchObject({ gapFilling: false, plannedReads: 2, exceptions: 1 });
+  });
+
+  it('refuses two devices with one unit id on a bus with ACQ_OPTIONS_INVALID', () => {
+    expect(() => rig([{ unitId: 4 }, { unitId: 4 }])).toThrowError(
+      expect.objectContaining({ code: 'ACQ_OPTIONS_INVALID' }),
+    );
+  });
+});
+
+describe('scheduler and dead devices', () => {
+  it('costs the others at most the dead device timeout budget, backs it off with jitter and probes it again', async () => {
+    const run = async (withDead: boolean) => {
+      const devices = [
+        { periodMs: 10 },
+        { periodMs: 10 },
+        ...(withDead ? [{ periodMs: 1000, timeoutMs: 500 }] : []),
+      ];
+      const r = rig(devices);
+      if (withDead) r.line.devices.get(3)!.silent = true;
+      r.engine.start();
+      await r.clock.runFor(120_000);
+      await r.engine.stop();
+      return r;
+    };
+    const alone = await run(false);
+    const dead = await run(true);
+    const polls = (r: typeof alone) => health(r.engine, 'a1').polls + health(r.engine, 'a2').polls;
+    const deadTx = dead.line.log.filter((t) => t.unitId === 3);
+    const deadTime = deadTx.reduce((s, t) => s + t.end - t.start, 0);
+    const cost = 1 - polls(dead) / polls(alone);
+    // The others lose exactly the bus time the dead device's timeouts took, and no more.
+    expect(cost).toBeCloseTo(deadTime / 120_000, 2);
+    // Two polls with one retry each (4 × 500 ms), then single-request probes at growing, jittered intervals.
+    expect(deadTx.slice(0, 4).every((t) => t.outcome === 'TRANSPORT_TIMEOUT')).toBe(true);
+    const probes = deadTx.slice(4).map((t) => t.start);
+    const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
+    expect(probes.length).toBeGreaterThanOrEqual(4);
+    expect(probes.length).toBeLessThanOrEqual(9);
+    expect(gaps.some((g, i) => i > 0 && g > gaps[i - 1]!)).toBe(true);
+    expect(new Set(gaps.map((g) => Math.round(g / 100))).size).toBeGreaterThan(2);
+    expect(cost).toBeLessThan(0.1);
+    // Every period of the dead device still produced readings: B, value null.
+    const h = health(dead.engine, 'a3');
+    expect(h.state).toBe('backoff');
+    expect(h.polls + h.skippedPolls + h.overruns).toBeGreaterThanOrEqual(118);
+    const so2 = dead.of('a3').filter((r) => r.point === 'so2');
+    expect(so2.length).toBe(h.polls + h.skippedPolls);
+    expect(so2.every((r) => r.value === null && r.flag === 'B')).toBe(true);
+  });
+
+  it('recovers a device after a power cycle: back-off, probe, then normal polls', async () => {
+    const { clock, line, engine, of, flagsOf } = rig([{ periodMs: 1000 }, { periodMs: 1000 }]);
+    engine.start();
+    await clock.runFor(2_500);
+    line.devices.get(2)!.silent = true;
+    await clock.runFor(10_000);
+    expect(health(engine, 'a2').state).toBe('backoff');
+    line.devices.get(2)!.silent = false;
+    await clock.runFor(70_000);
+    await engine.stop();
+    expect(flagsOf('a2', 'o2')).toMatch(/^N{3}B+N{10,}$/);
+    expect(health(engine, 'a2')).toMatchObject({ state: 'ok', consecutiveFailures: 0 });
+    // The healthy neighbour never missed a period.
+    expect(of('a1').filter((r) => r.point === 'o2' && r.flag !== 'N')).toEqual([]);
+  });
+
+  it('keeps polling across a link outage: B readings while down, values once it reconnects', async () => {
+    const { clock, line, engine, flagsOf } = rig([{}]);
+    engine.start();
+    await clock.runFor(1_500);
+    line.refuseOpens = 2;
+    line.drop();
+    await clock.runFor(10_000);
+    await engine.stop();
+    expect(flagsOf('a1', 'so2')).toMatch(/^N{2}B+N{5,}$/);
+    expect(engine.health().buses[0]).toMatchObject({ drops: 1, connectFailures: 2 });
+    // A link failure is not the device's fault: it is never backed off for it.
+    expect(health(engine, 'a1').skippedPolls).toBe(0);
+  });
+
+  it('stops promptly: no transaction after stop(), every loop ended', async () => {
+    const { clock, line, engine } = rig([{ periodMs: 10 }, { periodMs: 10 }]);
+    engine.start();
+    await clock.runFor(1_000);
+    await clock.until(engine.stop(), 5_000);
+    const n = line.log.length;
+    await clock.runFor(5_000);
+    expect(line.log.length).toBe(n);
+  });
+});
