@@ -43,11 +43,18 @@ export const ERROR_CODES = {
   STORE_CORRUPT: 'The log file is corrupt or truncated; it was left untouched.',
   STORE_SCHEMA_NEWER: 'The log file was written by a newer schema version than this gateway knows.',
   STORE_CLOSED: 'The log was used after it was closed.',
+  STORE_LOCKED: 'Another process has the log file open; only one gateway may use a log at a time.',
+  STORE_NOT_A_LOG: 'The file is not a Lantian log (another SQLite database); it was left untouched.',
+  STORE_RECORD_INVALID: 'A record handed to the log is not valid; nothing of its batch was written.',
+  STORE_MIGRATION_FAILED:
+    'Upgrading the log schema failed; the upgrade was rolled back, the file is unchanged.',
 
   // uplink: MQTT and HJ 212
   UPLINK_PAYLOAD_INVALID: 'An outgoing or incoming payload does not match its schema.',
   UPLINK_TLS: 'A TLS file named in the config cannot be read.',
   UPLINK_NOT_CONNECTED: 'An uplink operation needs a connection that is not there.',
+  UPLINK_OPTIONS_INVALID: 'The uplink options do not match their schema (see context.problems).',
+  UPLINK_BROKER_FAILED: 'The embedded MQTT broker could not start or listen on its port.',
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',

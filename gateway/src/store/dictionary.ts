@@ -1,0 +1,69 @@
+/**
+ * Device/point names as small integer ids: a reading row stores 1-2 bytes instead of two
+ * strings. The whole dictionary lives in memory (a site has hundreds of points, not millions).
+ */
+import { LantianError } from '../core/errors.js';
+import type { SqliteDb } from './schema.js';
+
+export interface PointName {
+  device: string;
+  point: string;
+}
+
+export class PointDictionary {
+  private readonly byName = new Map<string, Map<string, number>>();
+  private readonly byId = new Map<number, PointName>();
+  private readonly insert;
+  private added: { id: number; device: string; point: string }[] = [];
+
+  constructor(db: SqliteDb) {
+    const rows = db.prepare('SELECT id, device, point FROM points').all() as ({ id: number } & PointName)[];
+    for (const r of rows) this.remember(r.id, r.device, r.point);
+    this.insert = db.prepare('INSERT INTO points (device, point) VALUES (?, ?)');
+  }
+
+  /** The id of `device/point`, inserting it (inside the caller's transaction) when new. */
+  id(device: string, point: string): number {
+    const known = this.byName.get(device)?.get(point);
+    if (known !== undefined) return known;
+    const id = Number(this.insert.run(device, point).lastInsertRowid);
+    this.remember(id, device, point);
+    this.added.push({ id, device, point });
+    return id;
+  }
+
+  ref(id: number): PointName {
+    const name = this.byId.get(id);
+    if (!name) {
+      throw new LantianError(
+        'STORE_CORRUPT',
+        `the log refers to point id ${id}, which its dictionary lacks`,
+        {
+          context: { pointId: id },
+        },
+      );
+    }
+    return name;
+  }
+
+  /** The transaction that inserted new names committed: keep them. */
+  commit(): void {
+    this.added = [];
+  }
+
+  /** The transaction that inserted new names failed: forget them. */
+  rollback(): void {
+    for (const a of this.added) {
+      this.byId.delete(a.id);
+      this.byName.get(a.device)?.delete(a.point);
+    }
+    this.added = [];
+  }
+
+  private remember(id: number, device: string, point: string): void {
+    let points = this.byName.get(device);
+    if (!points) this.byName.set(device, (points = new Map<string, number>()));
+    points.set(point, id);
+    this.byId.set(id, { device, point });
+  }
+}

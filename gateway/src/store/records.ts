@@ -1,0 +1,141 @@
+/**
+ * What the log holds, and the checks a record passes before it is written. The log is
+ * evidence: it stores what it is given or refuses it, never a silently altered value.
+ */
+import { isFlag, type Flag } from '../core/flags.js';
+import { LantianError } from '../core/errors.js';
+import type { Quality, Reading, ReadingDraft } from '../core/reading.js';
+
+/** Kinds of event the gateway records; `gap` is written by the log itself. */
+export type EventKind =
+  | 'gap'
+  | 'alarm'
+  | 'exceedance'
+  | 'config_change'
+  | 'device_offline'
+  | 'device_online'
+  | 'tamper'
+  | 'clock'
+  | (string & {});
+
+export interface EventDraft {
+  /** UTC milliseconds. */
+  ts: number;
+  kind: EventKind;
+  /** Any JSON value. */
+  payload: unknown;
+}
+
+export type AggregatePeriod = 'minute' | 'hour' | 'day';
+
+export interface AggregateDraft {
+  device: string;
+  point: string;
+  period: AggregatePeriod;
+  /** Start of the period, UTC milliseconds. */
+  start: number;
+  min: number | null;
+  avg: number | null;
+  max: number | null;
+  count: number;
+  flag: Flag;
+}
+
+export interface BlobDraft {
+  ts: number;
+  /** e.g. `snapshot`; becomes the MQTT topic `blob/<kind>`. */
+  kind: string;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
+/** Why records were evicted before every uplink had them. */
+export type GapReason = 'quota';
+
+/** Payload of a `gap` event: records in `from..to` of the named kinds are gone. */
+export interface GapPayload {
+  from: number;
+  to: number;
+  /** How many records were evicted (other kinds inside the range were kept). */
+  count: number;
+  reason: GapReason;
+  /** Which record kinds the eviction removed. */
+  kinds: RecordType[];
+  /** Uplinks that had not delivered (all of) the range. */
+  uplinks: string[];
+}
+
+export type RecordType = 'reading' | 'event' | 'aggregate' | 'blob';
+
+export type LogRecord =
+  | ({ type: 'reading' } & Reading)
+  | ({ type: 'event'; seq: number } & EventDraft)
+  | ({ type: 'aggregate'; seq: number } & AggregateDraft)
+  | ({ type: 'blob'; seq: number } & BlobDraft);
+
+function invalid(what: string, index: number, value: unknown): LantianError {
+  return new LantianError('STORE_RECORD_INVALID', `record ${index}: ${what} (got ${JSON.stringify(value)})`, {
+    context: { index, value },
+  });
+}
+
+const isName = (s: unknown): s is string => typeof s === 'string' && s.length > 0;
+
+export function checkTs(ts: unknown, index: number): void {
+  if (!Number.isSafeInteger(ts) || (ts as number) < 0)
+    throw invalid('ts must be UTC milliseconds', index, ts);
+}
+
+export function checkReading(r: ReadingDraft, index: number): void {
+  checkTs(r.ts, index);
+  if (!isName(r.device) || !isName(r.point)) throw invalid('device and point must be non-empty', index, r);
+  const v = r.value;
+  if (!(v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
+    throw invalid('value must be a finite number, a string or null', index, v);
+  }
+  if (!isFlag(r.flag)) throw invalid('flag must be an HJ 212 flag', index, r.flag);
+  if (r.quality !== undefined && !(Array.isArray(r.quality) && r.quality.every(isName))) {
+    throw invalid('quality must be a list of reasons', index, r.quality);
+  }
+  if (r.raw !== undefined) {
+    if (!Array.isArray(r.raw) || !r.raw.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff)) {
+      throw invalid('raw must be 16-bit register words', index, r.raw);
+    }
+  }
+}
+
+export function checkAggregate(a: AggregateDraft, index: number): void {
+  checkTs(a.start, index);
+  if (!isName(a.device) || !isName(a.point)) throw invalid('device and point must be non-empty', index, a);
+  if (a.period !== 'minute' && a.period !== 'hour' && a.period !== 'day')
+    throw invalid('bad period', index, a.period);
+  for (const v of [a.min, a.avg, a.max]) {
+    if (v !== null && !(typeof v === 'number' && Number.isFinite(v)))
+      throw invalid('bad statistic', index, v);
+  }
+  if (!Number.isSafeInteger(a.count) || a.count < 0)
+    throw invalid('count must be a whole number', index, a.count);
+  if (!isFlag(a.flag)) throw invalid('flag must be an HJ 212 flag', index, a.flag);
+}
+
+/** Register words as big-endian 16-bit pairs: two bytes a word instead of a JSON list. */
+export function encodeRaw(raw: readonly number[] | undefined): Buffer | null {
+  if (raw === undefined) return null;
+  const b = Buffer.allocUnsafe(raw.length * 2);
+  for (let i = 0; i < raw.length; i++) b.writeUInt16BE(raw[i]!, i * 2);
+  return b;
+}
+
+export function decodeRaw(b: Buffer): number[] {
+  const out = new Array<number>(b.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = b.readUInt16BE(i * 2);
+  return out;
+}
+
+export function encodeQuality(q: readonly Quality[] | undefined): string | null {
+  return q === undefined ? null : q.join(',');
+}
+
+export function decodeQuality(s: string): Quality[] {
+  return s === '' ? [] : (s.split(',') as Quality[]);
+}

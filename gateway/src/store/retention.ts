@@ -1,0 +1,244 @@
+/**
+ * Retention by age and by disk quota.
+ *
+ * Age: records every uplink has delivered and that are older than `maxAgeMs` are deleted.
+ * Quota: when the log uses more than `quotaBytes`, records are evicted down to 90 % of it in
+ * this order: (1) records every uplink already has, oldest first; (2) undelivered raw readings,
+ * oldest first; (3) undelivered blobs; (4) undelivered aggregates. Events are never evicted
+ * before delivery. Every eviction of undelivered records appends a `gap` event, in the same
+ * transaction, naming the sequence range, the reason and the uplinks that lose data; the gap
+ * event itself is delivered like any record.
+ */
+import { statSync } from 'node:fs';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Log } from './log.js';
+import type { GapPayload, RecordType } from './records.js';
+import type { SqliteDb } from './schema.js';
+
+export interface RetentionOptions {
+  /** Upper bound of the log's disk use in bytes (pages in use plus WAL). Default: no quota. */
+  quotaBytes?: number;
+  /** Delivered records older than this many milliseconds are deleted. Default: kept. */
+  maxAgeMs?: number;
+  /** Age retention runs at most this often, milliseconds. Default 60 000. */
+  ageCheckEveryMs?: number;
+}
+
+/** After an eviction the log is brought down to this share of the quota. */
+const LOW_WATER = 0.9;
+const MAX_CHUNKS = 200;
+const AGE_DELETE_CHUNK = 50_000;
+
+const TABLES: { table: string; type: RecordType; ts: string }[] = [
+  { table: 'readings', type: 'reading', ts: 'ts' },
+  { table: 'blobs', type: 'blob', ts: 'ts' },
+  { table: 'aggregates', type: 'aggregate', ts: 'start' },
+  { table: 'events', type: 'event', ts: 'ts' },
+];
+/** Undelivered kinds in eviction order; events are not in it. */
+const EVICTABLE = TABLES.slice(0, 3);
+
+export class Retention {
+  private lastAgeRun = Number.NEGATIVE_INFINITY;
+  private warnedFull = false;
+  private readonly pageCount;
+  private readonly freeCount;
+  private readonly pageSize: number;
+
+  constructor(
+    private readonly log: Log,
+    private readonly db: SqliteDb,
+    private readonly options: RetentionOptions,
+    private readonly env: { clock: Clock; logger: Logger },
+  ) {
+    this.pageCount = db.prepare('PRAGMA page_count').pluck();
+    this.freeCount = db.prepare('PRAGMA freelist_count').pluck();
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
+    if (options.quotaBytes !== undefined) {
+      // Small quotas need a small WAL: it counts against the quota until checkpointed.
+      const pages = Math.round(options.quotaBytes / this.pageSize / 10);
+      db.pragma(`wal_autocheckpoint = ${Math.min(1000, Math.max(64, pages))}`);
+    }
+  }
+
+  /** Pages in use (not on the free list) plus the WAL file. */
+  usedBytes(): number {
+    const pages = (this.pageCount.get() as number) - (this.freeCount.get() as number);
+    let wal = 0;
+    try {
+      wal = statSync(`${this.log.path}-wal`).size;
+    } catch {
+      // No WAL file: nothing pending.
+    }
+    return pages * this.pageSize + wal;
+  }
+
+  maintain(forceAge = false): void {
+    const now = this.env.clock.now();
+    if (
+      this.options.maxAgeMs !== undefined &&
+      (forceAge || now - this.lastAgeRun >= (this.options.ageCheckEveryMs ?? 60_000))
+    ) {
+      this.lastAgeRun = now;
+      this.deleteOld(now - this.options.maxAgeMs);
+    }
+    this.enforceQuota();
+  }
+
+  private deliveredThrough(): number {
+    const cursors = this.log.allCursors();
+    return cursors.length === 0 ? 0 : Math.min(...cursors.map((c) => c.prefix));
+  }
+
+  private checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private deleteOld(cutoff: number): void {
+    const limit = this.deliveredThrough();
+    for (const { table, ts } of TABLES) {
+      const bound = this.lastOlderThan(table, ts, cutoff, limit);
+      if (bound === 0) continue;
+      const del = this.db.prepare(
+        `DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ${AGE_DELETE_CHUNK})`,
+      );
+      while (del.run(bound).changes === AGE_DELETE_CHUNK);
+    }
+  }
+
+  /** Largest seq <= limit whose record is older than cutoff, assuming ts grows with seq. */
+  private lastOlderThan(table: string, ts: string, cutoff: number, limit: number): number {
+    const probe = this.db.prepare(
+      `SELECT seq, ${ts} AS ts FROM ${table} WHERE seq >= ? ORDER BY seq LIMIT 1`,
+    );
+    const at = (n: number) => probe.get(n) as { seq: number; ts: number } | undefined;
+    const old = (r: { seq: number; ts: number } | undefined): r is { seq: number; ts: number } =>
+      r !== undefined && r.seq <= limit && r.ts < cutoff;
+    const first = at(0);
+    if (!old(first)) return 0;
+    let lo = first.seq;
+    let hi = limit;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi + 1) / 2);
+      const r = at(mid);
+      if (old(r)) lo = r.seq;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private enforceQuota(): void {
+    const quota = this.options.quotaBytes;
+    if (quota === undefined || this.usedBytes() <= quota) return;
+    this.checkpoint();
+    let used = this.usedBytes();
+    if (used <= quota) return;
+    const target = quota * LOW_WATER;
+    for (let i = 0; i < MAX_CHUNKS && used > target; i++) {
+      const rows = this.rowsToFree(used - target);
+      if (!this.evictDelivered(rows) && !this.evictUndelivered(rows)) {
+        if (!this.warnedFull) {
+          this.env.logger.warn(
+            { file: this.log.path, used, quota },
+            'log over quota with nothing left to evict but events',
+          );
+        }
+        this.warnedFull = true;
+        return;
+      }
+      this.checkpoint();
+      used = this.usedBytes();
+    }
+    this.warnedFull = false;
+  }
+
+  /** Rows that free about `bytes`, from the average row size of the whole log. */
+  private rowsToFree(bytes: number): number {
+    let rows = 0;
+    for (const { table } of TABLES)
+      rows += this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    const perRow = this.usedBytes() / Math.max(1, rows);
+    return Math.max(64, Math.ceil(bytes / perRow));
+  }
+
+  /** Seq of the n-th oldest row of `table` with seq > after, or the last one if fewer. */
+  private nthSeq(
+    table: string,
+    after: number,
+    n: number,
+    limit = Number.MAX_SAFE_INTEGER,
+  ): number | undefined {
+    const sql = `SELECT seq FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?`;
+    const nth = this.db
+      .prepare(sql)
+      .pluck()
+      .get(after, limit, n - 1) as number | undefined;
+    if (nth !== undefined) return nth;
+    return this.db
+      .prepare(`SELECT max(seq) FROM ${table} WHERE seq > ? AND seq <= ?`)
+      .pluck()
+      .get(after, limit) as number | undefined;
+  }
+
+  private evictDelivered(rows: number): boolean {
+    const through = this.deliveredThrough();
+    if (through === 0) return false;
+    const bound = this.nthSeq('readings', 0, rows, through) ?? through;
+    let changes = 0;
+    this.log.write(() => {
+      for (const { table } of TABLES) {
+        changes += this.db.prepare(`DELETE FROM ${table} WHERE seq <= ?`).run(bound).changes;
+      }
+    });
+    return changes > 0;
+  }
+
+  private evictUndelivered(rows: number): boolean {
+    for (const { table, type } of EVICTABLE) {
+      const from = this.db.prepare(`SELECT min(seq) FROM ${table}`).pluck().get() as number | null;
+      if (from === null) continue;
+      const to = this.nthSeq(table, from - 1, rows) ?? from;
+      this.evictRange(table, type, from, to);
+      return true;
+    }
+    return false;
+  }
+
+  /** Deletes `from..to` of one table and records the gap, all in one transaction. */
+  private evictRange(table: string, type: RecordType, from: number, to: number): void {
+    const cursors = this.log.allCursors();
+    this.log.write(() => {
+      const count = this.db.prepare(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ?`).run(from, to).changes;
+      // Records of other kinds inside the range stay: the cursors skip only what is gone.
+      const kept: number[] = [];
+      for (const t of TABLES) {
+        if (t.table === table) continue;
+        kept.push(
+          ...(this.db
+            .prepare(`SELECT seq FROM ${t.table} WHERE seq BETWEEN ? AND ?`)
+            .pluck()
+            .all(from, to) as number[]),
+        );
+      }
+      kept.sort((a, b) => a - b);
+      const losing = cursors.filter((c) => !(c.prefix >= to)).map((c) => c.uplink);
+      for (const c of cursors) {
+        let at = from;
+        for (const k of [...kept, to + 1]) {
+          if (k > at) c.markDoneInMemory(at, k - 1);
+          at = k + 1;
+        }
+        c.persist();
+      }
+      const payload: GapPayload = { from, to, count, reason: 'quota', kinds: [type], uplinks: losing };
+      this.log.insertEventInTransaction({ ts: this.env.clock.now(), kind: 'gap', payload });
+      this.db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'gap_events'`).run();
+      this.db.prepare(`UPDATE meta SET value = value + ? WHERE key = 'dropped_records'`).run(count);
+      this.env.logger.warn(
+        { file: this.log.path, ...payload },
+        'log quota reached: undelivered records evicted',
+      );
+    });
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Opening the log file: refuse anything doubtful, never delete or recreate an existing file,
+ * upgrade the schema in one transaction. A new log is built under a temporary name and renamed
+ * into place, so a crash during creation never leaves an empty file that looks like a log.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { LantianError, type ErrorCode } from '../core/errors.js';
+
+export type SqliteDb = Database.Database;
+
+/** Written into the SQLite header (`PRAGMA application_id`): "LTNL". */
+export const APPLICATION_ID = 0x4c544e4c;
+
+/** Each entry upgrades the schema from its index to index + 1; user_version counts them. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+  CREATE TABLE points (
+    id INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    point TEXT NOT NULL,
+    UNIQUE (device, point)
+  );
+  -- value has no declared type on purpose: numbers stay numbers and strings stay strings.
+  CREATE TABLE readings (
+    seq INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    point_id INTEGER NOT NULL,
+    value,
+    flag TEXT NOT NULL,
+    quality TEXT,
+    raw BLOB
+  );
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  CREATE TABLE aggregates (
+    seq INTEGER PRIMARY KEY,
+    point_id INTEGER NOT NULL,
+    period TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    min REAL,
+    avg REAL,
+    max REAL,
+    count INTEGER NOT NULL,
+    flag TEXT NOT NULL
+  );
+  CREATE INDEX aggregates_by_key ON aggregates (point_id, period, start);
+  CREATE TABLE blobs (
+    seq INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    bytes BLOB NOT NULL
+  );
+  CREATE TABLE cursors (
+    uplink TEXT PRIMARY KEY,
+    prefix INTEGER NOT NULL,
+    ranges TEXT NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO meta (key, value) VALUES
+    ('next_seq', 1), ('boot', 0), ('gap_events', 0), ('dropped_records', 0);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface OpenDatabaseOptions {
+  /** `normal` (default) survives a killed process; `full` also survives power loss, slower. */
+  synchronous: 'normal' | 'full';
+  /** `quick` (default) runs PRAGMA quick_check at open; `none` skips it. */
+  integrityCheck: 'quick' | 'none';
+  /** Migrations to apply, for tests of the upgrade path; defaults to all known ones. */
+  migrations?: readonly string[];
+}
+
+const RECOVER_HINT = (path: string) =>
+  `The gateway did not start and left the file untouched. Stop the gateway, move ${path} aside ` +
+  `together with its -wal and -shm files (for example to ${path}.broken), and keep it: ` +
+  `'sqlite3 ${path}.broken .recover > recovered.sql' rescues the readable rows. ` +
+  `Then start the gateway again to create a new, empty log.`;
+
+function fail(code: ErrorCode, path: string, what: string, cause?: unknown): LantianError {
+  const hint = code === 'STORE_OPEN_FAILED' || code === 'STORE_LOCKED' ? '' : ` ${RECOVER_HINT(path)}`;
+  return new LantianError(code, `${path}: ${what}.${hint}`, { cause, context: { file: path } });
+}
+
+function sqliteCode(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** Maps a SQLite failure while opening or checking to the store code that explains it. */
+function classify(path: string, e: unknown): LantianError {
+  if (e instanceof LantianError) return e;
+  const code = sqliteCode(e);
+  const detail = (e as Error).message;
+  if (code.startsWith('SQLITE_NOTADB'))
+    return fail('STORE_CORRUPT', path, `not a readable log (${detail})`, e);
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return fail('STORE_CORRUPT', path, `the log is corrupt (${detail})`, e);
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return fail('STORE_LOCKED', path, `another process has the log open (${detail}); stop it first`, e);
+  }
+  return fail('STORE_OPEN_FAILED', path, `cannot open the log (${detail})`, e);
+}
+
+function migrate(db: SqliteDb, path: string, migrations: readonly string[]): void {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from >= migrations.length) return;
+  try {
+    db.transaction(() => {
+      for (let v = from; v < migrations.length; v++) db.exec(migrations[v]!);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${migrations.length}`);
+    }).immediate();
+  } catch (e) {
+    throw new LantianError(
+      'STORE_MIGRATION_FAILED',
+      `${path}: upgrading the log from schema ${from} to ${migrations.length} failed (${(e as Error).message}); ` +
+        'the upgrade was rolled back and the file is unchanged.',
+      { cause: e, context: { file: path, from, to: migrations.length } },
+    );
+  }
+}
+
+/** Builds a new log under a temporary name and renames it into place once complete. */
+function create(path: string, migrations: readonly string[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.creating-${process.pid}`;
+  rmSync(tmp, { force: true });
+  const db = new Database(tmp);
+  try {
+    db.pragma('journal_mode = WAL');
+    migrate(db, path, migrations);
+  } finally {
+    db.close();
+  }
+  renameSync(tmp, path);
+}
+
+function checkExisting(path: string): void {
+  if (!existsSync(path)) {
+    if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0) {
+      throw fail('STORE_CORRUPT', path, 'the log file is missing but its write-ahead log is there');
+    }
+    return;
+  }
+  if (statSync(path).size === 0) throw fail('STORE_CORRUPT', path, 'the log file is empty (truncated)');
+}
+
+/** Opens (or creates) the log file with every check; throws a LantianError naming the file. */
+export function openDatabase(path: string, options: OpenDatabaseOptions): SqliteDb {
+  const migrations = options.migrations ?? MIGRATIONS;
+  checkExisting(path);
+  try {
+    if (!existsSync(path)) create(path, migrations);
+  } catch (e) {
+    throw classify(path, e);
+  }
+  let db: SqliteDb;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: 0 });
+  } catch (e) {
+    throw classify(path, e);
+  }
+  try {
+    // Exclusive locking: a second gateway on the same file fails at once instead of
+    // interleaving sequence numbers. WAL then keeps its index in process memory.
+    db.pragma('locking_mode = EXCLUSIVE');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal')
+      throw fail('STORE_OPEN_FAILED', path, `cannot switch the log to WAL mode (got ${String(mode)})`);
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId !== APPLICATION_ID) {
+      throw fail('STORE_NOT_A_LOG', path, `this SQLite file is not a Lantian log (application_id ${appId})`);
+    }
+    if (version > migrations.length) {
+      throw new LantianError(
+        'STORE_SCHEMA_NEWER',
+        `${path}: the log was written by schema version ${version}, this gateway knows up to ${migrations.length}. ` +
+          'The file was left untouched: run the gateway version that wrote it, or move the file aside to start a new log.',
+        { context: { file: path, version, known: migrations.length } },
+      );
+    }
+    if (options.integrityCheck === 'quick') {
+      const result = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+      const problems = result.map((r) => r.quick_check).filter((m) => m !== 'ok');
+      if (problems.length > 0)
+        throw fail('STORE_CORRUPT', path, `integrity check failed: ${problems.join('; ')}`);
+    }
+    migrate(db, path, migrations);
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Keep the WAL file from staying large after a burst: it counts against the quota.
+    db.pragma('journal_size_limit = 4194304');
+    return db;
+  } catch (e) {
+    db.close();
+    throw classify(path, e);
+  }
+}

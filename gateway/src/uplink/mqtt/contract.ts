@@ -1,0 +1,217 @@
+/**
+ * The MQTT contract, version 1: topics under `lantian/v1/<gatewayId>/` and one zod schema per
+ * payload. The publisher builds payloads to these types, the receiver checks them, and
+ * docs/mqtt-schema.json is generated from them (see write-schema.ts). Every record carries its
+ * gateway-wide `seq`: a platform de-duplicates by seq and finds holes by seq.
+ */
+import { z } from 'zod';
+import { FLAG_PRECEDENCE, type Flag } from '../../core/flags.js';
+
+export const CONTRACT_VERSION = 1;
+
+const seq = z.number().int().positive().describe('Gateway-wide sequence number; never repeats.');
+const ts = z.number().int().nonnegative().describe('UTC milliseconds.');
+const flag = z.enum(FLAG_PRECEDENCE as [Flag, ...Flag[]]).describe('HJ 212 data flag.');
+const header = {
+  v: z.literal(CONTRACT_VERSION),
+  gateway: z.string().min(1).describe('Gateway id.'),
+};
+
+export const laneSchema = z
+  .enum(['live', 'replay'])
+  .describe('live: appended while connected; replay: sent from the backlog after an outage or restart.');
+export type Lane = z.infer<typeof laneSchema>;
+
+export const readingSchema = z
+  .object({
+    seq,
+    ts: ts.describe('Acquisition time, UTC milliseconds.'),
+    device: z.string().min(1),
+    point: z.string().min(1),
+    value: z.union([z.number(), z.string(), z.null()]).describe('In the point unit; null when not read.'),
+    flag,
+    quality: z.array(z.string()).optional().describe('Reasons behind the flag.'),
+    raw: z.array(z.number().int().min(0).max(0xffff)).optional().describe('Register words as received.'),
+  })
+  .strict();
+export type WireReading = z.infer<typeof readingSchema>;
+
+const batchHead = {
+  ...header,
+  lane: laneSchema,
+  first: seq.describe('seq of the first item.'),
+  last: seq.describe('seq of the last item.'),
+  count: z.number().int().positive().describe('Number of items.'),
+};
+
+/** first/last/count agree with the items, which ascend by seq. */
+function checkBatch(
+  b: { first: number; last: number; count: number },
+  items: readonly { seq: number }[],
+  ctx: z.RefinementCtx,
+): void {
+  if (b.count !== items.length) ctx.addIssue({ code: 'custom', message: 'count does not match the items' });
+  if (items[0]?.seq !== b.first || items.at(-1)?.seq !== b.last) {
+    ctx.addIssue({ code: 'custom', message: 'first/last do not match the items' });
+  }
+  for (let i = 1; i < items.length; i++) {
+    if (items[i]!.seq <= items[i - 1]!.seq) {
+      ctx.addIssue({ code: 'custom', message: 'items are not in ascending seq order' });
+      return;
+    }
+  }
+}
+
+export const dataBatchSchema = z
+  .object({ ...batchHead, readings: z.array(readingSchema).min(1) })
+  .strict()
+  .superRefine((b, ctx) => checkBatch(b, b.readings, ctx))
+  .describe('Topic data: readings in ascending seq (seqs of other record kinds may lie between).');
+export type DataBatch = z.infer<typeof dataBatchSchema>;
+
+export const aggregateSchema = z
+  .object({
+    seq,
+    device: z.string().min(1),
+    point: z.string().min(1),
+    period: z.enum(['minute', 'hour', 'day']),
+    start: ts.describe('Start of the period, UTC milliseconds.'),
+    min: z.number().nullable(),
+    avg: z.number().nullable(),
+    max: z.number().nullable(),
+    count: z.number().int().nonnegative(),
+    flag,
+  })
+  .strict();
+export const aggBatchSchema = z
+  .object({ ...batchHead, aggregates: z.array(aggregateSchema).min(1) })
+  .strict()
+  .superRefine((b, ctx) => checkBatch(b, b.aggregates, ctx))
+  .describe('Topic agg: minute, hour and day aggregates in ascending seq.');
+export type AggBatch = z.infer<typeof aggBatchSchema>;
+
+export const gapPayloadSchema = z
+  .object({
+    from: seq.describe('First seq of the range whose records of `kinds` are gone.'),
+    to: seq.describe('Last seq of that range.'),
+    count: z.number().int().nonnegative().describe('Records evicted.'),
+    reason: z.enum(['quota']),
+    kinds: z.array(z.enum(['reading', 'event', 'aggregate', 'blob'])),
+    uplinks: z.array(z.string()).describe('Uplinks that had not delivered the range.'),
+  })
+  .strict();
+export type GapEventPayload = z.infer<typeof gapPayloadSchema>;
+
+export const eventMessageSchema = z
+  .object({
+    ...header,
+    lane: laneSchema,
+    seq,
+    ts,
+    kind: z.string().min(1).describe('gap, alarm, exceedance, config_change, device_offline, ...'),
+    payload: z.unknown(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.kind !== 'gap') return;
+    const r = gapPayloadSchema.safeParse(e.payload);
+    if (!r.success) ctx.addIssue({ code: 'custom', message: 'gap payload is not valid', path: ['payload'] });
+  })
+  .describe('Topic events: one event per message.');
+export type EventMessage = z.infer<typeof eventMessageSchema>;
+
+export const blobMessageSchema = z
+  .object({
+    ...header,
+    lane: laneSchema,
+    seq,
+    ts,
+    kind: z.string().min(1),
+    contentType: z.string().min(1),
+    data: z.string().describe('The bytes, base64.'),
+  })
+  .strict()
+  .describe('Topic blob/<kind>: one blob (camera snapshot, ...) per message.');
+export type BlobMessage = z.infer<typeof blobMessageSchema>;
+
+export const stateSchema = z
+  .object({
+    ...header,
+    state: z.enum(['online', 'offline']),
+    ts: ts.describe('When the gateway said it; for the last will, when it connected.'),
+  })
+  .strict()
+  .describe('Topic state, retained; the last will sets offline.');
+export type StateMessage = z.infer<typeof stateSchema>;
+
+const counter = z.number().int().nonnegative();
+export const healthSchema = z
+  .object({
+    ...header,
+    ts,
+    boot: counter.describe('How many times this log has been opened (gateway starts).'),
+    log: z.object({
+      lastSeq: counter,
+      bytes: counter.describe('Disk used by the log.'),
+      quotaBytes: counter.nullable(),
+    }),
+    uplink: z.object({
+      lane: z.enum(['live', 'replay']).describe('replay while a backlog is being sent.'),
+      ackedThrough: counter.describe('Every seq up to this one is delivered (or announced as a gap).'),
+      backlog: counter.describe('Records not yet delivered.'),
+      oldestUndeliveredTs: ts.nullable(),
+      oldestUndeliveredAgeMs: counter.nullable(),
+      inFlight: counter.describe('Messages published and not yet acknowledged.'),
+    }),
+    counters: z.object({
+      gapEvents: counter.describe('Gap events the log has recorded.'),
+      droppedRecords: counter.describe('Records evicted before every uplink had them.'),
+      publishErrors: counter,
+      reconnects: counter,
+    }),
+    devices: z.record(
+      z.string(),
+      z.object({ readings: counter, flagged: counter.describe('Readings not flagged N.'), lastTs: ts }),
+    ),
+  })
+  .strict()
+  .describe('Topic health, retained: published on connect and periodically.');
+export type HealthMessage = z.infer<typeof healthSchema>;
+
+export interface Topics {
+  state: string;
+  data: string;
+  agg: string;
+  events: string;
+  health: string;
+  blob(kind: string): string;
+  /** Everything of this gateway, for a subscriber. */
+  all: string;
+}
+
+export function defaultTopicRoot(gatewayId: string): string {
+  return `lantian/v${CONTRACT_VERSION}/${gatewayId}/`;
+}
+
+export function topics(root: string): Topics {
+  const r = root.endsWith('/') ? root : `${root}/`;
+  return {
+    state: `${r}state`,
+    data: `${r}data`,
+    agg: `${r}agg`,
+    events: `${r}events`,
+    health: `${r}health`,
+    blob: (kind) => `${r}blob/${kind}`,
+    all: `${r}#`,
+  };
+}
+
+/** Every published schema by topic, for the JSON Schema file and the docs. */
+export const SCHEMAS = {
+  state: stateSchema,
+  data: dataBatchSchema,
+  agg: aggBatchSchema,
+  events: eventMessageSchema,
+  'blob/<kind>': blobMessageSchema,
+  health: healthSchema,
+} as const;

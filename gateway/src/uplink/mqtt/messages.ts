@@ -1,0 +1,125 @@
+/**
+ * Log records to MQTT messages. A chunk of records (ascending seq) becomes one message per run
+ * of consecutive records of one kind, so within a lane messages leave in seq order across topics.
+ */
+import { LantianError } from '../../core/errors.js';
+import type { LogRecord } from '../../store/records.js';
+import {
+  aggBatchSchema,
+  blobMessageSchema,
+  CONTRACT_VERSION,
+  dataBatchSchema,
+  eventMessageSchema,
+  type AggBatch,
+  type BlobMessage,
+  type DataBatch,
+  type EventMessage,
+  type Lane,
+  type Topics,
+  type WireReading,
+} from './contract.js';
+
+export interface OutgoingMessage {
+  topic: string;
+  payload: string;
+}
+
+type Of<T extends LogRecord['type']> = Extract<LogRecord, { type: T }>;
+
+function wireReading(r: Of<'reading'>): WireReading {
+  const w: WireReading = {
+    seq: r.seq,
+    ts: r.ts,
+    device: r.device,
+    point: r.point,
+    value: r.value,
+    flag: r.flag,
+  };
+  if (r.quality !== undefined) w.quality = r.quality;
+  if (r.raw !== undefined) w.raw = r.raw;
+  return w;
+}
+
+function checked(
+  schema: { safeParse(v: unknown): { success: boolean; error?: unknown } },
+  value: unknown,
+  topic: string,
+): void {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new LantianError('UPLINK_PAYLOAD_INVALID', `outgoing message on ${topic} breaks the contract`, {
+      cause: r.error,
+      context: { topic },
+    });
+  }
+}
+
+/** first/last/count of a non-empty run. */
+function span(items: readonly { seq: number }[]): { first: number; last: number; count: number } {
+  return { first: items[0]!.seq, last: items.at(-1)!.seq, count: items.length };
+}
+
+export function toMessages(
+  records: readonly LogRecord[],
+  lane: Lane,
+  gateway: string,
+  t: Topics,
+  validate: boolean,
+): OutgoingMessage[] {
+  const out: OutgoingMessage[] = [];
+  const emit = (topic: string, body: unknown, schema: Parameters<typeof checked>[0]) => {
+    if (validate) checked(schema, body, topic);
+    out.push({ topic, payload: JSON.stringify(body) });
+  };
+  const head = { v: CONTRACT_VERSION, gateway, lane } as const;
+  for (let i = 0; i < records.length;) {
+    const r = records[i]!;
+    let j = i + 1;
+    while (j < records.length && records[j]!.type === r.type) j++;
+    const run = records.slice(i, j);
+    i = j;
+    switch (r.type) {
+      case 'reading': {
+        const readings = (run as Of<'reading'>[]).map(wireReading);
+        const b: DataBatch = { ...head, ...span(readings), readings };
+        emit(t.data, b, dataBatchSchema);
+        break;
+      }
+      case 'aggregate': {
+        const aggregates = (run as Of<'aggregate'>[]).map(({ type: _t, ...a }) => a);
+        const b: AggBatch = { ...head, ...span(aggregates), aggregates };
+        emit(t.agg, b, aggBatchSchema);
+        break;
+      }
+      case 'event':
+        for (const e of run as Of<'event'>[]) {
+          const m: EventMessage = { ...head, seq: e.seq, ts: e.ts, kind: e.kind, payload: e.payload };
+          emit(t.events, m, eventMessageSchema);
+        }
+        break;
+      case 'blob':
+        for (const b of run as Of<'blob'>[]) {
+          const m: BlobMessage = {
+            ...head,
+            seq: b.seq,
+            ts: b.ts,
+            kind: b.kind,
+            contentType: b.contentType,
+            data: Buffer.from(b.bytes).toString('base64'),
+          };
+          emit(t.blob(b.kind), m, blobMessageSchema);
+        }
+        break;
+      default: {
+        const never: never = r;
+        throw new Error(`unknown record ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Timestamp a record stands for: acquisition time, or the start of an aggregate's period. */
+export function recordTs(r: LogRecord): number {
+  return r.type === 'aggregate' ? r.start : r.ts;
+}

@@ -1,0 +1,332 @@
+/**
+ * The MQTT publisher: walks the log from its cursor and publishes at QoS 1 over a persistent
+ * session, with a bounded window of unacknowledged messages.
+ *
+ * Two lanes. At every (re)connect, everything appended so far and not yet sent becomes the
+ * replay lane; records appended from then on form the live lane. Live batches go first when
+ * they are full or have lingered `lingerMs`; replay fills the rest of the window. Each lane is
+ * in ascending seq order. A chunk of the log (a seq range) is marked done in the cursor only
+ * when every message built from it has its PUBACK. Messages in flight when the connection
+ * drops are resent by mqtt.js on reconnect (same session), so they are not replayed twice; a
+ * restart of the gateway resends them as replay, which a platform sees as duplicates by seq.
+ */
+import { EventEmitter } from 'node:events';
+import mqtt, { type MqttClient } from 'mqtt';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { isLantianError } from '../../core/errors.js';
+import { childLogger, silentLogger, type Logger } from '../../core/logger.js';
+import type { Cursor } from '../../store/cursors.js';
+import type { Log } from '../../store/log.js';
+import type { LogRecord } from '../../store/records.js';
+import { RangeSet } from '../../store/ranges.js';
+import type { Lane, Topics } from './contract.js';
+import { buildHealth } from './health.js';
+import { toMessages } from './messages.js';
+import {
+  clientOptions,
+  resolveOptions,
+  stateMessage,
+  topicsOf,
+  type MqttUplinkOptions,
+  type ResolvedMqttOptions,
+} from './options.js';
+
+interface Chunk {
+  lane: Lane;
+  from: number;
+  to: number;
+  pending: number;
+  failed: boolean;
+  /** The records of from..to when just read; dropped once sent (retries read again). */
+  records?: LogRecord[];
+}
+
+export interface PublisherStatus {
+  connected: boolean;
+  lane: Lane;
+  inFlight: number;
+  ackedThrough: number;
+  backlog: number;
+  publishErrors: number;
+  reconnects: number;
+  /** Set when publishing stopped on an error that retrying cannot fix (a bug, not an outage). */
+  fault?: Error;
+}
+
+export interface PublisherEvents {
+  connected: [];
+  disconnected: [];
+  /** A chunk `from..to` was acknowledged and the cursor moved. */
+  acked: [from: number, to: number, lane: Lane];
+  fault: [Error];
+}
+
+export class MqttPublisher extends EventEmitter<PublisherEvents> {
+  readonly options: ResolvedMqttOptions;
+  readonly topics: Topics;
+  private readonly cursor: Cursor;
+  /** Seq ranges taken by a chunk in this process: in flight or acknowledged. */
+  private readonly claimed = new RangeSet();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private client: MqttClient | undefined;
+  private connected = false;
+  private everConnected = false;
+  private stopping = false;
+  private livePos = 0;
+  private replayPos = 0;
+  private replayEnd = 0;
+  private liveSince: number | undefined;
+  private inFlight = 0;
+  private retry: Chunk[] = [];
+  private publishErrors = 0;
+  private reconnects = 0;
+  private fault: Error | undefined;
+  private pumpQueued = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly log: Log,
+    options: MqttUplinkOptions,
+    env: { clock?: Clock; logger?: Logger } = {},
+  ) {
+    super();
+    this.options = resolveOptions(options);
+    this.topics = topicsOf(this.options);
+    this.cursor = log.cursor(this.options.uplinkId);
+    this.clock = env.clock ?? systemClock;
+    this.logger = childLogger(env.logger ?? silentLogger, 'mqtt', { uplink: this.options.uplinkId });
+  }
+
+  /** Connects and keeps reconnecting until stop(); throws UPLINK_TLS for unreadable TLS files. */
+  start(): void {
+    if (this.client) return;
+    const client = mqtt.connect(this.options.url, clientOptions(this.options, this.clock.now()));
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.on('close', () => this.onClose());
+    client.on('error', (e) => this.logger.warn({ err: e.message }, 'mqtt error'));
+    this.unsubscribe = this.log.onAppend(() => this.onAppend());
+  }
+
+  /** Says `offline` (retained), then disconnects. Unacknowledged messages are left to the next start. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.unsubscribe?.();
+    clearTimeout(this.lingerTimer);
+    clearTimeout(this.healthTimer);
+    const client = this.client;
+    if (!client) return;
+    if (this.connected) {
+      const offline = stateMessage(this.options, 'offline', this.clock.now());
+      await Promise.race([
+        client.publishAsync(this.topics.state, offline, { qos: 1, retain: true }).catch(() => undefined),
+        this.clock.sleep(2000),
+      ]);
+    }
+    await client.endAsync(true);
+    this.connected = false;
+  }
+
+  status(): PublisherStatus {
+    const s: PublisherStatus = {
+      connected: this.connected,
+      lane: this.replayPending() ? 'replay' : 'live',
+      inFlight: this.inFlight,
+      ackedThrough: this.cursor.prefix,
+      backlog: Math.max(0, this.log.lastSeq - this.cursor.prefix - this.cursor.doneAbovePrefix()),
+      publishErrors: this.publishErrors,
+      reconnects: this.reconnects,
+    };
+    if (this.fault) s.fault = this.fault;
+    return s;
+  }
+
+  private onConnect(): void {
+    if (this.stopping) return;
+    const head = this.log.lastSeq;
+    if (!this.everConnected) this.replayPos = this.cursor.prefix;
+    else this.reconnects++;
+    this.everConnected = true;
+    // Whatever was appended while away, and not yet claimed, is replayed; live starts now.
+    this.replayEnd = Math.max(this.replayEnd, head);
+    this.livePos = head;
+    this.liveSince = undefined;
+    this.connected = true;
+    this.logger.info({ head, ackedThrough: this.cursor.prefix, reconnects: this.reconnects }, 'connected');
+    this.client?.publish(this.topics.state, stateMessage(this.options, 'online', this.clock.now()), {
+      qos: 1,
+      retain: true,
+    });
+    this.publishHealth();
+    this.emit('connected');
+    this.schedule();
+  }
+
+  private onClose(): void {
+    if (!this.connected) return;
+    this.connected = false;
+    clearTimeout(this.lingerTimer);
+    clearTimeout(this.healthTimer);
+    this.logger.warn({ inFlight: this.inFlight }, 'disconnected; the cursor stays where the acks left it');
+    this.emit('disconnected');
+  }
+
+  private onAppend(): void {
+    if (!this.connected) return;
+    if (this.liveSince === undefined && this.log.lastSeq > this.livePos)
+      this.liveSince = this.clock.monotonic();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      try {
+        this.pump();
+      } catch (e) {
+        this.stall(e);
+      }
+    });
+  }
+
+  /** A payload that breaks the contract is a bug: stop publishing rather than skip or mangle data. */
+  private stall(e: unknown): void {
+    this.fault = e instanceof Error ? e : new Error(String(e));
+    this.logger.error(
+      { err: this.fault, code: isLantianError(e) ? e.code : undefined },
+      'publishing stopped',
+    );
+    this.emit('fault', this.fault);
+  }
+
+  private pump(): void {
+    if (!this.connected || this.stopping || this.fault) return;
+    while (this.inFlight < this.options.maxInFlight) {
+      const chunk = this.retry.shift() ?? (this.liveReady() ? this.nextLive() : this.nextReplay());
+      if (!chunk) break;
+      this.send(chunk);
+    }
+    this.armLinger();
+  }
+
+  private livePending(): number {
+    return this.log.lastSeq - this.livePos;
+  }
+
+  private liveReady(): boolean {
+    const pending = this.livePending();
+    if (pending <= 0) return false;
+    if (pending >= this.options.batchSize) return true;
+    this.liveSince ??= this.clock.monotonic();
+    return this.clock.monotonic() - this.liveSince >= this.options.lingerMs;
+  }
+
+  private armLinger(): void {
+    clearTimeout(this.lingerTimer);
+    if (this.livePending() <= 0 || this.inFlight >= this.options.maxInFlight || this.liveSince === undefined)
+      return;
+    const wait = Math.max(0, this.liveSince + this.options.lingerMs - this.clock.monotonic());
+    this.lingerTimer = setTimeout(() => this.schedule(), wait);
+  }
+
+  private nextLive(): Chunk {
+    const head = this.log.lastSeq;
+    const from = this.livePos + 1;
+    const records = this.log.read(this.livePos, this.options.batchSize, head);
+    const to = records.length === this.options.batchSize ? records.at(-1)!.seq : head;
+    this.livePos = to;
+    this.liveSince = to < head ? this.clock.monotonic() : undefined;
+    return { lane: 'live', from, to, pending: 0, failed: false, records };
+  }
+
+  private replayPending(): boolean {
+    return this.everConnected && this.nextUnclaimed(this.replayPos) <= this.replayEnd;
+  }
+
+  /** First seq after `pos` that is neither done in the cursor nor claimed by a chunk. */
+  private nextUnclaimed(pos: number): number {
+    let at = Math.max(pos, this.cursor.prefix) + 1;
+    for (;;) {
+      const c = this.claimed.rangeAtOrAfter(at);
+      const d = this.cursor.doneRangeAtOrAfter(at);
+      if (c && c[0] <= at) at = c[1] + 1;
+      else if (d && d[0] <= at) at = d[1] + 1;
+      else return at;
+    }
+  }
+
+  private nextReplay(): Chunk | undefined {
+    const from = this.nextUnclaimed(this.replayPos);
+    if (from > this.replayEnd) {
+      this.replayPos = this.replayEnd;
+      return undefined;
+    }
+    const upper = Math.min(
+      this.replayEnd,
+      (this.claimed.rangeAtOrAfter(from)?.[0] ?? Infinity) - 1,
+      (this.cursor.doneRangeAtOrAfter(from)?.[0] ?? Infinity) - 1,
+    );
+    const records = this.log.read(from - 1, this.options.batchSize, upper);
+    const to = records.length === this.options.batchSize ? records.at(-1)!.seq : upper;
+    this.replayPos = to;
+    return { lane: 'replay', from, to, pending: 0, failed: false, records };
+  }
+
+  private send(chunk: Chunk): void {
+    const client = this.client!;
+    this.claimed.add(chunk.from, chunk.to);
+    const records = chunk.records ?? this.log.read(chunk.from - 1, chunk.to - chunk.from + 1, chunk.to);
+    delete chunk.records;
+    const messages = toMessages(
+      records,
+      chunk.lane,
+      this.options.gatewayId,
+      this.topics,
+      this.options.validateOutgoing,
+    );
+    chunk.pending = messages.length;
+    chunk.failed = false;
+    if (messages.length === 0) {
+      // Every record of the range was evicted (and announced): nothing to send.
+      this.done(chunk);
+      return;
+    }
+    this.inFlight += messages.length;
+    for (const m of messages) {
+      client.publish(m.topic, m.payload, { qos: 1 }, (err) => this.onAck(chunk, err));
+    }
+  }
+
+  private onAck(chunk: Chunk, err: Error | undefined): void {
+    this.inFlight--;
+    chunk.pending--;
+    if (err && !this.stopping) {
+      chunk.failed = true;
+      this.publishErrors++;
+      this.logger.warn({ err: err.message, from: chunk.from, to: chunk.to }, 'publish failed; will resend');
+    }
+    if (chunk.pending > 0 || this.stopping) return;
+    if (chunk.failed) this.retry.push({ ...chunk, lane: 'replay' });
+    else this.done(chunk);
+    this.schedule();
+  }
+
+  private done(chunk: Chunk): void {
+    this.cursor.markDone(chunk.from, chunk.to);
+    this.emit('acked', chunk.from, chunk.to, chunk.lane);
+  }
+
+  private publishHealth(): void {
+    clearTimeout(this.healthTimer);
+    if (!this.connected || this.stopping) return;
+    const message = buildHealth(this.log, this.cursor, this.status(), this.options, this.clock.now());
+    this.client?.publish(this.topics.health, JSON.stringify(message), { qos: 1, retain: true });
+    this.healthTimer = setTimeout(() => this.publishHealth(), this.options.healthIntervalMs);
+  }
+}

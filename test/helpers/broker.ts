@@ -1,0 +1,130 @@
+/**
+ * Brokers for the MQTT tests: the embedded Aedes broker, and a real Mosquitto run as a child
+ * process on a free port (with persistence, so a stop/start keeps sessions like a production
+ * broker). Every MQTT suite runs against both; Mosquitto is skipped, visibly, only where it is
+ * not installed and CI did not promise it (LANTIAN_TEST_MOSQUITTO).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedBroker } from '../../gateway/src/uplink/mqtt/broker.js';
+
+export interface TestBroker {
+  kind: 'aedes' | 'mosquitto';
+  url: string;
+  port: number;
+  /** The broker goes away: every connection drops, nothing listens. */
+  stop(): Promise<void>;
+  /** The broker comes back on the same port with its sessions. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAedes(): Promise<TestBroker> {
+  const b = await startEmbeddedBroker({ port: 0 });
+  return { kind: 'aedes', url: b.url, port: b.port, stop: b.stop, start: b.start, close: b.close };
+}
+
+export function mosquittoBinary(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).stdout.trim();
+  if (found) return found;
+  return ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startMosquitto(): Promise<TestBroker> {
+  const bin = mosquittoBinary();
+  if (!bin) throw new Error('mosquitto is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'lantian-mosquitto-'));
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'max_queued_messages 1000000',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type information', // the 'running' line, which says the listener is up
+      // As root, mosquitto would switch to its own user and could not write its database here.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+    ].join('\n') + '\n',
+  );
+  let child: ChildProcess | undefined;
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      const p = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = p;
+      let log = '';
+      const onData = (d: Buffer) => {
+        log += d.toString();
+        if (!/ running/.test(log)) return;
+        p.stderr.off('data', onData);
+        p.stderr.resume(); // keep draining, stop collecting
+        resolve();
+      };
+      p.stderr.on('data', onData);
+      p.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) before it ran: ${log}`)));
+    });
+  const stop = async () => {
+    const p = child;
+    child = undefined;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((resolve) => p.once('exit', resolve));
+    p.kill('SIGTERM'); // mosquitto saves its sessions on SIGTERM
+    await exited;
+  };
+  await start();
+  return {
+    kind: 'mosquitto',
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    stop,
+    start,
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BrokerKind {
+  kind: TestBroker['kind'];
+  /** Why the suite is skipped, or undefined when it runs. */
+  skip: string | undefined;
+  start(): Promise<TestBroker>;
+}
+
+/** The brokers every MQTT suite runs against. */
+export function brokerKinds(): BrokerKind[] {
+  const bin = mosquittoBinary();
+  if (!bin && process.env.LANTIAN_TEST_MOSQUITTO) {
+    throw new Error('LANTIAN_TEST_MOSQUITTO is set but no mosquitto binary was found');
+  }
+  return [
+    { kind: 'aedes', skip: undefined, start: startAedes },
+    { kind: 'mosquitto', skip: bin ? undefined : 'mosquitto is not installed', start: startMosquitto },
+  ];
+}
+
+/** Suite title that says why it is skipped. */
+export function brokerTitle(b: BrokerKind): string {
+  return b.skip ? `${b.kind} (skipped: ${b.skip})` : b.kind;
+}

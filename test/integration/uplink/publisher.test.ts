@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openLog, type Log } from '../../../gateway/src/store/index.js';
+import { MqttPublisher } from '../../../gateway/src/uplink/mqtt/publisher.js';
+import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { brokerKinds, brokerTitle, type TestBroker } from '../../helpers/broker.js';
+import { ackedThrough, connected } from '../../helpers/uplink-wait.js';
+import { syntheticAggregate, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+
+describe.each(brokerKinds())('MQTT publisher', (kind) => {
+  describe.skipIf(kind.skip !== undefined)(`against ${brokerTitle(kind)}`, () => {
+    let broker: TestBroker;
+    let tmp: TempDir;
+    let log: Log;
+    let publisher: MqttPublisher | undefined;
+    let receiver: Receiver | undefined;
+    const gatewayId = 'gw-test';
+
+    beforeEach(async () => {
+      broker = await kind.start();
+      tmp = tempDir();
+      log = openLog({ path: tmp.file('log.db') });
+    });
+    afterEach(async () => {
+      await publisher?.stop();
+      await receiver?.close();
+      publisher = undefined;
+      receiver = undefined;
+      log.close();
+      await broker.close();
+      tmp.remove();
+    });
+
+    const startPublisher = (extra: Partial<ConstructorParameters<typeof MqttPublisher>[1]> = {}) => {
+      publisher = new MqttPublisher(log, {
+        url: broker.url,
+        clientId: 'gw-test-uplink',
+        gatewayId,
+        batchSize: 200,
+        lingerMs: 20,
+        maxInFlight: 8,
+        reconnectPeriodMs: 100,
+        ...extra,
+      });
+      publisher.start();
+      return publisher;
+    };
+
+    it('delivers every record live, in seq order, with its content, and says online', async () => {
+      receiver = await createReceiver({ url: broker.url, gatewayId, keepReadings: true });
+      startPublisher();
+      await connected(publisher!);
+      const expected = syntheticBatch(0, 1000);
+      for (let i = 0; i < 1000; i += 50) log.append(expected.slice(i, i + 50));
+      log.appendEvent({ ts: 5, kind: 'alarm', payload: { point: 'so2', level: 'high' } });
+      log.appendAggregates([syntheticAggregate(1), syntheticAggregate(2)]);
+      log.appendBlob({ ts: 6, kind: 'snapshot', contentType: 'image/jpeg', bytes: Buffer.from('jpeg') });
+      const s = await receiver.waitFor((x) => x.records === 1004 && x.state?.state === 'online');
+      expect(s).toMatchObject({ invalid: 0, duplicates: 0, reorders: 0, holes: [], maxSeq: 1004 });
+      expect(s.lanes.replay.messages).toBe(0);
+      expect(receiver.readings.get(1)).toEqual({ seq: 1, ...expected[0] });
+      expect(receiver.readings.get(1000)).toEqual({ seq: 1000, ...expected[999] });
+      expect(receiver.events.map((e) => e.kind)).toEqual(['alarm']);
+      // The cursor follows the acknowledgements to the end.
+      await ackedThrough(publisher!, 1004);
+      await publisher!.stop();
+      await receiver.waitFor((x) => x.state?.state === 'offline');
+    });
+
+    it('replays a backlog in order, marked replay, while live batches keep flowing', async () => {
+      for (let i = 0; i < 20_000; i += 500) log.append(syntheticBatch(i, 500));
+      receiver = await createReceiver({ url: broker.url, gatewayId });
+      startPublisher({ maxInFlight: 4 });
+      await connected(publisher!);
+      let produced = 20_000;
+      while (publisher!.status().lane === 'replay') {
+        log.append(syntheticBatch(produced, 20));
+        produced += 20;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const s = await receiver.waitFor((x) => x.records === produced);
+      expect(s).toMatchObject({ invalid: 0, duplicates: 0, reorders: 0, holes: [] });
+      expect(s.lanes.replay.lastSeq).toBe(20_000);
+      expect(s.lanes.live.messages).toBeGreaterThan(0);
+      // Live batches arrived while the replay was still going.
+      expect(produced).toBeGreaterThan(20_000);
+      await ackedThrough(publisher!, produced);
+      expect(publisher!.status()).toMatchObject({ backlog: 0, inFlight: 0, lane: 'live' });
+    });
+
+    it('publishes a retained health message with backlog and per-device counters', async () => {
+      log.append(syntheticBatch(0, 300));
+      startPublisher({ healthIntervalMs: 1000 });
+      await connected(publisher!);
+      // A receiver that comes later still gets the retained health.
+      receiver = await createReceiver({ url: broker.url, gatewayId });
+      const s = await receiver.waitFor(
+        (x) => x.health !== undefined && x.health.uplink.backlog === 0,
+        15_000,
+      );
+      expect(s.health).toMatchObject({
+        gateway: gatewayId,
+        log: { lastSeq: 300 },
+        uplink: { ackedThrough: 300, backlog: 0, oldestUndeliveredTs: null },
+        counters: { gapEvents: 0, droppedRecords: 0 },
+      });
+      expect(s.health!.devices.stack1!.readings).toBe(100);
+    });
+  });
+});

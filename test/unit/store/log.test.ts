@@ -1,0 +1,166 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../gateway/src/core/clock.js';
+import { isLantianError } from '../../../gateway/src/core/errors.js';
+import { openLog, type Log, type LogRecord } from '../../../gateway/src/store/index.js';
+import { syntheticAggregate, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+
+let tmp: TempDir;
+let path: string;
+const opened: Log[] = [];
+const open = (extra: Partial<Parameters<typeof openLog>[0]> = {}) => {
+  const log = openLog({ path, ...extra });
+  opened.push(log);
+  return log;
+};
+
+beforeEach(() => {
+  tmp = tempDir();
+  path = tmp.file('log.db');
+});
+afterEach(() => {
+  for (const l of opened.splice(0)) l.close();
+  tmp.remove();
+});
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isLantianError(e) ? e.code : `not a LantianError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+describe('the log', () => {
+  it('gives consecutive sequence numbers that continue after a restart', () => {
+    const log = open();
+    expect(log.append(syntheticBatch(0, 10))).toEqual({ first: 1, last: 10 });
+    expect(log.appendEvent({ ts: 1, kind: 'alarm', payload: { x: 1 } })).toBe(11);
+    log.close();
+    const again = open();
+    expect(again.lastSeq).toBe(11);
+    expect(again.append(syntheticBatch(10, 5))).toEqual({ first: 12, last: 16 });
+  });
+
+  it('never reuses a sequence number, even when every record was deleted', () => {
+    const log = open({ maxAgeMs: 1000, clock: new ManualClock(Date.UTC(2030, 0, 1)) });
+    log.append(syntheticBatch(0, 100));
+    log.cursor('mqtt').markDone(1, 100);
+    log.maintain();
+    expect(log.read(0, 1000)).toEqual([]);
+    log.close();
+    expect(open().append(syntheticBatch(0, 1)).first).toBe(101);
+  });
+
+  it('gives back every field exactly as appended, all kinds in sequence order', () => {
+    const log = open();
+    log.append([
+      { ts: 1000, device: 'stack1', point: 'so2', value: 12.5, flag: 'N', raw: [0x4148, 0x0000] },
+      { ts: 1000, device: 'stack1', point: 'status', value: '5', flag: 'C', quality: ['device_status'] },
+    ]);
+    log.appendEvent({ ts: 1001, kind: 'config_change', payload: { by: 'installer' } });
+    log.appendAggregates([syntheticAggregate(2)]);
+    log.appendBlob({ ts: 1002, kind: 'snapshot', contentType: 'image/jpeg', bytes: Buffer.from([1, 2, 3]) });
+    log.append([{ ts: 1003, device: 'dust1', point: 'pm10', value: null, flag: 'B', quality: ['timeout'] }]);
+    const records = log.read(0, 100);
+    expect(records.map((r) => [r.seq, r.type])).toEqual([
+      [1, 'reading'],
+      [2, 'reading'],
+      [3, 'event'],
+      [4, 'aggregate'],
+      [5, 'blob'],
+      [6, 'reading'],
+    ]);
+    expect(records[0]).toEqual({
+      type: 'reading',
+      seq: 1,
+      ts: 1000,
+      device: 'stack1',
+      point: 'so2',
+      value: 12.5,
+      flag: 'N',
+      raw: [0x4148, 0],
+    });
+    expect(records[1]).toMatchObject({ value: '5', flag: 'C', quality: ['device_status'] });
+    expect(records[2]).toMatchObject({ kind: 'config_change', payload: { by: 'installer' } });
+    expect(records[3]).toMatchObject({
+      device: 'stack1',
+      point: 'so2',
+      period: 'minute',
+      avg: 2,
+      count: 60,
+      start: 120_000,
+    });
+    expect(Buffer.from((records[4] as Extract<LogRecord, { type: 'blob' }>).bytes)).toEqual(
+      Buffer.from([1, 2, 3]),
+    );
+    expect(records[5]).toMatchObject({ value: null, flag: 'B', quality: ['timeout'] });
+    expect(log.read(2, 2).map((r) => r.seq)).toEqual([3, 4]);
+    expect(log.read(0, 100, 3).map((r) => r.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses a batch with a bad record and writes none of it', () => {
+    const log = open();
+    log.append(syntheticBatch(0, 3));
+    const bad = [
+      ...syntheticBatch(3, 2),
+      { ts: 1, device: 'd', point: 'p', value: Number.NaN, flag: 'N' as const },
+    ];
+    expect(codeOf(() => log.append(bad))).toBe('STORE_RECORD_INVALID');
+    expect(codeOf(() => log.append([{ ts: 1, device: 'd', point: 'p', value: 1, flag: 'X' as never }]))).toBe(
+      'STORE_RECORD_INVALID',
+    );
+    expect(
+      codeOf(() => log.append([{ ts: 1, device: 'd', point: 'p', value: 1, flag: 'N', raw: [70000] }])),
+    ).toBe('STORE_RECORD_INVALID');
+    expect(log.lastSeq).toBe(3);
+    expect(log.append(syntheticBatch(5, 1)).first).toBe(4);
+  });
+
+  it('counts readings per device for the health report', () => {
+    const log = open();
+    log.append([
+      { ts: 5, device: 'a', point: 'x', value: 1, flag: 'N' },
+      { ts: 7, device: 'a', point: 'y', value: 1, flag: 'D' },
+      { ts: 6, device: 'b', point: 'x', value: 1, flag: 'N' },
+    ]);
+    expect(log.deviceCounters().get('a')).toEqual({ readings: 2, flagged: 1, lastTs: 7 });
+    expect(log.deviceCounters().get('b')).toEqual({ readings: 1, flagged: 0, lastTs: 6 });
+  });
+
+  it('tells every append listener the new last sequence number', () => {
+    const log = open();
+    const seen: number[] = [];
+    const off = log.onAppend((s) => seen.push(s));
+    log.append(syntheticBatch(0, 4));
+    log.appendEvent({ ts: 1, kind: 'alarm', payload: null });
+    off();
+    log.append(syntheticBatch(4, 1));
+    expect(seen).toEqual([4, 5]);
+  });
+
+  it('refuses use after close and a second opener of the same file', () => {
+    const log = open();
+    expect(codeOf(() => openLog({ path }))).toBe('STORE_LOCKED');
+    log.close();
+    expect(codeOf(() => log.append(syntheticBatch(0, 1)))).toBe('STORE_CLOSED');
+  });
+});
+
+describe('cursors', () => {
+  it('keep acknowledged ranges above the prefix and merge them when the gap fills, across restarts', () => {
+    const log = open();
+    log.append(syntheticBatch(0, 100));
+    const c = log.cursor('mqtt');
+    c.markDone(51, 60);
+    c.markDone(1, 20);
+    expect(c.snapshot()).toEqual({ uplink: 'mqtt', prefix: 20, ranges: [[51, 60]] });
+    log.close();
+    const again = open().cursor('mqtt');
+    expect(again.snapshot()).toEqual({ uplink: 'mqtt', prefix: 20, ranges: [[51, 60]] });
+    again.markDone(21, 50);
+    expect(again.snapshot()).toEqual({ uplink: 'mqtt', prefix: 60, ranges: [] });
+    expect(again.isDone(60)).toBe(true);
+    expect(again.isDone(61)).toBe(false);
+  });
+});

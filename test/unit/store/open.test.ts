@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isLantianError, type LantianError } from '../../../gateway/src/core/errors.js';
+import { openLog, SCHEMA_VERSION } from '../../../gateway/src/store/index.js';
+import { openDatabase } from '../../../gateway/src/store/schema.js';
+import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+
+let tmp: TempDir;
+let path: string;
+beforeEach(() => {
+  tmp = tempDir();
+  path = tmp.file('log.db');
+});
+afterEach(() => tmp.remove());
+
+const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+function openError(file: string): LantianError {
+  try {
+    openLog({ path: file }).close();
+  } catch (e) {
+    if (isLantianError(e)) return e;
+    throw e;
+  }
+  throw new Error('the log opened');
+}
+
+function makeLog(readings: number): void {
+  const log = openLog({ path });
+  for (let i = 0; i < readings; i += 1000) log.append(syntheticBatch(i, 1000));
+  log.close();
+}
+
+describe('opening the log', () => {
+  it('creates a new log with its directory and leaves no temporary file behind', () => {
+    const nested = tmp.file('var/lib/lantian/log.db');
+    openLog({ path: nested }).close();
+    expect(existsSync(nested)).toBe(true);
+    expect(existsSync(`${nested}.creating-${process.pid}`)).toBe(false);
+  });
+
+  it('refuses a file that is not SQLite, names it and leaves it untouched', () => {
+    writeFileSync(path, 'this is a text file, not a log\n'.repeat(200));
+    const before = digest(path);
+    const e = openError(path);
+    expect(e.code).toBe('STORE_CORRUPT');
+    expect(e.context.file).toBe(path);
+    expect(e.message).toContain(path);
+    expect(digest(path)).toBe(before);
+  });
+
+  it('refuses a truncated log and leaves it untouched', () => {
+    makeLog(20_000);
+    truncateSync(path, Math.floor(statSync(path).size / 2));
+    const before = digest(path);
+    expect(openError(path).code).toBe('STORE_CORRUPT');
+    expect(digest(path)).toBe(before);
+  });
+
+  it('refuses an empty file instead of treating it as a new log', () => {
+    writeFileSync(path, '');
+    expect(openError(path).code).toBe('STORE_CORRUPT');
+    expect(statSync(path).size).toBe(0);
+  });
+
+  it('refuses a write-ahead log whose main file is gone', () => {
+    writeFileSync(`${path}-wal`, Buffer.alloc(4096, 1));
+    expect(openError(path).code).toBe('STORE_CORRUPT');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('refuses a log with damaged pages', () => {
+    makeLog(20_000);
+    const bytes = readFileSync(path);
+    // Scribble over a few pages in the middle, past the header and the schema.
+    bytes.fill(0xa5, 8 * 4096 + 100, 12 * 4096);
+    writeFileSync(path, bytes);
+    expect(openError(path).code).toBe('STORE_CORRUPT');
+  });
+
+  it('refuses a log written by a newer schema version and leaves it untouched', () => {
+    makeLog(10);
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const before = digest(path);
+    const e = openError(path);
+    expect(e.code).toBe('STORE_SCHEMA_NEWER');
+    expect(e.context).toMatchObject({ file: path, version: SCHEMA_VERSION + 1, known: SCHEMA_VERSION });
+    expect(digest(path)).toBe(before);
+  });
+
+  it('refuses a SQLite database that is not a Lantian log', () => {
+    const db = new Database(path);
+    db.exec('CREATE TABLE customers (name TEXT)');
+    db.close();
+    expect(openError(path).code).toBe('STORE_NOT_A_LOG');
+  });
+
+  it('upgrades an older schema in one transaction and keeps the data', () => {
+    const v1 = 'CREATE TABLE a (x);';
+    openDatabase(path, { synchronous: 'normal', integrityCheck: 'quick', migrations: [v1] }).close();
+    const db = openDatabase(path, {
+      synchronous: 'normal',
+      integrityCheck: 'quick',
+      migrations: [v1, 'CREATE TABLE b (y); INSERT INTO b VALUES (42);'],
+    });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT y FROM b').pluck().get()).toBe(42);
+    db.close();
+  });
+
+  it('rolls a failed upgrade back and reports it', () => {
+    const v1 = 'CREATE TABLE a (x);';
+    openDatabase(path, { synchronous: 'normal', integrityCheck: 'quick', migrations: [v1] }).close();
+    let code: string | undefined;
+    try {
+      openDatabase(path, {
+        synchronous: 'normal',
+        integrityCheck: 'quick',
+        migrations: [v1, 'CREATE TABLE b (y); INSERT INTO nowhere VALUES (1);'],
+      });
+    } catch (e) {
+      code = isLantianError(e) ? e.code : String(e);
+    }
+    expect(code).toBe('STORE_MIGRATION_FAILED');
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.prepare(`SELECT count(*) FROM sqlite_schema WHERE name = 'b'`).pluck().get()).toBe(0);
+    db.close();
+  });
+});
