@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
+import { registerRun } from './commands/run.js';
 import { EXIT } from './output.js';
 
 function buildProgram(): Command {
@@ -15,6 +16,7 @@ function buildProgram(): Command {
     .showHelpAfterError();
   registerCheckConfig(program);
   registerMigrateConfig(program);
+  registerRun(program);
   return program;
 }
 

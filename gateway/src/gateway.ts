@@ -1,0 +1,218 @@
+/**
+ * The composition root: builds the whole pipeline from a loaded site config. It is the only
+ * place that creates real transports, the SQLite log and MQTT clients; everything below it
+ * receives them (STYLE.md, "Depend on interfaces at the edges").
+ *
+ *   buses/devices -> Acquisition -> Log (durable, sequenced) -> MqttPublisher (own cursor)
+ */
+import { systemClock, type Clock } from './core/clock.js';
+import { childLogger, silentLogger, type Logger } from './core/logger.js';
+import type { ReadingDraft } from './core/reading.js';
+import {
+  Acquisition,
+  type AcquisitionHealth,
+  type AcquisitionOptions,
+  type BusConfig,
+} from './acquisition/index.js';
+import type { TransportFactory, LinkSettings } from './acquisition/transport/types.js';
+import { pollingPlan, type LoadedConfig, type BusPlan } from './config/index.js';
+import type { BusConfig as SiteBus } from './config/schema.js';
+import { openLog, type Log } from './store/index.js';
+import { MqttPublisher, type PublisherStatus } from './uplink/mqtt/publisher.js';
+import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
+
+export interface GatewayDeps {
+  clock?: Clock;
+  logger?: Logger;
+  /** Builds transports; default modbus-serial. */
+  transportFactory?: TransportFactory;
+}
+
+export interface GatewayStatus {
+  acquisition: AcquisitionHealth;
+  uplinks: Record<string, PublisherStatus>;
+  log: { lastSeq: number };
+}
+
+function linkOf(bus: SiteBus): LinkSettings {
+  const line = {
+    baud: bus.kind === 'tcp' ? 9600 : bus.baud,
+    dataBits: 8 as const,
+    parity: 'none' as const,
+    stopBits: 1 as const,
+  };
+  switch (bus.kind) {
+    case 'serial':
+      return {
+        kind: 'rtu',
+        path: bus.port,
+        line: { ...line, dataBits: bus.dataBits, parity: bus.parity, stopBits: bus.stopBits },
+      };
+    case 'tcp':
+      return { kind: 'tcp', host: bus.host, port: bus.port };
+    case 'rtu-over-tcp':
+      return {
+        kind: 'rtu-tcp',
+        host: bus.host,
+        port: bus.port,
+        line: { ...line, dataBits: bus.dataBits, parity: bus.parity, stopBits: bus.stopBits },
+      };
+  }
+}
+
+/** Maps the site config's polling plan onto the acquisition engine's own options. */
+export function acquisitionOptions(plan: readonly BusPlan[]): AcquisitionOptions {
+  return {
+    buses: plan.map((b): BusConfig => ({
+      name: b.id,
+      link: linkOf(b.bus),
+      ...(b.bus.interFrameDelayMs === undefined ? {} : { silenceMs: b.bus.interFrameDelayMs }),
+      ...(b.bus.kind === 'serial'
+        ? {}
+        : { reconnect: { connectTimeoutMs: b.bus.connectTimeoutMs, maxMs: b.bus.reconnectMaxMs } }),
+      devices: b.devices.map((d) => {
+        // Per-device overrides (quirks, point scale/offset) become a derived profile, so the
+        // planner and decoder see exactly what the config asked for.
+        const overridden = new Map(d.points.map((p) => [p.key, p]));
+        const profile = {
+          ...d.profile,
+          quirks: d.quirks,
+          points: d.profile.points.map((p) => overridden.get(p.key) ?? p),
+        };
+        return {
+          id: d.id,
+          profile,
+          unitId: d.unitId,
+          periodMs: d.periodMs,
+          timeoutMs: d.timeoutMs,
+          retries: d.retries,
+          points: d.points.map((p) => p.key),
+        };
+      }),
+    })),
+  };
+}
+
+/** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
+export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
+  const m = loaded.config.uplinks.mqtt;
+  if (!m) return undefined;
+  const gatewayId = loaded.config.gateway.id;
+  const options: MqttUplinkOptions = {
+    url: m.url,
+    clientId: m.clientId ?? `lantian-${gatewayId}`,
+    gatewayId,
+    topicRoot: `${m.topicRoot}/${gatewayId}`,
+    batchSize: m.batch.maxReadings,
+    lingerMs: m.batch.lingerMs,
+    maxInFlight: m.inFlight,
+    keepaliveS: m.keepaliveS,
+  };
+  if (m.username !== undefined) options.username = m.username;
+  if (m.password) options.password = loaded.secrets.reveal(m.password);
+  if (m.tls) {
+    options.tls = {
+      ...(m.tls.ca === undefined ? {} : { ca: m.tls.ca }),
+      ...(m.tls.cert === undefined ? {} : { cert: m.tls.cert }),
+      ...(m.tls.key === undefined ? {} : { key: loaded.secrets.path(m.tls.key) }),
+      insecureSkipVerifyInTestsOnly: m.tls.insecureSkipVerifyForTestsOnly,
+    };
+  }
+  return options;
+}
+
+export class Gateway {
+  readonly log: Log;
+  readonly acquisition: Acquisition;
+  readonly uplinks = new Map<string, MqttPublisher>();
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private running = false;
+
+  constructor(
+    readonly loaded: LoadedConfig,
+    deps: GatewayDeps = {},
+  ) {
+    const clock = deps.clock ?? systemClock;
+    this.clock = clock;
+    this.logger = deps.logger ?? silentLogger;
+    const { storage } = loaded.config;
+    this.log = openLog({
+      path: storage.path,
+      quotaBytes: storage.quotaMb * 1024 * 1024,
+      maxAgeMs: storage.retentionDays * 86_400_000,
+      clock,
+      logger: this.logger,
+    });
+    try {
+      const plan = pollingPlan(loaded.config, loaded.profiles);
+      this.acquisition = new Acquisition(acquisitionOptions(plan), {
+        clock,
+        logger: this.logger,
+        onReadings: (drafts) => this.accept(drafts),
+        ...(deps.transportFactory ? { transportFactory: deps.transportFactory } : {}),
+      });
+      const mqtt = mqttOptions(loaded);
+      if (mqtt) this.uplinks.set('mqtt', new MqttPublisher(this.log, mqtt, { clock, logger: this.logger }));
+    } catch (e) {
+      this.log.close();
+      throw e;
+    }
+  }
+
+  /** Readings are committed to the log before anything else sees them; uplinks follow the log. */
+  private accept(drafts: ReadingDraft[]): void {
+    if (drafts.length === 0) return;
+    try {
+      this.log.append(drafts);
+    } catch (e) {
+      // A failed commit is loud: these readings were never acknowledged to anyone.
+      childLogger(this.logger, 'store').error({ err: e, count: drafts.length }, 'could not append readings');
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const u of this.uplinks.values()) u.start();
+    this.acquisition.start();
+    this.logger.info(
+      {
+        gateway: this.loaded.config.gateway.id,
+        lastSeq: this.log.lastSeq,
+        uplinks: [...this.uplinks.keys()],
+      },
+      'gateway started',
+    );
+  }
+
+  status(): GatewayStatus {
+    const uplinks: Record<string, PublisherStatus> = {};
+    for (const [id, u] of this.uplinks) uplinks[id] = u.status();
+    return { acquisition: this.acquisition.health(), uplinks, log: { lastSeq: this.log.lastSeq } };
+  }
+
+  /**
+   * Stops polling first (so nothing new arrives), gives connected uplinks up to `drainMs` to
+   * deliver what is logged, then stops them and closes the log. Whatever is still undelivered
+   * stays in the log behind the cursor and goes out after the next start.
+   */
+  async stop(drainMs = 5000): Promise<void> {
+    if (!this.running) {
+      this.log.close();
+      return;
+    }
+    this.running = false;
+    await this.acquisition.stop();
+    const deadline = this.clock.monotonic() + drainMs;
+    const pending = () =>
+      [...this.uplinks.values()].some((u) => {
+        const s = u.status();
+        return s.connected && (s.backlog > 0 || s.inFlight > 0);
+      });
+    while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
+    await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
+    this.log.close();
+    this.logger.info('gateway stopped');
+  }
+}
