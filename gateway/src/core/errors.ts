@@ -60,6 +60,9 @@ export const ERROR_CODES = {
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
   SIM_PTY_FAILED: 'A pseudo-terminal could not be created (is socat installed?).',
   SIM_CONTROL_INVALID: 'A fault-injection command to the simulator is not valid.',
+  SIM_SCENARIO_NOT_FOUND: 'A simulator scenario file, or a file it names (CSV replay), cannot be read.',
+  SIM_SCENARIO_YAML: 'A simulator scenario file is not valid YAML.',
+  SIM_LISTEN_FAILED: 'A simulator bus or its control interface could not listen on its address.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
