@@ -20,6 +20,7 @@ import type { BusConfig as SiteBus } from './config/schema.js';
 import { openLog, type Log } from './store/index.js';
 import { MqttPublisher, type PublisherStatus } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
+import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -121,6 +122,31 @@ export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined
   return options;
 }
 
+/** The acquisition engine's health, trimmed to what the platform needs to see. */
+export function summariseHealth(h: AcquisitionHealth): AcquisitionHealthMessage {
+  const tx = (c: AcquisitionHealth['buses'][number] | AcquisitionHealth['devices'][number]) => ({
+    requests: c.requests,
+    timeouts: c.timeouts,
+    crcErrors: c.crcErrors,
+    exceptions: c.exceptions,
+    badReplies: c.badReplies,
+    latencyP95Ms: c.latencyMs?.p95 ?? null,
+  });
+  return {
+    buses: h.buses.map((b) => ({ bus: b.bus, connected: b.connected, ...tx(b) })),
+    devices: h.devices.map((d) => ({
+      device: d.device,
+      bus: d.bus,
+      state: d.state,
+      ...tx(d),
+      polls: d.polls,
+      failedPolls: d.failedPolls,
+      overruns: d.overruns,
+      lastGoodReplyTs: d.lastGoodReplyTs ?? null,
+    })),
+  };
+}
+
 export class Gateway {
   readonly log: Log;
   readonly acquisition: Acquisition;
@@ -153,7 +179,13 @@ export class Gateway {
         ...(deps.transportFactory ? { transportFactory: deps.transportFactory } : {}),
       });
       const mqtt = mqttOptions(loaded);
-      if (mqtt) this.uplinks.set('mqtt', new MqttPublisher(this.log, mqtt, { clock, logger: this.logger }));
+      if (mqtt) {
+        const acquisitionHealth = () => summariseHealth(this.acquisition.health());
+        this.uplinks.set(
+          'mqtt',
+          new MqttPublisher(this.log, mqtt, { clock, logger: this.logger, acquisitionHealth }),
+        );
+      }
     } catch (e) {
       this.log.close();
       throw e;
