@@ -155,6 +155,9 @@ try {
     silentFromS: 8,
     silentForS: 10,
     calibrating: 'stack1-gas',
+    calibrationAtS: 24,
+    brokerBackAtS: BROKER_DOWN_AT_S + BROKER_DOWN_FOR_S,
+    ranForS: elapsed(),
   });
 } finally {
   await receiver.close();

@@ -36,6 +36,7 @@ export function writeDemoConfig(dir: string, buses: readonly SimBus[], brokerUrl
   for (const d of Object.values(raw.devices as Record<string, Raw>)) d.periodMs = DEMO_PERIOD_MS;
   const uplinks = raw.uplinks as Raw;
   (uplinks.mqtt as Raw).url = brokerUrl;
+  (uplinks.mqtt as Raw).healthIntervalMs = 2000;
   // HJ 212 forwarding is not part of the gateway yet; the demo platform does not exist either.
   delete uplinks.hj212;
   raw.storage = { path: join(dir, 'log.db'), quotaMb: 256, retentionDays: 30 };

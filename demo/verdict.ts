@@ -40,6 +40,10 @@ export interface Expectations {
   silentFromS: number;
   silentForS: number;
   calibrating: string;
+  calibrationAtS: number;
+  brokerBackAtS: number;
+  /** How long the demo ran; steps of the timeline it never reached are reported, not failed. */
+  ranForS: number;
 }
 
 export function checkRun(log: LogCount, receiver: Receiver, expect: Expectations): Verdict {
@@ -54,7 +58,11 @@ export function checkRun(log: LogCount, receiver: Receiver, expect: Expectations
   }
   const checks: string[] = [];
   let ok = lost === 0;
-  const check = (pass: boolean, text: string) => {
+  const check = (pass: boolean, text: string, reachedAtS = 0) => {
+    if (expect.ranForS < reachedAtS) {
+      checks.push(`not reached (stopped at ${expect.ranForS.toFixed(0)} s): ${text}`);
+      return;
+    }
     checks.push(`${pass ? 'ok' : 'FAILED'}: ${text}`);
     ok &&= pass;
   };
@@ -65,13 +73,18 @@ export function checkRun(log: LogCount, receiver: Receiver, expect: Expectations
   const silent = (byDevice.get(expect.silentDevice) ?? []).sort((a, b) => a.ts - b.ts);
   const firstB = silent.findIndex((r) => r.flag === 'B');
   const recovered = firstB >= 0 && silent.slice(firstB).some((r) => r.flag !== 'B');
-  check(firstB >= 0 && recovered, `${expect.silentDevice} flagged B while silent and recovered after`);
+  check(
+    firstB >= 0 && recovered,
+    `${expect.silentDevice} flagged B while silent and recovered after`,
+    expect.silentFromS + expect.silentForS + 5,
+  );
   const calibrated = (byDevice.get(expect.calibrating) ?? []).some((r) => r.flag === 'C');
-  check(calibrated, `${expect.calibrating} readings flagged C during calibration`);
+  check(calibrated, `${expect.calibrating} readings flagged C during calibration`, expect.calibrationAtS + 5);
   const s = receiver.stats();
   check(
     s.lanes.replay.messages > 0 && s.holes.length === 0,
     `broker restart caught up: ${s.lanes.replay.messages} replay messages, ${s.holes.length} holes, ${s.duplicates} duplicates (identified by seq)`,
+    expect.brokerBackAtS + 5,
   );
   return { acquired: log.readingSeqs.length, delivered, lost, ok, checks };
 }

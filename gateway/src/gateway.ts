@@ -108,6 +108,7 @@ export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined
     lingerMs: m.batch.lingerMs,
     maxInFlight: m.inFlight,
     keepaliveS: m.keepaliveS,
+    healthIntervalMs: m.healthIntervalMs,
   };
   if (m.username !== undefined) options.username = m.username;
   if (m.password) options.password = loaded.secrets.reveal(m.password);
