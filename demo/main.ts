@@ -151,6 +151,7 @@ try {
   // Whatever the gateway published before it exited is at the broker: give it a moment to land.
   await receiver.waitFor((s) => s.maxSeq >= log.lastSeq, 5000).catch(() => undefined);
   verdict = checkRun(log, receiver, {
+    devices: devices.map((d) => d.id),
     silentDevice: 'stack1-dust',
     silentFromS: 8,
     silentForS: 10,

@@ -36,6 +36,8 @@ export function countLog(path: string): LogCount {
 }
 
 export interface Expectations {
+  /** Every device of the site: each must have delivered readings that are not all B. */
+  devices: readonly string[];
   silentDevice: string;
   silentFromS: number;
   silentForS: number;
@@ -66,7 +68,8 @@ export function checkRun(log: LogCount, receiver: Receiver, expect: Expectations
     checks.push(`${pass ? 'ok' : 'FAILED'}: ${text}`);
     ok &&= pass;
   };
-  for (const [device, list] of [...byDevice].sort()) {
+  for (const device of [...expect.devices].sort()) {
+    const list = byDevice.get(device) ?? [];
     const good = list.filter((r) => r.flag !== 'B').length;
     check(good > 0, `${device} delivered ${list.length} readings, ${good} not flagged B`);
   }
