@@ -20,11 +20,26 @@ export interface TestBroker {
   /** The broker comes back on the same port with its sessions. */
   start(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Whether the broker hands one subscriber the messages of one publisher in the order they
+   * were sent. Mosquitto does. Aedes dispatches the packets of one socket read concurrently and
+   * may deliver a reconnecting subscriber's queued messages after newer ones, so under load it
+   * can reorder: lane order is asserted against Mosquitto, and with Aedes only reported.
+   */
+  keepsOrder: boolean;
 }
 
 export async function startAedes(): Promise<TestBroker> {
   const b = await startEmbeddedBroker({ port: 0 });
-  return { kind: 'aedes', url: b.url, port: b.port, stop: b.stop, start: b.start, close: b.close };
+  return {
+    kind: 'aedes',
+    url: b.url,
+    port: b.port,
+    stop: b.stop,
+    start: b.start,
+    close: b.close,
+    keepsOrder: false,
+  };
 }
 
 export function mosquittoBinary(): string | undefined {
@@ -73,15 +88,24 @@ export async function startMosquitto(): Promise<TestBroker> {
       const p = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
       child = p;
       let log = '';
+      // Never leave a broker behind: one that does not come up in time is killed.
+      const timer = setTimeout(() => {
+        p.kill('SIGKILL');
+        reject(new Error(`mosquitto did not start within 10 s: ${log}`));
+      }, 10_000);
       const onData = (d: Buffer) => {
         log += d.toString();
         if (!/ running/.test(log)) return;
+        clearTimeout(timer);
         p.stderr.off('data', onData);
         p.stderr.resume(); // keep draining, stop collecting
         resolve();
       };
       p.stderr.on('data', onData);
-      p.once('exit', (code) => reject(new Error(`mosquitto exited (${code}) before it ran: ${log}`)));
+      p.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`mosquitto exited (${code}) before it ran: ${log}`));
+      });
     });
   const stop = async () => {
     const p = child;
@@ -91,9 +115,15 @@ export async function startMosquitto(): Promise<TestBroker> {
     p.kill('SIGTERM'); // mosquitto saves its sessions on SIGTERM
     await exited;
   };
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     kind: 'mosquitto',
+    keepsOrder: true,
     url: `mqtt://127.0.0.1:${port}`,
     port,
     stop,

@@ -34,6 +34,17 @@ export interface LogOptions extends RetentionOptions {
   synchronous?: 'normal' | 'full';
   /** `quick` (default) checks the file's integrity at open; `none` skips it (large logs, fast start). */
   integrityCheck?: 'quick' | 'none';
+  /**
+   * First sequence number when the file is created (ignored for an existing log); default 1.
+   * Set it above the last seq of a log that had to be moved aside, so seqs never repeat.
+   */
+  startSeq?: number;
+  /**
+   * Last-resort cap of the file in bytes, above `quotaBytes`: the quota keeps events, so an
+   * alarm storm during a long outage could otherwise fill the disk. Appends beyond it fail with
+   * STORE_WRITE_FAILED. Default: none.
+   */
+  hardLimitBytes?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -66,6 +77,8 @@ export class Log {
   private closed = false;
   readonly path: string;
   readonly boot: number;
+  /** Random id made when the file was created: a platform sees a replaced log by its change. */
+  readonly logId: string;
   /** The configured disk quota in bytes, if any. */
   readonly quotaBytes: number | undefined;
 
@@ -75,6 +88,8 @@ export class Log {
     this.db = openDatabase(options.path, {
       synchronous: options.synchronous ?? 'normal',
       integrityCheck: options.integrityCheck ?? 'quick',
+      startSeq: options.startSeq ?? 1,
+      ...(options.hardLimitBytes === undefined ? {} : { hardLimitBytes: options.hardLimitBytes }),
     });
     const db = this.db;
     this.stmt = {
@@ -95,6 +110,7 @@ export class Log {
     const meta = (key: string) =>
       (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
     this.nextSeq = meta('next_seq');
+    this.logId = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
     // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
     this.boot = meta('boot') + 1;
     this.stmt.setMeta.run(this.boot, 'boot');
@@ -121,6 +137,7 @@ export class Log {
   append(drafts: readonly ReadingDraft[]): SeqSpan {
     this.open();
     drafts.forEach(checkReading);
+    if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
     const span = this.write(() => {
       const ins = this.stmt.reading;
       for (const r of drafts) {
@@ -249,7 +266,15 @@ export class Log {
     } catch (e) {
       this.nextSeq = first;
       this.dict.rollback();
-      throw e;
+      if (e instanceof LantianError) throw e;
+      throw new LantianError(
+        'STORE_WRITE_FAILED',
+        `${this.path}: writing to the log failed (${(e as Error).message})`,
+        {
+          cause: e,
+          context: { file: this.path, code: (e as { code?: unknown }).code },
+        },
+      );
     }
     this.dict.commit();
     return { first, last: this.nextSeq - 1 };

@@ -64,7 +64,8 @@ const MIGRATIONS: readonly string[] = [
     ranges TEXT NOT NULL
   ) WITHOUT ROWID;
   INSERT INTO meta (key, value) VALUES
-    ('next_seq', 1), ('boot', 0), ('gap_events', 0), ('dropped_records', 0);
+    ('next_seq', 1), ('boot', 0), ('gap_events', 0), ('dropped_records', 0),
+    ('log_id', lower(hex(randomblob(8))));
   `,
 ];
 
@@ -75,6 +76,10 @@ export interface OpenDatabaseOptions {
   synchronous: 'normal' | 'full';
   /** `quick` (default) runs PRAGMA quick_check at open; `none` skips it. */
   integrityCheck: 'quick' | 'none';
+  /** Hard cap of the main file in bytes (SQLite max_page_count); writes beyond it fail. */
+  hardLimitBytes?: number;
+  /** First sequence number of a new log (ignored for an existing file); default 1. */
+  startSeq?: number;
   /** Migrations to apply, for tests of the upgrade path; defaults to all known ones. */
   migrations?: readonly string[];
 }
@@ -130,7 +135,7 @@ function migrate(db: SqliteDb, path: string, migrations: readonly string[]): voi
 }
 
 /** Builds a new log under a temporary name and renames it into place once complete. */
-function create(path: string, migrations: readonly string[]): void {
+function create(path: string, migrations: readonly string[], startSeq: number): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.creating-${process.pid}`;
   rmSync(tmp, { force: true });
@@ -138,6 +143,7 @@ function create(path: string, migrations: readonly string[]): void {
   try {
     db.pragma('journal_mode = WAL');
     migrate(db, path, migrations);
+    if (startSeq !== 1) db.prepare(`UPDATE meta SET value = ? WHERE key = 'next_seq'`).run(startSeq);
   } finally {
     db.close();
   }
@@ -159,7 +165,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
   const migrations = options.migrations ?? MIGRATIONS;
   checkExisting(path);
   try {
-    if (!existsSync(path)) create(path, migrations);
+    if (!existsSync(path)) create(path, migrations, options.startSeq ?? 1);
   } catch (e) {
     throw classify(path, e);
   }
@@ -199,6 +205,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Keep the WAL file from staying large after a burst: it counts against the quota.
     db.pragma('journal_size_limit = 4194304');
+    if (options.hardLimitBytes !== undefined) {
+      const pageSize = db.pragma('page_size', { simple: true }) as number;
+      db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.hardLimitBytes / pageSize))}`);
+    }
     return db;
   } catch (e) {
     db.close();

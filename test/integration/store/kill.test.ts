@@ -20,7 +20,8 @@ describe('the log under kill -9', () => {
     const path = tmp.file('log.db');
     let committed = 0;
     for (let round = 0; round < 4; round++) {
-      const child = runTs(appender, [path]);
+      // Alternate the durability setting: the file must stay consistent under both.
+      const child = runTs(appender, [path, round % 2 === 0 ? 'normal' : 'full']);
       children.push(child);
       const ready = Number((await child.waitForLine(/^ready (\d+)/))[1]);
       // Nothing committed before the previous kill may be missing at the restart.

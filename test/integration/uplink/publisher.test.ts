@@ -55,7 +55,9 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       log.appendAggregates([syntheticAggregate(1), syntheticAggregate(2)]);
       log.appendBlob({ ts: 6, kind: 'snapshot', contentType: 'image/jpeg', bytes: Buffer.from('jpeg') });
       const s = await receiver.waitFor((x) => x.records === 1004 && x.state?.state === 'online');
-      expect(s).toMatchObject({ invalid: 0, duplicates: 0, reorders: 0, holes: [], maxSeq: 1004 });
+      expect(s).toMatchObject({ invalid: 0, duplicates: 0, holes: [], maxSeq: 1004 });
+      // Lane order is the gateway's only behind a broker that keeps it (see TestBroker.keepsOrder).
+      if (broker.keepsOrder) expect(s.reorders).toBe(0);
       expect(s.lanes.replay.messages).toBe(0);
       expect(receiver.readings.get(1)).toEqual({ seq: 1, ...expected[0] });
       expect(receiver.readings.get(1000)).toEqual({ seq: 1000, ...expected[999] });
@@ -78,7 +80,9 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
         await new Promise((r) => setTimeout(r, 5));
       }
       const s = await receiver.waitFor((x) => x.records === produced);
-      expect(s).toMatchObject({ invalid: 0, duplicates: 0, reorders: 0, holes: [] });
+      expect(s).toMatchObject({ invalid: 0, duplicates: 0, holes: [] });
+      // Lane order is the gateway's only behind a broker that keeps it (see TestBroker.keepsOrder).
+      if (broker.keepsOrder) expect(s.reorders).toBe(0);
       expect(s.lanes.replay.lastSeq).toBe(20_000);
       expect(s.lanes.live.messages).toBeGreaterThan(0);
       // Live batches arrived while the replay was still going.
@@ -99,6 +103,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       );
       expect(s.health).toMatchObject({
         gateway: gatewayId,
+        logId: log.logId,
         log: { lastSeq: 300 },
         uplink: { ackedThrough: 300, backlog: 0, oldestUndeliveredTs: null },
         counters: { gapEvents: 0, droppedRecords: 0 },

@@ -42,6 +42,17 @@ describe('the log', () => {
     expect(again.append(syntheticBatch(10, 5))).toEqual({ first: 12, last: 16 });
   });
 
+  it('starts a new log at the given sequence number and ignores it for an existing one', () => {
+    const log = open({ startSeq: 5000 });
+    expect(log.append(syntheticBatch(0, 2))).toEqual({ first: 5000, last: 5001 });
+    const id = log.logId;
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    log.close();
+    const again = open({ startSeq: 1 });
+    expect(again.append(syntheticBatch(0, 1)).first).toBe(5002);
+    expect(again.logId).toBe(id);
+  });
+
   it('never reuses a sequence number, even when every record was deleted', () => {
     const log = open({ maxAgeMs: 1000, clock: new ManualClock(Date.UTC(2030, 0, 1)) });
     log.append(syntheticBatch(0, 100));
@@ -115,6 +126,22 @@ describe('the log', () => {
     ).toBe('STORE_RECORD_INVALID');
     expect(log.lastSeq).toBe(3);
     expect(log.append(syntheticBatch(5, 1)).first).toBe(4);
+  });
+
+  it('fails a write beyond the hard limit with STORE_WRITE_FAILED and stays usable', () => {
+    const log = open({ hardLimitBytes: 400_000 });
+    let i = 0;
+    let code: string | undefined;
+    while (code === undefined && i < 100_000) {
+      code = codeOf(() => log.append(syntheticBatch(i, 500)));
+      if (code === undefined) i += 500;
+    }
+    expect(code).toBe('STORE_WRITE_FAILED');
+    // Nothing of the failed batch was committed; what was committed is intact.
+    expect(log.lastSeq).toBe(i);
+    const records = log.read(i - 2, 10);
+    expect(records.map((r) => r.seq)).toEqual([i - 1, i]);
+    expect(log.append([]).last).toBe(i);
   });
 
   it('counts readings per device for the health report', () => {

@@ -179,6 +179,7 @@ export const healthSchema = z
     ...header,
     ts,
     boot: counter.describe('How many times this log has been opened (gateway starts).'),
+    logId: z.string().describe('Made when the log file was created; a new one means seqs restarted.'),
     log: z.object({
       lastSeq: counter,
       bytes: counter.describe('Disk used by the log.'),

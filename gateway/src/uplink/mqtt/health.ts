@@ -35,6 +35,7 @@ export function buildHealth(
     gateway: options.gatewayId,
     ts: now,
     boot: stats.boot,
+    logId: log.logId,
     log: { lastSeq: stats.lastSeq, bytes: stats.bytes, quotaBytes: log.quotaBytes ?? null },
     uplink: {
       lane: status.lane,

@@ -59,6 +59,8 @@ export interface PublisherEvents {
   /** A chunk `from..to` was acknowledged and the cursor moved. */
   acked: [from: number, to: number, lane: Lane];
   fault: [Error];
+  /** The connection attempt or the connection failed (TLS verification, refused, ...); it retries. */
+  connectError: [Error];
 }
 
 export class MqttPublisher extends EventEmitter<PublisherEvents> {
@@ -114,7 +116,10 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
-    client.on('error', (e) => this.logger.warn({ err: e.message }, 'mqtt error'));
+    client.on('error', (e) => {
+      this.logger.warn({ err: e.message }, 'mqtt error');
+      this.emit('connectError', e);
+    });
     this.unsubscribe = this.log.onAppend(() => this.onAppend());
   }
 

@@ -58,6 +58,8 @@ export interface ReceiverStats {
   duplicateRanges: SeqRange[];
   /** Messages that brought new seqs lower than their lane had already reached. */
   reorders: number;
+  /** The first few of those: lane, lowest new seq, and the seq the lane had reached. */
+  reordered: { lane: Lane; seq: number; after: number; topic: string }[];
   lanes: Record<Lane, LaneStats>;
   gaps: GapEventPayload[];
   /** Missing seqs (from `fromSeq` to `maxSeq`) that no gap event explains. */
@@ -103,10 +105,11 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
   let health: HealthMessage | undefined;
   const waiters = new Set<() => void>();
 
-  const take = (lane: Lane, seqs: readonly number[]) => {
+  const reordered: ReceiverStats['reordered'] = [];
+  const take = (lane: Lane, seqs: readonly number[], topic: string) => {
     const l = lanes[lane];
     l.messages++;
-    let reordered = false;
+    let first: { seq: number; after: number } | undefined;
     for (const [a, b] of runs(seqs)) {
       const missing = seen.missingIn(a, b);
       const fresh = missing.reduce((n, [x, y]) => n + y - x + 1, 0);
@@ -118,11 +121,13 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
           at = y + 1;
         }
       }
-      if (fresh > 0 && missing[0]![0] < l.lastSeq) reordered = true;
+      if (fresh > 0 && missing[0]![0] < l.lastSeq) first ??= { seq: missing[0]![0], after: l.lastSeq };
       seen.add(a, b);
       l.lastSeq = Math.max(l.lastSeq, b);
     }
-    if (reordered) c.reorders++;
+    if (!first) return;
+    c.reorders++;
+    if (reordered.length < 20) reordered.push({ lane, topic, ...first });
   };
 
   const onMessage = (topic: string, payload: Buffer) => {
@@ -147,6 +152,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       take(
         r.data.lane,
         r.data.readings.map((x) => x.seq),
+        topic,
       );
       return true;
     }
@@ -156,6 +162,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         take(
           r.data.lane,
           r.data.aggregates.map((x) => x.seq),
+          topic,
         );
       return r.success;
     }
@@ -168,12 +175,12 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
         gaps.push(g);
         announced.add(g.from, g.to);
       }
-      take(r.data.lane, [r.data.seq]);
+      take(r.data.lane, [r.data.seq], topic);
       return true;
     }
     if (topic.startsWith(t.blob(''))) {
       const r = blobMessageSchema.safeParse(body);
-      if (r.success) take(r.data.lane, [r.data.seq]);
+      if (r.success) take(r.data.lane, [r.data.seq], topic);
       return r.success;
     }
     if (topic === t.state) {
@@ -199,6 +206,7 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       records: seen.size,
       maxSeq,
       duplicateRanges: dupSeqs.toArray(),
+      reordered: [...reordered],
       lanes: { live: { ...lanes.live }, replay: { ...lanes.replay } },
       gaps: [...gaps],
       holes,
@@ -264,6 +272,7 @@ export function summary(s: ReceiverStats): Record<string, unknown> {
     maxSeq: s.maxSeq,
     duplicates: s.duplicates,
     reorders: s.reorders,
+    reordered: s.reordered.slice(0, 5),
     lanes: s.lanes,
     gaps: s.gaps.length,
     holes: s.holes.slice(0, 5),
