@@ -61,7 +61,17 @@ note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}
 const logFd = openSync(join(dir, 'gateway.log'), 'a');
 const gateway: ChildProcess = spawn(
   process.execPath,
-  ['bin/lantian.js', 'run', '--config', configFile, '--log-level', 'warn'],
+  // The heap limits a Pi-class gateway runs with (docs/store.md): the demo proves they suffice.
+  [
+    '--max-old-space-size=64',
+    '--max-semi-space-size=8',
+    'bin/lantian.js',
+    'run',
+    '--config',
+    configFile,
+    '--log-level',
+    'warn',
+  ],
   { stdio: ['ignore', logFd, logFd] },
 );
 let gatewayExit: Promise<number | null> = new Promise((resolve) =>
