@@ -61,6 +61,12 @@ export const Mqtt = z
     inFlight: int('batches', 1, 100, 'Batches published and not yet acknowledged (PUBACK) at once.').default(
       4,
     ),
+    healthIntervalMs: int(
+      'ms',
+      1000,
+      3_600_000,
+      'How often the retained health message (backlog, bus and device health) is refreshed.',
+    ).default(10_000),
   })
   .strict()
   .superRefine((m, ctx) => {

@@ -145,6 +145,35 @@ export const stateSchema = z
 export type StateMessage = z.infer<typeof stateSchema>;
 
 const counter = z.number().int().nonnegative();
+const txCounters = {
+  requests: counter.describe('Requests sent, retries included.'),
+  timeouts: counter,
+  crcErrors: counter,
+  exceptions: counter.describe('Modbus exception replies.'),
+  badReplies: counter.describe('Malformed replies: wrong length, unit id or function.'),
+  latencyP95Ms: z.number().nonnegative().nullable().describe('95th percentile request-to-reply time, ms.'),
+};
+/** How the buses and devices are doing, from the acquisition engine. */
+export const acquisitionHealthSchema = z
+  .object({
+    buses: z.array(z.object({ bus: z.string(), connected: z.boolean(), ...txCounters }).strict()),
+    devices: z.array(
+      z
+        .object({
+          device: z.string(),
+          bus: z.string(),
+          state: z.enum(['ok', 'failing', 'backoff', 'unknown']),
+          ...txCounters,
+          polls: counter,
+          failedPolls: counter,
+          overruns: counter.describe('Periods merged into a later poll because the bus could not keep up.'),
+          lastGoodReplyTs: ts.nullable(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+export type AcquisitionHealthMessage = z.infer<typeof acquisitionHealthSchema>;
 export const healthSchema = z
   .object({
     ...header,
@@ -174,6 +203,7 @@ export const healthSchema = z
       z.string(),
       z.object({ readings: counter, flagged: counter.describe('Readings not flagged N.'), lastTs: ts }),
     ),
+    acquisition: acquisitionHealthSchema.optional(),
   })
   .strict()
   .describe('Topic health, retained: published on connect and periodically.');

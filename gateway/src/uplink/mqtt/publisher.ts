@@ -19,7 +19,7 @@ import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
 import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
-import type { Lane, Topics } from './contract.js';
+import type { AcquisitionHealthMessage, Lane, Topics } from './contract.js';
 import { buildHealth } from './health.js';
 import { toMessages } from './messages.js';
 import {
@@ -88,17 +88,24 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private lingerTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private readonly acquisitionHealth: (() => AcquisitionHealthMessage) | undefined;
 
   constructor(
     private readonly log: Log,
     options: MqttUplinkOptions,
-    env: { clock?: Clock; logger?: Logger } = {},
+    env: {
+      clock?: Clock;
+      logger?: Logger;
+      /** Adds the acquisition engine's bus and device health to each health message. */
+      acquisitionHealth?: () => AcquisitionHealthMessage;
+    } = {},
   ) {
     super();
     this.options = resolveOptions(options);
     this.topics = topicsOf(this.options);
     this.cursor = log.cursor(this.options.uplinkId);
     this.clock = env.clock ?? systemClock;
+    this.acquisitionHealth = env.acquisitionHealth;
     this.logger = childLogger(env.logger ?? silentLogger, 'mqtt', { uplink: this.options.uplinkId });
   }
 
@@ -331,6 +338,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     clearTimeout(this.healthTimer);
     if (!this.connected || this.stopping) return;
     const message = buildHealth(this.log, this.cursor, this.status(), this.options, this.clock.now());
+    if (this.acquisitionHealth) message.acquisition = this.acquisitionHealth();
     this.client?.publish(this.topics.health, JSON.stringify(message), { qos: 1, retain: true });
     this.healthTimer = setTimeout(() => this.publishHealth(), this.options.healthIntervalMs);
   }

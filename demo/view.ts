@@ -1,0 +1,89 @@
+/**
+ * The demo's live terminal view: what the platform receives (latest values with units and
+ * flags, delivered counts, lanes, gaps) next to what the gateway reports about itself (bus
+ * health, backlog) in its retained health message.
+ */
+import type { Flag } from '../gateway/src/core/flags.js';
+import type { ProfileRegistry } from '../gateway/src/profiles/index.js';
+import type { ReceiverStats } from '../gateway/src/uplink/mqtt/receiver.js';
+import type { WireReading } from '../gateway/src/uplink/mqtt/contract.js';
+
+export interface Latest {
+  value: WireReading['value'];
+  flag: Flag;
+  ts: number;
+}
+
+export interface ViewState {
+  elapsedS: number;
+  durationS?: number;
+  timeline: string[];
+  devices: { id: string; profile: string; bus: string }[];
+  latest: Map<string, Map<string, Latest>>;
+  stats: ReceiverStats;
+  acquired: number;
+}
+
+const FLAG_COLOUR: Record<Flag, string> = {
+  N: '\x1b[32m',
+  B: '\x1b[31m',
+  D: '\x1b[31m',
+  F: '\x1b[31m',
+  M: '\x1b[33m',
+  C: '\x1b[36m',
+  S: '\x1b[35m',
+  T: '\x1b[35m',
+};
+const RESET = '\x1b[0m';
+const DIM = '\x1b[2m';
+const BOLD = '\x1b[1m';
+
+function formatValue(v: WireReading['value']): string {
+  if (v === null) return '—';
+  if (typeof v === 'string') return v;
+  return Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+export function render(s: ViewState, profiles: ProfileRegistry): string {
+  const out: string[] = [];
+  const { stats } = s;
+  const health = stats.health;
+  out.push(
+    `${BOLD}Lantian demo${RESET}  ${s.elapsedS.toFixed(0)} s${s.durationS ? ` of ${s.durationS}` : ''}   ${DIM}Ctrl-C stops everything${RESET}`,
+  );
+  out.push('');
+  for (const d of s.devices) {
+    const profile = profiles.get(d.profile);
+    const latest = s.latest.get(d.id) ?? new Map<string, Latest>();
+    const dh = health?.acquisition?.devices.find((x) => x.device === d.id);
+    const state = dh ? ` ${dh.state}, ${dh.timeouts} timeouts, p95 ${dh.latencyP95Ms ?? '—'} ms` : '';
+    out.push(`${BOLD}${d.id}${RESET} ${DIM}${profile.vendor} ${profile.model} on ${d.bus}${state}${RESET}`);
+    const cells: string[] = [];
+    for (const p of profile.points) {
+      if (p.role !== 'measurement') continue;
+      const l = latest.get(p.key);
+      if (!l) continue;
+      cells.push(
+        `${p.key} ${FLAG_COLOUR[l.flag]}${formatValue(l.value)}${RESET} ${DIM}${p.unit}${RESET} ${FLAG_COLOUR[l.flag]}${l.flag}${RESET}`,
+      );
+    }
+    out.push(`  ${cells.join('   ') || `${DIM}waiting for data${RESET}`}`);
+  }
+  out.push('');
+  if (health?.acquisition) {
+    for (const b of health.acquisition.buses) {
+      out.push(
+        `bus ${b.bus}: ${b.requests} requests, ${b.timeouts} timeouts, ${b.crcErrors} CRC errors, ${b.exceptions} exceptions, p95 ${b.latencyP95Ms ?? '—'} ms`,
+      );
+    }
+  }
+  const lane = health ? `${health.uplink.lane}, backlog ${health.uplink.backlog}` : 'no health yet';
+  out.push(`uplink mqtt: ${stats.state?.state ?? '?'} (${lane})`);
+  out.push(
+    `platform received: ${stats.records} records (${s.acquired} acquired by the gateway), live ${stats.lanes.live.messages} / replay ${stats.lanes.replay.messages} messages, ${stats.duplicates} duplicates, ${stats.holes.length} holes, ${stats.gaps.length} gap events`,
+  );
+  out.push('');
+  out.push(`${BOLD}timeline${RESET}`);
+  for (const t of s.timeline.slice(-6)) out.push(`  ${t}`);
+  return out.join('\n');
+}

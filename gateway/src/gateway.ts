@@ -1,0 +1,186 @@
+/**
+ * The composition root: builds the whole pipeline from a loaded site config. It is the only
+ * place that creates real transports, the SQLite log and MQTT clients; everything below it
+ * receives them (STYLE.md, "Depend on interfaces at the edges").
+ *
+ *   buses/devices -> Acquisition -> Log (durable, sequenced) -> MqttPublisher (own cursor)
+ */
+import { systemClock, type Clock } from './core/clock.js';
+import { childLogger, silentLogger, type Logger } from './core/logger.js';
+import type { ReadingDraft } from './core/reading.js';
+import { Acquisition, type AcquisitionHealth } from './acquisition/index.js';
+import { acquisitionOptions } from './acquisition/from-config.js';
+import type { TransportFactory } from './acquisition/transport/types.js';
+import type { LoadedConfig } from './config/index.js';
+import { openLog, type Log } from './store/index.js';
+import { MqttPublisher, type PublisherStatus } from './uplink/mqtt/publisher.js';
+import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
+import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
+
+export interface GatewayDeps {
+  clock?: Clock;
+  logger?: Logger;
+  /** Builds transports; default modbus-serial. */
+  transportFactory?: TransportFactory;
+}
+
+export interface GatewayStatus {
+  acquisition: AcquisitionHealth;
+  uplinks: Record<string, PublisherStatus>;
+  log: { lastSeq: number };
+}
+
+/** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
+export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
+  const m = loaded.config.uplinks.mqtt;
+  if (!m) return undefined;
+  const gatewayId = loaded.config.gateway.id;
+  const options: MqttUplinkOptions = {
+    url: m.url,
+    clientId: m.clientId ?? `lantian-${gatewayId}`,
+    gatewayId,
+    topicRoot: `${m.topicRoot}/${gatewayId}`,
+    batchSize: m.batch.maxReadings,
+    lingerMs: m.batch.lingerMs,
+    maxInFlight: m.inFlight,
+    keepaliveS: m.keepaliveS,
+    healthIntervalMs: m.healthIntervalMs,
+  };
+  if (m.username !== undefined) options.username = m.username;
+  if (m.password) options.password = loaded.secrets.reveal(m.password);
+  if (m.tls) {
+    options.tls = {
+      ...(m.tls.ca === undefined ? {} : { ca: m.tls.ca }),
+      ...(m.tls.cert === undefined ? {} : { cert: m.tls.cert }),
+      ...(m.tls.key === undefined ? {} : { key: loaded.secrets.path(m.tls.key) }),
+      insecureSkipVerifyInTestsOnly: m.tls.insecureSkipVerifyForTestsOnly,
+    };
+  }
+  return options;
+}
+
+/** The acquisition engine's health, trimmed to what the platform needs to see. */
+export function summariseHealth(h: AcquisitionHealth): AcquisitionHealthMessage {
+  const tx = (c: AcquisitionHealth['buses'][number] | AcquisitionHealth['devices'][number]) => ({
+    requests: c.requests,
+    timeouts: c.timeouts,
+    crcErrors: c.crcErrors,
+    exceptions: c.exceptions,
+    badReplies: c.badReplies,
+    latencyP95Ms: c.latencyMs?.p95 ?? null,
+  });
+  return {
+    buses: h.buses.map((b) => ({ bus: b.bus, connected: b.connected, ...tx(b) })),
+    devices: h.devices.map((d) => ({
+      device: d.device,
+      bus: d.bus,
+      state: d.state,
+      ...tx(d),
+      polls: d.polls,
+      failedPolls: d.failedPolls,
+      overruns: d.overruns,
+      lastGoodReplyTs: d.lastGoodReplyTs ?? null,
+    })),
+  };
+}
+
+export class Gateway {
+  readonly log: Log;
+  readonly acquisition: Acquisition;
+  readonly uplinks = new Map<string, MqttPublisher>();
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private running = false;
+
+  constructor(
+    readonly loaded: LoadedConfig,
+    deps: GatewayDeps = {},
+  ) {
+    const clock = deps.clock ?? systemClock;
+    this.clock = clock;
+    this.logger = deps.logger ?? silentLogger;
+    const { storage } = loaded.config;
+    this.log = openLog({
+      path: storage.path,
+      quotaBytes: storage.quotaMb * 1024 * 1024,
+      maxAgeMs: storage.retentionDays * 86_400_000,
+      clock,
+      logger: this.logger,
+    });
+    try {
+      this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
+        clock,
+        logger: this.logger,
+        onReadings: (drafts) => this.accept(drafts),
+        ...(deps.transportFactory ? { transportFactory: deps.transportFactory } : {}),
+      });
+      const mqtt = mqttOptions(loaded);
+      if (mqtt) {
+        const acquisitionHealth = () => summariseHealth(this.acquisition.health());
+        this.uplinks.set(
+          'mqtt',
+          new MqttPublisher(this.log, mqtt, { clock, logger: this.logger, acquisitionHealth }),
+        );
+      }
+    } catch (e) {
+      this.log.close();
+      throw e;
+    }
+  }
+
+  /** Readings are committed to the log before anything else sees them; uplinks follow the log. */
+  private accept(drafts: ReadingDraft[]): void {
+    if (drafts.length === 0) return;
+    try {
+      this.log.append(drafts);
+    } catch (e) {
+      // A failed commit is loud: these readings were never acknowledged to anyone.
+      childLogger(this.logger, 'store').error({ err: e, count: drafts.length }, 'could not append readings');
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const u of this.uplinks.values()) u.start();
+    this.acquisition.start();
+    this.logger.info(
+      {
+        gateway: this.loaded.config.gateway.id,
+        lastSeq: this.log.lastSeq,
+        uplinks: [...this.uplinks.keys()],
+      },
+      'gateway started',
+    );
+  }
+
+  status(): GatewayStatus {
+    const uplinks: Record<string, PublisherStatus> = {};
+    for (const [id, u] of this.uplinks) uplinks[id] = u.status();
+    return { acquisition: this.acquisition.health(), uplinks, log: { lastSeq: this.log.lastSeq } };
+  }
+
+  /**
+   * Stops polling first (so nothing new arrives), gives connected uplinks up to `drainMs` to
+   * deliver what is logged, then stops them and closes the log. Whatever is still undelivered
+   * stays in the log behind the cursor and goes out after the next start.
+   */
+  async stop(drainMs = 5000): Promise<void> {
+    if (!this.running) {
+      this.log.close();
+      return;
+    }
+    this.running = false;
+    await this.acquisition.stop();
+    const deadline = this.clock.monotonic() + drainMs;
+    const pending = () =>
+      [...this.uplinks.values()].some((u) => {
+        const s = u.status();
+        return s.connected && (s.backlog > 0 || s.inFlight > 0);
+      });
+    while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
+    await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
+    this.log.close();
+    this.logger.info('gateway stopped');
+  }
+}
