@@ -147,6 +147,8 @@ export class Acquisition {
         random,
         reconnect: b.reconnect,
         recycleAfterTimeouts: b.recycleAfterTimeouts,
+        // Polling the clock for the last 1.5 ms of a silence needs the real clock.
+        fineWaitMs: this.clock === systemClock ? 1.5 : 0,
       });
       this.buses.push(bus);
       for (const d of b.devices) {
