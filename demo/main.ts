@@ -34,6 +34,7 @@ if (durationS !== undefined && !(durationS >= 30)) {
   process.exit(2);
 }
 
+const live = durationS === undefined && process.stdout.isTTY;
 const hasSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'lantian-demo-'));
 const timeline: string[] = [];
@@ -41,7 +42,8 @@ let t0 = performance.now();
 const elapsed = () => (performance.now() - t0) / 1000;
 const note = (text: string) => {
   timeline.push(`${elapsed().toFixed(0).padStart(3)} s  ${text}`);
-  if (durationS !== undefined) console.log(`demo: ${timeline.at(-1)!.trim()}`);
+  // The live view shows the timeline itself; anywhere else (a pipe, --duration) it is printed.
+  if (!live) console.log(`demo: ${timeline.at(-1)!.trim()}`);
 };
 
 const scenario = loadScenario('demo/scenario.yaml');
@@ -128,7 +130,6 @@ const finished = new Promise<void>((resolve) => {
   });
 });
 
-const live = durationS === undefined && process.stdout.isTTY;
 const painter = live
   ? setInterval(() => {
       refreshLatest();

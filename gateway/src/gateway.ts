@@ -6,7 +6,7 @@
  *   buses/devices -> Acquisition -> Log (durable, sequenced) -> MqttPublisher (own cursor)
  */
 import { systemClock, type Clock } from './core/clock.js';
-import { childLogger, silentLogger, type Logger } from './core/logger.js';
+import { silentLogger, type Logger } from './core/logger.js';
 import type { ReadingDraft } from './core/reading.js';
 import { Acquisition, type AcquisitionHealth } from './acquisition/index.js';
 import { acquisitionOptions } from './acquisition/from-config.js';
@@ -128,15 +128,13 @@ export class Gateway {
     }
   }
 
-  /** Readings are committed to the log before anything else sees them; uplinks follow the log. */
+  /**
+   * Readings are committed to the log before anything else sees them; uplinks follow the log.
+   * A failed commit (STORE_WRITE_FAILED: disk full, I/O error) propagates to the poller, which
+   * counts it as a sink error in the device's health and logs it: never silent.
+   */
   private accept(drafts: ReadingDraft[]): void {
-    if (drafts.length === 0) return;
-    try {
-      this.log.append(drafts);
-    } catch (e) {
-      // A failed commit is loud: these readings were never acknowledged to anyone.
-      childLogger(this.logger, 'store').error({ err: e, count: drafts.length }, 'could not append readings');
-    }
+    if (drafts.length > 0) this.log.append(drafts);
   }
 
   start(): void {

@@ -2,7 +2,7 @@
  * The README's main job, end to end: `npm run demo -- --duration 40` as a child process, the
  * simulator, the embedded broker, the real gateway and the checking receiver all real.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 function runDemo(seconds: number): Promise<{ code: number | null; out: string }> {
@@ -38,4 +38,42 @@ describe('npm run demo', () => {
     expect(out).not.toMatch(/FAILED/);
     expect(code, out).toBe(0);
   }, 150_000);
+});
+
+describe('stopping the demo', () => {
+  it('stops the gateway, the simulator and socat on SIGINT and leaves no process behind', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'demo/main.ts'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!/gateway started \(pid (\d+)\)/.test(out) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const gatewayPid = Number(/gateway started \(pid (\d+)\)/.exec(out)?.[1]);
+    expect(gatewayPid, out).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 4000));
+    child.kill('SIGINT');
+    const code = await exited;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(gatewayPid), out).toBe(false);
+    // socat holds the dust monitor's pty; its link path names the simulator's temp dir.
+    const pty = /site-485 (\/\S+)/.exec(out)?.[1];
+    if (pty) {
+      const ps = spawnSync('pgrep', ['-f', pty], { encoding: 'utf8' });
+      expect(ps.stdout.trim(), `socat still running for ${pty}`).toBe('');
+    }
+    expect(out).toMatch(/^demo: \d+ readings acquired, \d+ delivered, 0 lost$/m);
+    expect(code, out).toBe(0);
+  }, 60_000);
 });

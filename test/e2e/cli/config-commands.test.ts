@@ -136,13 +136,3 @@ describe('lantian migrate-config', SLOW, () => {
     expect(existsSync(`${file}.v7.bak`)).toBe(false);
   });
 });
-
-describe('the interim demo', SLOW, () => {
-  it('checks the example config and prints its polling plan', async () => {
-    const r = await node(['--import', 'tsx', 'gateway/src/cli/demo.ts']);
-    expect(r.code).toBe(0);
-    for (const id of ['stack1-gas', 'stack1-dust', 'stack1-flow', 'lab-so2', 'site-dust'])
-      expect(r.stdout).toContain(id);
-    expect(r.stdout).toMatch(/uplink hj212 provincial/);
-  });
-});
