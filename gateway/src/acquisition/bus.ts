@@ -64,7 +64,6 @@ export interface Transaction {
 
 interface Queued {
   tx: Transaction;
-  seq: number;
   resolve: (data: number[]) => void;
   reject: (e: Error) => void;
 }
@@ -89,7 +88,6 @@ export class Bus {
   readonly name: string;
   private readonly link: Link;
   private readonly queue: Queued[] = [];
-  private seq = 0;
   private pumping = false;
   private closed = false;
   private wake: (() => void) | undefined;
@@ -124,7 +122,6 @@ export class Bus {
       // The listener goes as soon as the read settles: one long-lived signal serves every read.
       const q: Queued = {
         tx,
-        seq: this.seq++,
         resolve: (data) => {
           tx.signal?.removeEventListener('abort', onAbort);
           resolve(data);
@@ -169,9 +166,10 @@ export class Bus {
   private pick(): Queued | undefined {
     let best: Queued | undefined;
     let bestAt = Infinity;
+    // The queue is in arrival order, so on a tie the earlier arrival stays the pick.
     for (const q of this.queue) {
       const at = this.readyAt(q.tx);
-      if (at < bestAt || (at === bestAt && best && q.seq < best.seq)) {
+      if (!best || at < bestAt) {
         best = q;
         bestAt = at;
       }

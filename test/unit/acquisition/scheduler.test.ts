@@ -231,3 +231,34 @@ describe('scheduler and dead devices', () => {
     expect(line.log.length).toBe(n);
   });
 });
+
+describe('scheduler and the reading sink', () => {
+  it('keeps polling when the sink throws, and counts every poll whose readings it refused', async () => {
+    const clock = new VirtualClock();
+    const line = new MemoryLine(clock).add({ unitId: 1, cells: benchCells(), turnaroundMs: 10 });
+    let calls = 0;
+    const engine = new Acquisition(
+      {
+        buses: [
+          {
+            name: 'rs485',
+            link: { kind: 'rtu', path: '/dev/null', line: { baud: 9600 } },
+            devices: [{ id: 'a1', profile: bench, unitId: 1, periodMs: 1000 }],
+          },
+        ],
+      },
+      {
+        clock,
+        transportFactory: () => line,
+        onReadings: () => {
+          if (++calls <= 2) throw new Error('disk full');
+        },
+      },
+    );
+    engine.start();
+    await clock.runFor(4_500);
+    await engine.stop();
+    expect(calls).toBe(5);
+    expect(health(engine, 'a1')).toMatchObject({ polls: 5, sinkErrors: 2, state: 'ok' });
+  });
+});
