@@ -71,6 +71,8 @@ export class DevicePoller {
   private lastAnswered = true;
   private backoffUntil: number | undefined;
   private lastStart: number | undefined;
+  /** The poll in progress, if any: the next one chains behind it. */
+  private polling: Promise<unknown> = Promise.resolve();
   private readonly lag = new SampleWindow();
   private readonly jitter = new SampleWindow();
   private readonly stats = { polls: 0, failedPolls: 0, skippedPolls: 0, overruns: 0, sinkErrors: 0 };
@@ -124,8 +126,17 @@ export class DevicePoller {
     this.state = { kind: 'idle' };
   }
 
-  /** One poll of every planned read; undefined when abandoned because polling stops. */
-  async poll(probe = false, signal?: AbortSignal): Promise<ReadingDraft[] | undefined> {
+  /**
+   * One poll of every planned read; undefined when abandoned because polling stops. Polls of one
+   * device never overlap: a poll asked for while another runs (`pollOnce` during `start`) waits.
+   */
+  poll(probe = false, signal?: AbortSignal): Promise<ReadingDraft[] | undefined> {
+    const next = this.polling.then(() => this.pollNow(probe, signal));
+    this.polling = next.catch(() => undefined);
+    return next;
+  }
+
+  private async pollNow(probe: boolean, signal?: AbortSignal): Promise<ReadingDraft[] | undefined> {
     const { bus, id, unitId, timeoutMs, retries, profile, clock } = this.o;
     const reads: PlannedRead[] = [];
     const results: ReadResult[] = [];

@@ -262,3 +262,18 @@ describe('scheduler and the reading sink', () => {
     expect(health(engine, 'a1')).toMatchObject({ polls: 5, sinkErrors: 2, state: 'ok' });
   });
 });
+
+describe('one device, one read at a time', () => {
+  it('queues a pollOnce behind the scheduled poll instead of reading the device twice at once', async () => {
+    const { clock, line, engine } = rig([{ periodMs: 1000 }]);
+    engine.start();
+    await clock.runFor(10); // the scheduled poll is on the line now
+    const once = engine.pollOnce();
+    await clock.until(once);
+    await engine.stop();
+    const log = line.log.filter((t) => t.unitId === 1);
+    expect(log).toHaveLength(4);
+    for (let i = 1; i < log.length; i++) expect(log[i]!.start).toBeGreaterThanOrEqual(log[i - 1]!.end);
+    expect(log.map((t) => t.address)).toEqual([0, 100, 0, 100]);
+  });
+});

@@ -124,20 +124,20 @@ describe('RTU over TCP: frames to error codes', () => {
     ]);
   });
 
-  it('never takes a late reply to a timed-out request as the answer to the next one', async () => {
+  it('discards a reply that arrives after its request timed out; the next request gets its own', async () => {
     let n = 0;
     const { t } = await rtuOverTcp((r, sock) => {
       n++;
       const reply = withCrc([r.unitId, ...registersPdu(3, n === 1 ? [1, 1] : [2, 2])]);
       if (n === 1) {
-        setTimeout(() => sock.write(reply), 120); // after the 60 ms timeout
+        setTimeout(() => sock.write(reply), 600); // well after the 100 ms timeout
         return undefined;
       }
       setTimeout(() => sock.write(reply), 40);
       return undefined;
     });
-    expect(await outcome(t.read(read3, 60))).toMatchObject({ code: 'TRANSPORT_TIMEOUT' });
-    await new Promise((r) => setTimeout(r, 150)); // the late reply is now sitting in the input
+    expect(await outcome(t.read(read3, 100))).toMatchObject({ code: 'TRANSPORT_TIMEOUT' });
+    await new Promise((r) => setTimeout(r, 800)); // the late reply has arrived meanwhile
     expect(await t.read(read3, 500)).toEqual([2, 2]);
   });
 
