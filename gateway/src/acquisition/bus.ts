@@ -256,6 +256,12 @@ export class Bus {
         this.latency.add(t1 - t0);
         this.consecutiveTimeouts = 0;
         this.link.markGood();
+        if (this.log.isLevelEnabled('debug')) {
+          const words = data
+            .map((w) => w.toString(16).padStart(tx.frame.function <= 2 ? 1 : 4, '0'))
+            .join(' ');
+          this.log.debug({ device: tx.device, frame: tx.frame, words, latencyMs: t1 - t0 }, 'reply');
+        }
         return data;
       } catch (e) {
         this.frameEnded(dev, clock.monotonic(), t0);
