@@ -54,12 +54,13 @@ export type ReadResult =
 
 const QUALITY_OF: Partial<Record<ErrorCode, Quality>> = {
   TRANSPORT_TIMEOUT: 'timeout',
-  TRANSPORT_CLOSED: 'timeout',
-  TRANSPORT_CONNECT_FAILED: 'timeout',
+  TRANSPORT_CLOSED: 'link_down',
+  TRANSPORT_CONNECT_FAILED: 'link_down',
   MODBUS_CRC: 'crc_error',
-  MODBUS_BAD_REPLY: 'crc_error',
+  MODBUS_BAD_REPLY: 'bad_reply',
   MODBUS_EXCEPTION: 'exception',
-  ACQ_DEVICE_BACKOFF: 'timeout',
+  // Not polled this period because the device stopped answering: the reason is the back-off.
+  ACQ_DEVICE_BACKOFF: 'backoff',
 };
 
 export function qualityOf(error: unknown): Quality {

@@ -9,8 +9,11 @@ export type Quality =
   | 'clock_unsynchronised'
   | 'out_of_range'
   | 'timeout'
+  | 'link_down'
   | 'crc_error'
+  | 'bad_reply'
   | 'exception'
+  | 'backoff'
   | 'decode_error'
   | 'device_status';
 
