@@ -170,8 +170,7 @@ describe('faults from the simulator', () => {
         if (r.flag === 'B') {
           expect(r.value).toBeNull();
           expect(['timeout', 'link_down', 'backoff']).toContain(r.quality?.[0]);
-        }
-        else expect(r.value).toBe(expected[r.point]);
+        } else expect(r.value).toBe(expected[r.point]);
       }
     },
   );
