@@ -10,25 +10,10 @@ import {
   type ReadResult,
 } from '../../../gateway/src/acquisition/device.js';
 import { serialCost } from '../../../gateway/src/acquisition/planner.js';
+import { resolvedPoint } from '../../helpers/resolved-point.js';
 
 function pt(key: string, pdu: number, over: Partial<ResolvedPoint> = {}): ResolvedPoint {
-  return {
-    key,
-    name: key,
-    address: pdu,
-    pdu,
-    function: 3,
-    type: 'u16',
-    count: 1,
-    wordOrder: 'high-first',
-    byteOrder: 'big',
-    scale: 1,
-    offset: 0,
-    unit: '',
-    access: 'r',
-    role: 'measurement',
-    ...over,
-  };
+  return resolvedPoint({ key, pdu, type: 'u16', count: 1, ...over });
 }
 
 /** A small SCS-900UV-like device: a fault/calibration register, a maintenance register, two values. */

@@ -3,26 +3,10 @@
  * it cannot hide the same mistake in a profile.
  */
 import { describe, expect, it } from 'vitest';
-import type { ResolvedPoint } from '../../../gateway/src/profiles/index.js';
+import { resolvedPoint } from '../../helpers/resolved-point.js';
 import { closeEnough, decodeWitness } from './example-witness.js';
 
-const point = (over: Partial<ResolvedPoint>): ResolvedPoint => ({
-  key: 'p',
-  name: 'p',
-  function: 3,
-  address: 0,
-  pdu: 0,
-  count: 2,
-  type: 'f32',
-  wordOrder: 'high-first',
-  byteOrder: 'big',
-  scale: 1,
-  offset: 0,
-  unit: '',
-  access: 'r',
-  role: 'measurement',
-  ...over,
-});
+const point = resolvedPoint;
 
 describe('example witness', () => {
   it('reads the SICK VISIC100SF worked frame (ABCD) as 0.78', () => {

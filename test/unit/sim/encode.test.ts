@@ -9,24 +9,9 @@ import {
 import { encodeWords } from '../../../hardware-sim/src/device/encode.js';
 import { DeviceMemory } from '../../../hardware-sim/src/device/memory.js';
 import { FIXTURE_PROFILES } from '../../fixtures/sim/profiles.js';
+import { resolvedPoint } from '../../helpers/resolved-point.js';
 
-const point = (p: Partial<ResolvedPoint>): ResolvedPoint => ({
-  key: 'p',
-  address: 0,
-  name: 'p',
-  function: 3,
-  pdu: 0,
-  count: 2,
-  type: 'f32',
-  wordOrder: 'high-first',
-  byteOrder: 'big',
-  scale: 1,
-  offset: 0,
-  unit: '',
-  access: 'r',
-  role: 'measurement',
-  ...p,
-});
+const point = resolvedPoint;
 
 const words = (p: Partial<ResolvedPoint>, v: number | string) =>
   encodeWords(point(p), v).map((w) => w.toString(16));
