@@ -151,7 +151,8 @@ const painter = live
 await finished;
 for (const t of timers) clearTimeout(t);
 if (painter) clearInterval(painter);
-if (broker) await broker.start().catch(() => undefined);
+// Stopped during an outage: bring the broker back so the gateway can drain before it exits.
+await broker.start().catch((e: unknown) => note(`broker could not restart: ${String(e)}`));
 
 // Stop the gateway the way a service manager does; it drains its uplink before it exits.
 if (gateway.exitCode === null) gateway.kill('SIGTERM');

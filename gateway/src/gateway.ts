@@ -13,7 +13,7 @@ import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
 import { openLog, type Log } from './store/index.js';
-import { MqttPublisher, type PublisherStatus } from './uplink/mqtt/publisher.js';
+import { MqttPublisher } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 
@@ -22,12 +22,6 @@ export interface GatewayDeps {
   logger?: Logger;
   /** Builds transports; default modbus-serial. */
   transportFactory?: TransportFactory;
-}
-
-export interface GatewayStatus {
-  acquisition: AcquisitionHealth;
-  uplinks: Record<string, PublisherStatus>;
-  log: { lastSeq: number };
 }
 
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
@@ -150,12 +144,6 @@ export class Gateway {
       },
       'gateway started',
     );
-  }
-
-  status(): GatewayStatus {
-    const uplinks: Record<string, PublisherStatus> = {};
-    for (const [id, u] of this.uplinks) uplinks[id] = u.status();
-    return { acquisition: this.acquisition.health(), uplinks, log: { lastSeq: this.log.lastSeq } };
   }
 
   /**

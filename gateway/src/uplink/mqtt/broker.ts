@@ -52,6 +52,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
   let port = options.port ?? 0;
 
   const up = async () => {
+    if (server) return; // already listening: start() is idempotent
     const s = options.tls ? createTlsServer(options.tls, aedes.handle) : createTcpServer(aedes.handle);
     s.on('connection', (socket: Socket) => {
       sockets.add(socket);
