@@ -69,6 +69,9 @@ describe('stopping the demo', () => {
     expect(alive(gatewayPid), out).toBe(false);
     // socat holds the dust monitor's pty; its link path names the simulator's temp dir.
     const pty = /site-485 (\/\S+)/.exec(out)?.[1];
+    // With socat installed (as in CI) the dust monitor must be on a pty, so the check cannot be skipped.
+    const hasSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
+    expect(pty !== undefined, out).toBe(hasSocat);
     if (pty) {
       const ps = spawnSync('pgrep', ['-f', pty], { encoding: 'utf8' });
       expect(ps.stdout.trim(), `socat still running for ${pty}`).toBe('');
