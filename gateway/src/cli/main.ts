@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
+import { registerHj212 } from './commands/hj212.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerRun } from './commands/run.js';
@@ -18,6 +19,7 @@ function buildProgram(): Command {
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
   registerCheckConfig(program);
+  registerHj212(program);
   registerMigrateConfig(program);
   registerPoll(program);
   registerRun(program);
