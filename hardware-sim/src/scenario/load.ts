@@ -44,6 +44,14 @@ export function loadScenario(file: string): Scenario {
   return parseScenario(y.data, { file, baseDir: dirname(resolve(file)), lineOf: (path) => y.lineOf(path) });
 }
 
+/**
+ * The scenario with every TCP bus on a free port (port 0), for tests that run an example
+ * scenario written with fixed ports beside others.
+ */
+export function withFreePorts(s: Scenario): Scenario {
+  return { ...s, buses: s.buses.map((b) => (b.kind === 'pty' ? b : { ...b, port: 0 })) };
+}
+
 /** A located problem for a later check (one that needs profiles or files). */
 export function problemAt(
   s: Scenario,

@@ -11,7 +11,12 @@ import { Gateway, mqttOptions } from '../../../gateway/src/gateway.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
 import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
-import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
+import {
+  loadScenario,
+  startSimulator,
+  withFreePorts,
+  type Simulator,
+} from '../../../hardware-sim/src/index.js';
 
 let dir: string;
 let sim: Simulator;
@@ -41,7 +46,7 @@ storage: { path: log.db, quotaMb: 64 }
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-gateway-'));
-  sim = await startSimulator('examples/sim/stack.yaml');
+  sim = await startSimulator(withFreePorts(loadScenario('examples/sim/stack.yaml')));
   broker = await startEmbeddedBroker({ port: 0 });
   receiver = await createReceiver({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
 });
