@@ -10,6 +10,7 @@ import type { Flag } from '../core/flags.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
 import { Cursor } from './cursors.js';
+import { PendingReadings, type UnloggedPayload } from './pending.js';
 import { PointDictionary } from './dictionary.js';
 import {
   checkAggregate,
@@ -25,7 +26,7 @@ import {
   type LogRecord,
 } from './records.js';
 import { Retention, type RetentionOptions } from './retention.js';
-import { openDatabase, type SqliteDb } from './schema.js';
+import { diskFullError, isDiskFull, openDatabase, sqliteCode, type SqliteDb } from './schema.js';
 
 export interface LogOptions extends RetentionOptions {
   /** Path of the SQLite file; created (with its directory) when missing. */
@@ -45,6 +46,13 @@ export interface LogOptions extends RetentionOptions {
    * STORE_WRITE_FAILED. Default: none.
    */
   hardLimitBytes?: number;
+  /**
+   * Readings `accept()` keeps in memory while the log cannot write (disk full, I/O error);
+   * beyond it the oldest overflow into an `unlogged` event. Default 50 000 (about 10 MB).
+   */
+  pendingMaxReadings?: number;
+  /** How often writes that failed (queued readings, cursors) are retried, milliseconds. Default 1000. */
+  retryMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -63,7 +71,25 @@ export interface DeviceCounters {
   lastTs: number;
 }
 
+export interface LogStats {
+  lastSeq: number;
+  /** Disk used by the log (see docs/store.md, "Retention and the quota"). */
+  bytes: number;
+  gapEvents: number;
+  droppedRecords: number;
+  boot: number;
+  /** Readings waiting in memory because the log cannot write (disk full). */
+  pendingReadings: number;
+  /** Readings that never reached the log: recorded by `unlogged` events, or about to be. */
+  unloggedReadings: number;
+  /** Writes that failed since the log was opened (batches and cursors). */
+  writeFailures: number;
+}
+
 type Row = unknown[];
+
+const isWriteFailure = (e: unknown): e is LantianError =>
+  e instanceof LantianError && e.code === 'STORE_WRITE_FAILED';
 
 export class Log {
   private readonly db: SqliteDb;
@@ -73,6 +99,16 @@ export class Log {
   private readonly devices = new Map<string, DeviceCounters>();
   private readonly retention: Retention;
   private readonly stmt;
+  private readonly logger: Logger;
+  private readonly pending: PendingReadings;
+  private readonly retryMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private writeFailures = 0;
+  /** Why the log last refused a write, while queued readings wait ('' when writing works). */
+  private pendingReason = '';
+  /** Cursors whose last change could not be written; kept in memory and retried. */
+  private readonly unsaved = new Set<Cursor>();
   private nextSeq: number;
   private closed = false;
   readonly path: string;
@@ -107,22 +143,32 @@ export class Log {
         .raw(),
       readBlobs: db.prepare('SELECT * FROM blobs WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
     };
-    const meta = (key: string) =>
-      (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
-    this.nextSeq = meta('next_seq');
-    this.logId = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
-    // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
-    this.boot = meta('boot') + 1;
-    this.stmt.setMeta.run(this.boot, 'boot');
-    this.dict = new PointDictionary(db);
-    for (const uplink of db.prepare('SELECT uplink FROM cursors').pluck().all() as string[]) {
-      this.cursors.set(uplink, new Cursor(uplink, db));
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.retryMs = options.retryMs ?? 1000;
+    this.pending = new PendingReadings(options.pendingMaxReadings ?? 50_000);
+    try {
+      const meta = (key: string) =>
+        (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
+      this.nextSeq = meta('next_seq');
+      this.logId = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
+      // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
+      this.boot = meta('boot') + 1;
+      this.stmt.setMeta.run(this.boot, 'boot');
+      this.dict = new PointDictionary(db);
+      for (const uplink of db.prepare('SELECT uplink FROM cursors').pluck().all() as string[]) {
+        this.cursors.set(uplink, this.newCursor(uplink));
+      }
+      this.retention = new Retention(this, db, options, {
+        clock: this.clock,
+        logger: this.logger,
+      });
+      this.retention.maintain();
+    } catch (e) {
+      db.close();
+      if (isDiskFull(e)) throw diskFullError(this.path, e);
+      throw e;
     }
-    this.retention = new Retention(this, db, options, {
-      clock: options.clock ?? systemClock,
-      logger: options.logger ?? silentLogger,
-    });
-    this.retention.maintain();
   }
 
   /** Highest sequence number ever given out (0 when the log is new). */
@@ -148,6 +194,63 @@ export class Log {
     for (const r of drafts) this.count(r.device, r.flag, r.ts);
     this.afterAppend();
     return span;
+  }
+
+  /**
+   * The acquisition side's way in: commits like `append()` when the log can write; when it
+   * cannot (STORE_WRITE_FAILED: disk full, I/O error) the batch waits in a bounded in-memory
+   * queue, in order, and is retried every `retryMs` (see docs/store.md, "A full disk").
+   * Returns the seqs, or undefined when the batch was queued. Never throws for a failed write;
+   * throws STORE_RECORD_INVALID for a bad batch, which is never queued.
+   */
+  accept(drafts: readonly ReadingDraft[]): SeqSpan | undefined {
+    this.open();
+    drafts.forEach(checkReading);
+    if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
+    if (this.pending.empty) {
+      try {
+        return this.append(drafts);
+      } catch (e) {
+        if (!isWriteFailure(e)) throw e;
+        this.writeFailed(e);
+      }
+    }
+    this.pending.push(drafts, this.pendingReason);
+    this.scheduleRetry();
+    return undefined;
+  }
+
+  /**
+   * Writes what waits (queued readings, then an `unlogged` event for what overflowed, then
+   * unsaved cursors); returns true when nothing is left. Runs by itself every `retryMs`.
+   */
+  retryPending(): boolean {
+    this.open();
+    try {
+      for (let b = this.pending.peek(); b; b = this.pending.peek()) {
+        this.append(b);
+        this.pending.shift();
+      }
+      const lost = this.pending.unlogged();
+      if (lost) {
+        this.recordUnlogged(lost);
+        this.pending.clearUnlogged();
+      }
+    } catch (e) {
+      if (!isWriteFailure(e)) throw e;
+      this.writeFailed(e);
+      return false;
+    }
+    for (const c of [...this.unsaved]) {
+      c.persist();
+      if (!c.isSaved) return false;
+      this.unsaved.delete(c);
+    }
+    if (this.pendingReason !== '') {
+      this.logger.info({ file: this.path }, 'the log accepts writes again; queued readings committed');
+      this.pendingReason = '';
+    }
+    return true;
   }
 
   appendEvent(event: EventDraft): number {
@@ -204,7 +307,7 @@ export class Log {
     this.open();
     let c = this.cursors.get(uplink);
     if (!c) {
-      c = new Cursor(uplink, this.db);
+      c = this.newCursor(uplink);
       this.cursors.set(uplink, c);
     }
     return c;
@@ -224,16 +327,20 @@ export class Log {
     return this.devices;
   }
 
-  stats(): { lastSeq: number; bytes: number; gapEvents: number; droppedRecords: number; boot: number } {
+  stats(): LogStats {
     this.open();
     const meta = (key: string) =>
-      this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number;
+      (this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
+    const pending = this.pending.status();
     return {
       lastSeq: this.lastSeq,
       bytes: this.retention.usedBytes(),
       gapEvents: meta('gap_events'),
       droppedRecords: meta('dropped_records'),
       boot: this.boot,
+      pendingReadings: pending.pendingReadings,
+      unloggedReadings: meta('unlogged_readings') + pending.overflowReadings,
+      writeFailures: this.writeFailures,
     };
   }
 
@@ -243,8 +350,26 @@ export class Log {
     this.retention.maintain(true);
   }
 
+  /**
+   * Closes the file after a last attempt to write what waits; what still cannot be written is
+   * logged as an error with its exact extent (it never had a seq, so no uplink expects it).
+   */
   close(): void {
     if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    if (!this.pending.empty || this.unsaved.size > 0) {
+      try {
+        this.retryPending();
+      } catch (e) {
+        this.logger.error({ file: this.path, err: e }, 'writing queued readings at close failed');
+      }
+      if (!this.pending.empty) {
+        this.logger.error(
+          { file: this.path, ...this.pending.status(), unlogged: this.pending.unlogged() },
+          'the log was closed with readings it could not write: they are lost',
+        );
+      }
+    }
     this.closed = true;
     this.listeners.clear();
     this.db.close();
@@ -252,9 +377,10 @@ export class Log {
 
   /**
    * Runs `body` in one immediate transaction that also stores the next sequence number;
-   * rolls the in-memory counters back if anything fails. Used by retention for gap events.
+   * rolls the in-memory counters back if anything fails (and calls `onRollback` for state the
+   * caller changed). Used by retention for gap events.
    */
-  write(body: () => void): SeqSpan {
+  write(body: () => void, onRollback?: () => void): SeqSpan {
     const first = this.nextSeq;
     try {
       this.db
@@ -266,6 +392,7 @@ export class Log {
     } catch (e) {
       this.nextSeq = first;
       this.dict.rollback();
+      onRollback?.();
       if (e instanceof LantianError) throw e;
       throw new LantianError(
         'STORE_WRITE_FAILED',
@@ -287,10 +414,83 @@ export class Log {
     return seq;
   }
 
+  /**
+   * The batch is committed: nothing here may throw back to the caller, who would take the
+   * batch for not written and hand it over again.
+   */
   private afterAppend(): void {
-    this.retention.maintain();
+    try {
+      this.retention.maintain();
+    } catch (e) {
+      this.logger.error(
+        { file: this.path, err: e },
+        'retention failed after a commit; retried at the next one',
+      );
+    }
     const last = this.lastSeq;
-    for (const l of this.listeners) l(last);
+    for (const l of this.listeners) {
+      try {
+        l(last);
+      } catch (e) {
+        this.logger.error({ file: this.path, err: e }, 'a log listener threw');
+      }
+    }
+  }
+
+  private newCursor(uplink: string): Cursor {
+    return new Cursor(uplink, this.db, (cursor, e) => {
+      if (!this.unsaved.has(cursor))
+        this.logger.warn(
+          { file: this.path, uplink, err: e },
+          'cannot write the cursor; it is kept in memory and written when the log can write again',
+        );
+      this.unsaved.add(cursor);
+      this.writeFailures++;
+      this.scheduleRetry();
+    });
+  }
+
+  private writeFailed(e: unknown): void {
+    this.writeFailures++;
+    if (this.pendingReason === '') {
+      this.pendingReason = `${(e as LantianError).code} ${sqliteCode((e as LantianError).context)}`.trim();
+      this.logger.error(
+        { file: this.path, err: e },
+        'the log cannot write: readings are queued in memory and retried',
+      );
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      let done = false;
+      try {
+        done = this.retryPending();
+      } catch (e) {
+        this.logger.error({ file: this.path, err: e }, 'retrying queued writes failed');
+      }
+      if (!done) this.scheduleRetry();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /** The `unlogged` event and its counter, in one transaction. */
+  private recordUnlogged(lost: UnloggedPayload): void {
+    const payload = JSON.stringify(lost);
+    this.write(() => {
+      this.stmt.event.run(this.nextSeq++, this.clock.now(), 'unlogged', payload);
+      this.db
+        .prepare(
+          `INSERT INTO meta (key, value) VALUES ('unlogged_readings', ?)
+           ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`,
+        )
+        .run(lost.count);
+    });
+    this.logger.error({ file: this.path, ...lost }, 'readings lost while the log could not write');
+    this.afterAppend();
   }
 
   private count(device: string, flag: Flag, ts: number): void {

@@ -3,7 +3,7 @@
  * upgrade the schema in one transaction. A new log is built under a temporary name and renamed
  * into place, so a crash during creation never leaves an empty file that looks like a log.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LantianError, type ErrorCode } from '../core/errors.js';
@@ -95,13 +95,47 @@ function fail(code: ErrorCode, path: string, what: string, cause?: unknown): Lan
   return new LantianError(code, `${path}: ${what}.${hint}`, { cause, context: { file: path } });
 }
 
-function sqliteCode(e: unknown): string {
+/** The `code` of a SQLite or system error (or of a LantianError's context), '' when none. */
+export function sqliteCode(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' ? code : '';
 }
 
+/** Free space the log needs to start and take in readings for a while: 1 MiB. */
+export const START_FREE_BYTES = 1024 * 1024;
+
+/** A write failed because the disk (or the file-size limit) is full. */
+export function isDiskFull(e: unknown): boolean {
+  const code = sqliteCode(e instanceof LantianError ? e.context : e);
+  return code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EFBIG';
+}
+
+/** Free bytes on the file system that holds `path`, or undefined when it cannot be asked. */
+function freeBytes(path: string): number | undefined {
+  try {
+    const s = statfsSync(dirname(path));
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** STORE_DISK_FULL naming the file, the space it needs and the space there is. */
+export function diskFullError(path: string, e: unknown): LantianError {
+  const free = freeBytes(path);
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+  return new LantianError(
+    'STORE_DISK_FULL',
+    `${path}: the disk is full: the log needs at least ${mib(START_FREE_BYTES)} free in ${dirname(path)} ` +
+      `to start${free === undefined ? '' : `, ${mib(free)} is free`}. Free some space (or move the log to a ` +
+      'larger disk) and start again; the log file was not changed.',
+    { cause: e, context: { file: path, neededBytes: START_FREE_BYTES, freeBytes: free ?? null } },
+  );
+}
+
 /** Maps a SQLite failure while opening or checking to the store code that explains it. */
 function classify(path: string, e: unknown): LantianError {
+  if (isDiskFull(e)) return diskFullError(path, e);
   if (e instanceof LantianError) return e;
   const code = sqliteCode(e);
   const detail = (e as Error).message;
