@@ -136,6 +136,9 @@ export function diskFullError(path: string, e: unknown): LantianError {
 /** Maps a SQLite failure while opening or checking to the store code that explains it. */
 function classify(path: string, e: unknown): LantianError {
   if (isDiskFull(e)) return diskFullError(path, e);
+  // Creating the WAL index on a full disk fails as an I/O error, not as SQLITE_FULL.
+  if (/^SQLITE_(IOERR|CANTOPEN)/.test(sqliteCode(e)) && (freeBytes(path) ?? Infinity) < START_FREE_BYTES)
+    return diskFullError(path, e);
   if (e instanceof LantianError) return e;
   const code = sqliteCode(e);
   const detail = (e as Error).message;
@@ -194,6 +197,45 @@ function checkExisting(path: string): void {
   if (statSync(path).size === 0) throw fail('STORE_CORRUPT', path, 'the log file is empty (truncated)');
 }
 
+/**
+ * Runs every check on a read-only connection, so a refused file is never written: a read-only
+ * connection neither checkpoints the WAL into the file nor deletes it on close. The `-shm` index
+ * (and an empty `-wal`) it may create are removed again if they were not there before.
+ */
+function inspect(path: string, options: OpenDatabaseOptions, known: number): void {
+  const had = { wal: existsSync(`${path}-wal`), shm: existsSync(`${path}-shm`) };
+  let db: SqliteDb | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId !== APPLICATION_ID) {
+      throw fail('STORE_NOT_A_LOG', path, `this SQLite file is not a Lantian log (application_id ${appId})`);
+    }
+    if (version > known) {
+      throw new LantianError(
+        'STORE_SCHEMA_NEWER',
+        `${path}: the log was written by schema version ${version}, this gateway knows up to ${known}. ` +
+          'The file was left untouched: run the gateway version that wrote it, or move the file aside to start a new log.',
+        { context: { file: path, version, known } },
+      );
+    }
+    if (options.integrityCheck === 'quick') {
+      const result = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+      const problems = result.map((r) => r.quick_check).filter((m) => m !== 'ok');
+      if (problems.length > 0)
+        throw fail('STORE_CORRUPT', path, `integrity check failed: ${problems.join('; ')}`);
+    }
+  } catch (e) {
+    throw classify(path, e);
+  } finally {
+    db?.close();
+    if (!had.shm) rmSync(`${path}-shm`, { force: true });
+    if (!had.wal && existsSync(`${path}-wal`) && statSync(`${path}-wal`).size === 0)
+      rmSync(`${path}-wal`, { force: true });
+  }
+}
+
 /** Opens (or creates) the log file with every check; throws a LantianError naming the file. */
 export function openDatabase(path: string, options: OpenDatabaseOptions): SqliteDb {
   const migrations = options.migrations ?? MIGRATIONS;
@@ -203,6 +245,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
   } catch (e) {
     throw classify(path, e);
   }
+  inspect(path, options, migrations.length);
   let db: SqliteDb;
   try {
     db = new Database(path, { fileMustExist: true, timeout: 0 });
@@ -216,25 +259,6 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal')
       throw fail('STORE_OPEN_FAILED', path, `cannot switch the log to WAL mode (got ${String(mode)})`);
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (appId !== APPLICATION_ID) {
-      throw fail('STORE_NOT_A_LOG', path, `this SQLite file is not a Lantian log (application_id ${appId})`);
-    }
-    if (version > migrations.length) {
-      throw new LantianError(
-        'STORE_SCHEMA_NEWER',
-        `${path}: the log was written by schema version ${version}, this gateway knows up to ${migrations.length}. ` +
-          'The file was left untouched: run the gateway version that wrote it, or move the file aside to start a new log.',
-        { context: { file: path, version, known: migrations.length } },
-      );
-    }
-    if (options.integrityCheck === 'quick') {
-      const result = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
-      const problems = result.map((r) => r.quick_check).filter((m) => m !== 'ok');
-      if (problems.length > 0)
-        throw fail('STORE_CORRUPT', path, `integrity check failed: ${problems.join('; ')}`);
-    }
     migrate(db, path, migrations);
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Keep the WAL file from staying large after a burst: it counts against the quota.
