@@ -4,12 +4,15 @@
  * is committed (see docs/store.md for what `synchronous` promises). Readers (the uplinks) walk
  * it in sequence order from their own cursors.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LantianError } from '../core/errors.js';
 import type { Flag } from '../core/flags.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
 import { Cursor } from './cursors.js';
+import { readMark, SeqMark, type MarkState } from './mark.js';
 import { PendingReadings, type UnloggedPayload } from './pending.js';
 import { PointDictionary } from './dictionary.js';
 import {
@@ -113,18 +116,22 @@ export class Log {
   private closed = false;
   readonly path: string;
   readonly boot: number;
-  /** Random id made when the file was created: a platform sees a replaced log by its change. */
-  readonly logId: string;
+  private id: string;
+  private readonly mark: SeqMark;
   /** The configured disk quota in bytes, if any. */
   readonly quotaBytes: number | undefined;
 
   constructor(options: LogOptions) {
     this.path = options.path;
     this.quotaBytes = options.quotaBytes;
+    const created = !existsSync(options.path);
+    // The mark of a log that was here before: a new log starts above every seq it may have issued.
+    const before = readMark(options.path);
+    const startSeq = Math.max(options.startSeq ?? 1, created && before ? before.reserved + 1 : 1);
     this.db = openDatabase(options.path, {
       synchronous: options.synchronous ?? 'normal',
       integrityCheck: options.integrityCheck ?? 'quick',
-      startSeq: options.startSeq ?? 1,
+      startSeq,
       ...(options.hardLimitBytes === undefined ? {} : { hardLimitBytes: options.hardLimitBytes }),
     });
     const db = this.db;
@@ -147,18 +154,28 @@ export class Log {
     this.clock = options.clock ?? systemClock;
     this.retryMs = options.retryMs ?? 1000;
     this.pending = new PendingReadings(options.pendingMaxReadings ?? 50_000);
+    let mark: SeqMark | undefined;
     try {
       const meta = (key: string) =>
         (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
       this.nextSeq = meta('next_seq');
-      this.logId = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
+      this.id = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
       // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
-      this.boot = meta('boot') + 1;
+      const storedBoot = meta('boot');
+      this.boot = Math.max(storedBoot, before?.boot ?? 0) + 1;
       this.stmt.setMeta.run(this.boot, 'boot');
       this.dict = new PointDictionary(db);
       for (const uplink of db.prepare('SELECT uplink FROM cursors').pluck().all() as string[]) {
         this.cursors.set(uplink, this.newCursor(uplink));
       }
+      this.mark = mark = new SeqMark(options.path, {
+        logId: this.id,
+        boot: this.boot,
+        next: this.nextSeq,
+        // Never lower: whatever log the mark described, its seqs may be out there.
+        reserved: Math.max(before?.reserved ?? 0, this.nextSeq - 1),
+      });
+      if (before) this.checkMark(before, storedBoot, created);
       this.retention = new Retention(this, db, options, {
         clock: this.clock,
         logger: this.logger,
@@ -166,9 +183,18 @@ export class Log {
       this.retention.maintain();
     } catch (e) {
       db.close();
+      mark?.close();
       if (isDiskFull(e)) throw diskFullError(this.path, e);
       throw e;
     }
+  }
+
+  /**
+   * The epoch of the seqs: made when the file was created and again when the log had to skip
+   * seqs it may already have issued (a lost WAL). A platform keys records by (logId, seq).
+   */
+  get logId(): string {
+    return this.id;
   }
 
   /** Highest sequence number ever given out (0 when the log is new). */
@@ -373,6 +399,11 @@ export class Log {
     this.closed = true;
     this.listeners.clear();
     this.db.close();
+    try {
+      this.mark.advance(this.nextSeq, true);
+    } finally {
+      this.mark.close();
+    }
   }
 
   /**
@@ -386,6 +417,8 @@ export class Log {
       this.db
         .transaction(() => {
           body();
+          // Reserved on disk before the seqs are committed: the mark is never below them.
+          this.mark.reserve(this.nextSeq - 1);
           this.stmt.setMeta.run(this.nextSeq, 'next_seq');
         })
         .immediate();
@@ -404,6 +437,7 @@ export class Log {
       );
     }
     this.dict.commit();
+    this.advanceMark();
     return { first, last: this.nextSeq - 1 };
   }
 
@@ -435,6 +469,80 @@ export class Log {
         this.logger.error({ file: this.path, err: e }, 'a log listener threw');
       }
     }
+  }
+
+  private advanceMark(): void {
+    try {
+      this.mark.advance(this.nextSeq);
+    } catch (e) {
+      // Only the lost-WAL check loses precision; `reserved` still bounds every seq.
+      this.logger.warn({ file: this.path, err: e }, 'cannot update the high-water mark');
+    }
+  }
+
+  /**
+   * Compares the log with its mark at open. Behind the mark (fewer seqs than it recorded, or an
+   * older boot): committed transactions were lost, so a new epoch starts above every seq that
+   * may have been issued. A new file beside the mark of another log: that log was replaced.
+   */
+  private checkMark(before: MarkState, storedBoot: number, created: boolean): void {
+    if (created) {
+      if (before.logId === this.id) return;
+      this.recordEpoch('log_replaced', this.nextSeq, this.nextSeq - 1, {
+        previousLogId: before.logId,
+        previousReserved: before.reserved,
+        firstSeq: this.nextSeq,
+      });
+      return;
+    }
+    if (before.logId !== this.id) {
+      this.logger.warn(
+        { file: this.path, markLogId: before.logId, logId: this.id },
+        'the high-water mark belonged to another log; seqs continue above both',
+      );
+      if (this.nextSeq <= before.reserved)
+        this.recordEpoch('log_rewound', this.nextSeq, before.reserved, {
+          issuedThrough: before.next - 1,
+          previousLogId: this.id,
+          reason: 'mark_of_another_log',
+        });
+      return;
+    }
+    if (this.nextSeq >= before.next && storedBoot >= before.boot) return;
+    this.recordEpoch('log_rewound', this.nextSeq, before.reserved, {
+      issuedThrough: before.next - 1,
+      previousLogId: this.id,
+      reason: this.nextSeq < before.next ? 'behind_mark' : 'older_boot',
+    });
+  }
+
+  /**
+   * Skips `from..to` (seqs the log may have issued and no longer holds) in one transaction: a
+   * new `log_id` unless the file is new, the range done in every cursor, and an event of `kind`
+   * that names it, the old and the new id.
+   */
+  private recordEpoch(kind: string, from: number, to: number, detail: Record<string, unknown>): void {
+    const logId = kind === 'log_replaced' ? this.id : randomBytes(8).toString('hex');
+    this.nextSeq = Math.max(this.nextSeq, to + 1);
+    const range = kind === 'log_replaced' ? {} : { from, to, count: Math.max(0, to - from + 1) };
+    const payload = { ...range, ...detail, logId, boot: this.boot };
+    this.write(() => {
+      this.stmt.setMeta.run(logId, 'log_id');
+      for (const c of this.cursors.values()) {
+        if (to >= from) c.markDoneInMemory(from, to);
+        c.persistOrThrow();
+      }
+      this.stmt.event.run(this.nextSeq++, this.clock.now(), kind, JSON.stringify(payload));
+      this.db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'gap_events'`).run();
+    });
+    this.id = logId;
+    this.mark.adopt(logId);
+    this.logger.error(
+      { file: this.path, ...payload },
+      kind === 'log_replaced'
+        ? 'a new log replaces the one this high-water mark belonged to; seqs continue above it'
+        : 'the log went back in time (lost WAL or restored file): new epoch above every seq it may have issued',
+    );
   }
 
   private newCursor(uplink: string): Cursor {
