@@ -1,25 +1,16 @@
 import { copyFileSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLog, type LogRecord } from '../../../gateway/src/store/index.js';
-import { lastNumber, runTs, type Child } from '../../helpers/store-child.js';
-import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+import { lastNumber, childFixture } from '../../helpers/store-child.js';
+import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
 const appender = fileURLToPath(new URL('../../helpers/store-appender.ts', import.meta.url));
-let tmp: TempDir;
-const children: Child[] = [];
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(async () => {
-  for (const c of children.splice(0)) await c.kill();
-  tmp.remove();
-});
+const fixture = childFixture();
 
 /** Runs the appender until it has committed `seq`, SIGKILLs it; returns its log id and last commit. */
 async function appendAndKill(path: string, seq: number): Promise<{ logId: string; committed: number }> {
-  const child = runTs(appender, [path]);
-  children.push(child);
+  const child = fixture.start(appender, [path]);
   const logId = (await child.waitForLine(/^log (\w+)$/, 60_000))[1]!;
   await child.waitForLine(new RegExp(`^committed ${seq}$`), 60_000);
   await child.kill();
@@ -31,7 +22,7 @@ const events = (records: LogRecord[]) =>
 
 describe('a log that lost its WAL', () => {
   it('starts a new epoch above every seq it issued and announces the lost range', async () => {
-    const path = tmp.file('log.db');
+    const path = fixture.tmp().file('log.db');
     const { logId, committed } = await appendAndKill(path, 5000);
     // The last commits live only in the WAL; an operator "cleans up" and deletes it.
     expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
@@ -71,7 +62,7 @@ describe('a log that lost its WAL', () => {
   }, 120_000);
 
   it('keeps its epoch after a SIGKILL that left the WAL in place', async () => {
-    const path = tmp.file('log.db');
+    const path = fixture.tmp().file('log.db');
     const { logId, committed } = await appendAndKill(path, 3000);
     const log = openLog({ path });
     try {
@@ -84,12 +75,12 @@ describe('a log that lost its WAL', () => {
   }, 120_000);
 
   it('starts a new epoch when an older copy of the file is put back', () => {
-    const path = tmp.file('log.db');
+    const path = fixture.tmp().file('log.db');
     const log = openLog({ path });
     log.append(syntheticBatch(0, 100));
     log.close();
     // A copy of the file as it was at seq 100, restored after more was written.
-    const backup = tmp.file('backup.db');
+    const backup = fixture.tmp().file('backup.db');
     copyFileSync(path, backup);
     const more = openLog({ path });
     more.append(syntheticBatch(100, 100));

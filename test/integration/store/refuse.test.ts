@@ -10,30 +10,20 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import { openLog } from '../../../gateway/src/store/index.js';
-import { runTs, type Child } from '../../helpers/store-child.js';
-import { tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+import { childFixture } from '../../helpers/store-child.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const appender = fileURLToPath(new URL('../../helpers/store-appender.ts', import.meta.url));
-let tmp: TempDir;
-const children: Child[] = [];
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(async () => {
-  for (const c of children.splice(0)) await c.kill();
-  tmp.remove();
-});
+const fixture = childFixture();
 
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** A log killed by SIGKILL mid-write (committed rows only in its WAL), then truncated. */
 async function killedAndTruncated(path: string): Promise<void> {
-  const child = runTs(appender, [path]);
-  children.push(child);
+  const child = fixture.start(appender, [path]);
   await child.waitForLine(/^committed 5000$/, 60_000);
   await child.kill();
   expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
@@ -53,7 +43,7 @@ function lantian(args: string[]): Promise<{ code: number; stderr: string }> {
 
 describe('a refused log', () => {
   it('is left byte for byte as it was, with its write-ahead log, when openLog refuses it', async () => {
-    const path = tmp.file('log.db');
+    const path = fixture.tmp().file('log.db');
     await killedAndTruncated(path);
     const before = { db: digest(path), wal: digest(`${path}-wal`) };
     let code: string | undefined;
@@ -68,15 +58,15 @@ describe('a refused log', () => {
   }, 90_000);
 
   it('is left byte for byte as it was when lantian run refuses it', async () => {
-    const path = tmp.file('log.db');
+    const path = fixture.tmp().file('log.db');
     await killedAndTruncated(path);
-    const config = tmp.file('site.yaml');
+    const config = fixture.tmp().file('site.yaml');
     const text = readFileSync(`${root}/examples/site.yaml`, 'utf8')
       .replace('/var/lib/lantian/log.db', path)
-      .replace('secretsFile: secrets.example.yaml', `secretsFile: ${tmp.file('secrets.yaml')}`);
+      .replace('secretsFile: secrets.example.yaml', `secretsFile: ${fixture.tmp().file('secrets.yaml')}`);
     writeFileSync(config, text);
-    copyFileSync(`${root}/examples/secrets.example.yaml`, tmp.file('secrets.yaml'));
-    chmodSync(tmp.file('secrets.yaml'), 0o600);
+    copyFileSync(`${root}/examples/secrets.example.yaml`, fixture.tmp().file('secrets.yaml'));
+    chmodSync(fixture.tmp().file('secrets.yaml'), 0o600);
     const before = { db: digest(path), wal: digest(`${path}-wal`) };
     const run = await lantian(['run', '--config', config]);
     expect(run.stderr).toContain('STORE_CORRUPT');
