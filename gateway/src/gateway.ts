@@ -124,11 +124,12 @@ export class Gateway {
 
   /**
    * Readings are committed to the log before anything else sees them; uplinks follow the log.
-   * A failed commit (STORE_WRITE_FAILED: disk full, I/O error) propagates to the poller, which
-   * counts it as a sink error in the device's health and logs it: never silent.
+   * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
+   * itself; what overflows that queue is recorded as an `unlogged` event and counted in
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error.
    */
   private accept(drafts: ReadingDraft[]): void {
-    if (drafts.length > 0) this.log.append(drafts);
+    if (drafts.length > 0) this.log.accept(drafts);
   }
 
   start(): void {
