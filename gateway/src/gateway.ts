@@ -28,26 +28,16 @@ export interface GatewayDeps {
 export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
   const m = loaded.config.uplinks.mqtt;
   if (!m) return undefined;
-  const gatewayId = loaded.config.gateway.id;
-  const options: MqttUplinkOptions = {
-    url: m.url,
-    clientId: m.clientId ?? `lantian-${gatewayId}`,
-    gatewayId,
-    topicRoot: `${m.topicRoot}/${gatewayId}`,
-    batchSize: m.batch.maxReadings,
-    lingerMs: m.batch.lingerMs,
-    maxInFlight: m.inFlight,
-    keepaliveS: m.keepaliveS,
-    healthIntervalMs: m.healthIntervalMs,
-  };
-  if (m.username !== undefined) options.username = m.username;
-  if (m.password) options.password = loaded.secrets.reveal(m.password);
-  if (m.tls) {
+  // Same schema, same names: only the secrets and the gateway id are added here.
+  const { password, tls, ...settings } = m;
+  const options: MqttUplinkOptions = { ...settings, gatewayId: loaded.config.gateway.id };
+  if (password) options.password = loaded.secrets.reveal(password);
+  if (tls) {
     options.tls = {
-      ...(m.tls.ca === undefined ? {} : { ca: m.tls.ca }),
-      ...(m.tls.cert === undefined ? {} : { cert: m.tls.cert }),
-      ...(m.tls.key === undefined ? {} : { key: loaded.secrets.path(m.tls.key) }),
-      insecureSkipVerifyInTestsOnly: m.tls.insecureSkipVerifyForTestsOnly,
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+      ...(tls.key === undefined ? {} : { key: loaded.secrets.path(tls.key) }),
+      insecureSkipVerifyInTestsOnly: tls.insecureSkipVerifyForTestsOnly,
     };
   }
   return options;

@@ -219,7 +219,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   private pump(): void {
     if (!this.connected || this.stopping || this.fault) return;
-    while (this.inFlight < this.options.maxInFlight) {
+    while (this.inFlight < this.options.inFlight) {
       const chunk = this.retry.shift() ?? (this.liveReady() ? this.nextLive() : this.nextReplay());
       if (!chunk) break;
       this.send(chunk);
@@ -234,24 +234,24 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private liveReady(): boolean {
     const pending = this.livePending();
     if (pending <= 0) return false;
-    if (pending >= this.options.batchSize) return true;
+    if (pending >= this.options.batch.maxReadings) return true;
     this.liveSince ??= this.clock.monotonic();
-    return this.clock.monotonic() - this.liveSince >= this.options.lingerMs;
+    return this.clock.monotonic() - this.liveSince >= this.options.batch.lingerMs;
   }
 
   private armLinger(): void {
     clearTimeout(this.lingerTimer);
-    if (this.livePending() <= 0 || this.inFlight >= this.options.maxInFlight || this.liveSince === undefined)
+    if (this.livePending() <= 0 || this.inFlight >= this.options.inFlight || this.liveSince === undefined)
       return;
-    const wait = Math.max(0, this.liveSince + this.options.lingerMs - this.clock.monotonic());
+    const wait = Math.max(0, this.liveSince + this.options.batch.lingerMs - this.clock.monotonic());
     this.lingerTimer = setTimeout(() => this.schedule(), wait);
   }
 
   private nextLive(): Chunk {
     const head = this.log.lastSeq;
     const from = this.livePos + 1;
-    const records = this.log.read(this.livePos, this.options.batchSize, head);
-    const to = records.length === this.options.batchSize ? records.at(-1)!.seq : head;
+    const records = this.log.read(this.livePos, this.options.batch.maxReadings, head);
+    const to = records.length === this.options.batch.maxReadings ? records.at(-1)!.seq : head;
     this.livePos = to;
     this.liveSince = to < head ? this.clock.monotonic() : undefined;
     return { lane: 'live', from, to, pending: 0, failed: false, records };
@@ -284,8 +284,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       (this.claimed.rangeAtOrAfter(from)?.[0] ?? Infinity) - 1,
       (this.cursor.doneRangeAtOrAfter(from)?.[0] ?? Infinity) - 1,
     );
-    const records = this.log.read(from - 1, this.options.batchSize, upper);
-    const to = records.length === this.options.batchSize ? records.at(-1)!.seq : upper;
+    const records = this.log.read(from - 1, this.options.batch.maxReadings, upper);
+    const to = records.length === this.options.batch.maxReadings ? records.at(-1)!.seq : upper;
     this.replayPos = to;
     return { lane: 'replay', from, to, pending: 0, failed: false, records };
   }
