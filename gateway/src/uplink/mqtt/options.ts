@@ -70,8 +70,13 @@ function readPem(file: string, what: string): Buffer {
   }
 }
 
-export function stateMessage(o: ResolvedMqttOptions, state: StateMessage['state'], ts: number): string {
-  const m: StateMessage = { v: CONTRACT_VERSION, gateway: o.gatewayId, state, ts };
+export function stateMessage(
+  o: ResolvedMqttOptions,
+  state: StateMessage['state'],
+  ts: number,
+  extra: Pick<StateMessage, 'reason' | 'lastRefusal'> = {},
+): string {
+  const m: StateMessage = { v: CONTRACT_VERSION, gateway: o.gatewayId, state, ts, ...extra };
   return JSON.stringify(m);
 }
 
@@ -93,10 +98,12 @@ export function clientOptions(o: ResolvedMqttOptions, now: number): IClientOptio
     reconnectPeriod: o.reconnectPeriodMs,
     connectTimeout: 10_000,
     resubscribe: false,
+    // A refused login is retried by the publisher, with a backoff mqtt.js does not have.
+    reconnectOnConnackError: false,
     queueQoSZero: false,
     will: {
       topic: topicsOf(o).state,
-      payload: Buffer.from(stateMessage(o, 'offline', now)),
+      payload: Buffer.from(stateMessage(o, 'offline', now, { reason: 'connection_lost' })),
       qos: 1,
       retain: true,
     },

@@ -11,7 +11,7 @@
  * restart of the gateway resends them as replay, which a platform sees as duplicates by seq.
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { ErrorWithReasonCode, type MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isLantianError } from '../../core/errors.js';
 import { childLogger, silentLogger, type Logger } from '../../core/logger.js';
@@ -19,7 +19,7 @@ import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
 import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
-import type { AcquisitionHealthMessage, Lane, Topics } from './contract.js';
+import type { AcquisitionHealthMessage, Lane, LoginRefusal, Topics } from './contract.js';
 import { buildHealth } from './health.js';
 import { toMessages } from './messages.js';
 import {
@@ -49,6 +49,10 @@ export interface PublisherStatus {
   backlog: number;
   publishErrors: number;
   reconnects: number;
+  /** Logins the broker refused since the start. */
+  refusedLogins: number;
+  /** The latest refusal, kept after a later login succeeds. */
+  lastRefusal?: LoginRefusal;
   /** Set when publishing stopped on an error that retrying cannot fix (a bug, not an outage). */
   fault?: Error;
 }
@@ -61,6 +65,8 @@ export interface PublisherEvents {
   fault: [Error];
   /** The connection attempt or the connection failed (TLS verification, refused, ...); it retries. */
   connectError: [Error];
+  /** The broker refused the login (CONNACK); the next attempt follows after `retryInMs`. */
+  refused: [refusal: LoginRefusal, retryInMs: number];
 }
 
 export class MqttPublisher extends EventEmitter<PublisherEvents> {
@@ -83,6 +89,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private retry: Chunk[] = [];
   private publishErrors = 0;
   private reconnects = 0;
+  private refusedLogins = 0;
+  /** Refusals since the last successful login. */
+  private refusalsInRow = 0;
+  private lastRefusal: LoginRefusal | undefined;
+  private refusalTimer: NodeJS.Timeout | undefined;
   private fault: Error | undefined;
   private pumpQueued = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -117,7 +128,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
     client.on('error', (e) => {
-      this.logger.warn({ err: e.message }, 'mqtt error');
+      if (e instanceof ErrorWithReasonCode && !this.connected) this.onRefused(e);
+      else this.logger.warn({ err: e.message }, 'mqtt error');
       this.emit('connectError', e);
     });
     this.unsubscribe = this.log.onAppend(() => this.onAppend());
@@ -130,6 +142,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.unsubscribe?.();
     clearTimeout(this.lingerTimer);
     clearTimeout(this.healthTimer);
+    clearTimeout(this.refusalTimer);
     const client = this.client;
     if (!client) return;
     if (this.connected) {
@@ -152,7 +165,9 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       backlog: Math.max(0, this.log.lastSeq - this.cursor.prefix - this.cursor.doneAbovePrefix()),
       publishErrors: this.publishErrors,
       reconnects: this.reconnects,
+      refusedLogins: this.refusedLogins,
     };
+    if (this.lastRefusal) s.lastRefusal = this.lastRefusal;
     if (this.fault) s.fault = this.fault;
     return s;
   }
@@ -169,13 +184,45 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.liveSince = undefined;
     this.connected = true;
     this.logger.info({ head, ackedThrough: this.cursor.prefix, reconnects: this.reconnects }, 'connected');
-    this.client?.publish(this.topics.state, stateMessage(this.options, 'online', this.clock.now()), {
-      qos: 1,
-      retain: true,
-    });
+    // After refused logins, `online` says so: the platform learns why it heard nothing.
+    const online = stateMessage(
+      this.options,
+      'online',
+      this.clock.now(),
+      this.refusalsInRow > 0 && this.lastRefusal ? { lastRefusal: this.lastRefusal } : {},
+    );
+    this.refusalsInRow = 0;
+    this.client?.publish(this.topics.state, online, { qos: 1, retain: true });
     this.publishHealth();
     this.emit('connected');
     this.schedule();
+  }
+
+  /**
+   * The broker answered CONNACK with a refusal (bad credentials, not authorised, ...). mqtt.js
+   * would give up for good; an operator may fix the password on the broker at any time, so try
+   * again, waiting longer after each refusal up to `reconnectMaxMs`.
+   */
+  private onRefused(e: ErrorWithReasonCode): void {
+    if (this.stopping) return;
+    this.refusedLogins++;
+    this.refusalsInRow++;
+    const refusal: LoginRefusal = { ts: this.clock.now(), reason: e.message, count: this.refusalsInRow };
+    this.lastRefusal = refusal;
+    const o = this.options;
+    const wait = Math.min(o.reconnectMaxMs, o.reconnectPeriodMs * 2 ** Math.min(this.refusalsInRow - 1, 30));
+    this.logger.error(
+      { err: e.message, code: e.code, refusals: this.refusalsInRow, retryInMs: wait, username: o.username },
+      'the broker refused the login; nothing is delivered until it accepts it',
+    );
+    clearTimeout(this.refusalTimer);
+    this.refusalTimer = setTimeout(() => {
+      const c = this.client;
+      // Keep the stores: messages in flight before the refusal are resent in the session.
+      if (c && !this.stopping)
+        c.reconnect({ incomingStore: c.incomingStore, outgoingStore: c.outgoingStore });
+    }, wait);
+    this.emit('refused', refusal, wait);
   }
 
   private onClose(): void {

@@ -33,6 +33,12 @@ export const mqttSettingsShape = {
     300_000,
     'Wait before reconnecting after a lost connection; the first wait after a refused login.',
   ).default(2000),
+  reconnectMaxMs: int(
+    'ms',
+    100,
+    3_600_000,
+    'Longest wait between attempts while the broker keeps refusing the login (the wait doubles).',
+  ).default(60_000),
   batch: z
     .object({
       maxReadings: int('readings', 1, 10_000, 'Largest number of readings in one data message.').default(500),
