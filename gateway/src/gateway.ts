@@ -13,7 +13,7 @@ import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
 import { openLog, type Log } from './store/index.js';
-import { MqttPublisher } from './uplink/mqtt/publisher.js';
+import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 
@@ -141,7 +141,7 @@ export class Gateway {
    * deliver what is logged, then stops them and closes the log. Whatever is still undelivered
    * stays in the log behind the cursor and goes out after the next start.
    */
-  async stop(drainMs = 5000): Promise<void> {
+  async stop(drainMs = 5000, reason: StopReason = 'stopped'): Promise<void> {
     if (!this.running) {
       this.log.close();
       return;
@@ -155,7 +155,7 @@ export class Gateway {
         return s.connected && (s.backlog > 0 || s.inFlight > 0);
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
-    await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
+    await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
     this.log.close();
     this.logger.info('gateway stopped');
   }

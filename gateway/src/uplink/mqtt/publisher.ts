@@ -31,6 +31,11 @@ import {
   type ResolvedMqttOptions,
 } from './options.js';
 
+/** Why the publisher stops, said in the retained `offline` state. */
+export type StopReason = 'stopped' | 'config_reload';
+/** How long stop() waits for the broker's acknowledgements. */
+const STOP_WAIT_MS = 2000;
+
 interface Chunk {
   lane: Lane;
   from: number;
@@ -135,8 +140,13 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.unsubscribe = this.log.onAppend(() => this.onAppend());
   }
 
-  /** Says `offline` (retained), then disconnects. Unacknowledged messages are left to the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Says `offline` with its reason (retained), then sends MQTT DISCONNECT so the broker drops
+   * the last will: the retained state stays the gateway's own word. Unacknowledged messages are
+   * left to the next start. A broker that does not acknowledge within `STOP_WAIT_MS` gets the
+   * connection cut instead, and its will then says `connection_lost`, which is the truth.
+   */
+  async stop(reason: StopReason = 'stopped'): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.unsubscribe?.();
@@ -146,14 +156,31 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     const client = this.client;
     if (!client) return;
     if (this.connected) {
-      const offline = stateMessage(this.options, 'offline', this.clock.now());
-      await Promise.race([
-        client.publishAsync(this.topics.state, offline, { qos: 1, retain: true }).catch(() => undefined),
-        this.clock.sleep(2000),
-      ]);
+      const offline = stateMessage(this.options, 'offline', this.clock.now(), { reason });
+      const said = client.publishAsync(this.topics.state, offline, { qos: 1, retain: true });
+      await Promise.race([said.catch(() => undefined), this.clock.sleep(STOP_WAIT_MS)]);
+      // end(false) sends DISCONNECT, but only once nothing is in flight: wait a moment, no more.
+      const idle = () => Object.keys(client.outgoing).length === 0;
+      if (!idle()) {
+        await Promise.race([
+          new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())),
+          this.clock.sleep(STOP_WAIT_MS),
+        ]);
+      }
+      if (idle()) {
+        await client.endAsync(false);
+      } else {
+        this.logger.warn(
+          { inFlight: this.inFlight },
+          'the broker did not acknowledge in time; connection cut',
+        );
+        await client.endAsync(true);
+      }
+    } else {
+      await client.endAsync(true);
     }
-    await client.endAsync(true);
     this.connected = false;
+    this.logger.info({ reason }, 'stopped');
   }
 
   status(): PublisherStatus {
