@@ -38,7 +38,7 @@ describe.skipIf(!mosquittoBinary())('MQTT over WebSocket, against Mosquitto', ()
     writeFileSync(
       file,
       `version: 1
-site: { id: ws-site, name: WebSocket site, timezone: Asia/Shanghai }
+site: { id: ws-site, name: WebSocket site }
 gateway: { id: ${gatewayId} }
 buses:
   line1: { kind: rtu-over-tcp, host: 127.0.0.1, port: 1, baud: 9600 }
