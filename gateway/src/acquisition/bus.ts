@@ -296,6 +296,8 @@ export class Bus {
       }
       return data;
     } catch (e) {
+      // The bus closed under this read (a stop): abandoned, not a failure of the device or link.
+      if (this.closed || tx.signal?.aborted) throw aborted(tx, this.name);
       const t1 = clock.monotonic();
       this.frameEnded(dev, t1, t0);
       countError(dev.counters, e);

@@ -108,7 +108,8 @@ export class DevicePoller {
         const probe = this.backoffUntil !== undefined;
         this.state = { kind: 'polling', due, probe };
         const drafts = await this.poll(probe, signal);
-        if (drafts === undefined) break;
+        // A poll cut short by a stop is discarded: its failures are the stop's, not the device's.
+        if (drafts === undefined || signal.aborted) break;
         this.deliver(drafts);
       }
 
@@ -162,7 +163,8 @@ export class DevicePoller {
         reads.push(read);
         results.push({ ok: true, data, ts: clock.now() });
       } catch (e) {
-        if (isLantianError(e, 'ACQ_ABORTED')) return undefined;
+        // Stopping closes the links under pending reads: what fails then is not the device's.
+        if (isLantianError(e, 'ACQ_ABORTED') || signal?.aborted) return undefined;
         const error = isLantianError(e) ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e });
         if (read.gapFilled && (isModbusException(e, 2) || isModbusException(e, 3))) {
           // The device refuses an address the profile did not mark: stop filling gaps for it.

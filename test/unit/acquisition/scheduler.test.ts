@@ -222,6 +222,19 @@ describe('scheduler and dead devices', () => {
     expect(health(engine, 'a1').skippedPolls).toBe(0);
   });
 
+  it('discards a poll cut short by stop(): no B reading for a read the stop interrupted', async () => {
+    const { clock, line, engine, readings } = rig([{}, {}, {}]);
+    for (const d of line.devices.values()) d.turnaroundMs = 300;
+    engine.start();
+    await clock.runFor(2_150); // every device mid-poll: one read on the line, the others queued
+    expect(line.log.at(-1)!.end).toBe(0);
+    const before = readings.length;
+    await clock.until(engine.stop(), 5_000);
+    expect(readings.slice(before)).toEqual([]);
+    expect(readings.filter((r) => r.flag === 'B')).toEqual([]);
+    expect(engine.health().devices.every((d) => d.failedPolls === 0 && d.linkErrors === 0)).toBe(true);
+  });
+
   it('stops promptly: no transaction after stop(), every loop ended', async () => {
     const { clock, line, engine } = rig([{ periodMs: 10 }, { periodMs: 10 }]);
     engine.start();
