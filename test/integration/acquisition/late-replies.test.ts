@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
 import { loadProfileFile } from '../../../gateway/src/profiles/index.js';
-import { Acquisition } from '../../../gateway/src/acquisition/engine.js';
+import type { Acquisition } from '../../../gateway/src/acquisition/engine.js';
 import type { Simulator } from '../../../hardware-sim/src/index.js';
-import { FIXTURE_PROFILES, linkTo, startSim } from '../../fixtures/acquisition/sim.js';
+import { FIXTURE_PROFILES, benchLine } from '../../fixtures/acquisition/sim.js';
 
 const bench = loadProfileFile(join(FIXTURE_PROFILES, 'bench', 'cems-10f.yaml'));
 const expected = bench.examples[0]!.values;
@@ -25,30 +25,13 @@ let engine: Acquisition;
 const readings: ReadingDraft[] = [];
 
 beforeAll(async () => {
-  sim = await startSim(
-    [{ name: 'line', kind: 'pty' }],
-    UNITS.map((unit) => ({ id: `d${unit}`, profile: bench.id, unit, bus: 'line', coldStart: false })),
-  );
-  engine = new Acquisition(
-    {
-      buses: [
-        {
-          name: 'line',
-          link: linkTo(sim, 'line'),
-          devices: UNITS.map((unit) => ({
-            id: `d${unit}`,
-            profile: bench,
-            unitId: unit,
-            periodMs: PERIOD_MS,
-            timeoutMs: TIMEOUT_MS,
-            retries: 1,
-            backoff: { initialMs: 1000, maxMs: 4000 },
-          })),
-        },
-      ],
-    },
-    { onReadings: (d) => readings.push(...d) },
-  );
+  ({ sim, engine } = await benchLine(
+    'pty',
+    UNITS,
+    bench,
+    { periodMs: PERIOD_MS, timeoutMs: TIMEOUT_MS, retries: 1, backoff: { initialMs: 1000, maxMs: 4000 } },
+    (d) => readings.push(...d),
+  ));
   engine.start();
 }, 30_000);
 

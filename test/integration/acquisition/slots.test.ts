@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
 import { loadProfileFile } from '../../../gateway/src/profiles/index.js';
-import { Acquisition } from '../../../gateway/src/acquisition/engine.js';
+import type { Acquisition } from '../../../gateway/src/acquisition/engine.js';
 import type { Simulator } from '../../../hardware-sim/src/index.js';
-import { FIXTURE_PROFILES, linkTo, startSim } from '../../fixtures/acquisition/sim.js';
+import { FIXTURE_PROFILES, benchLine } from '../../fixtures/acquisition/sim.js';
 
 const bench = loadProfileFile(join(FIXTURE_PROFILES, 'bench', 'cems-10f.yaml'));
 const UNITS = [1, 2, 3];
@@ -26,34 +26,17 @@ afterAll(async () => {
 
 describe('slots under faults', () => {
   it('leaves a record for every due slot: a reading, or B with quality overrun', async () => {
-    sim = await startSim(
-      [{ name: 'line', kind: 'rtu-tcp' }],
-      UNITS.map((unit) => ({ id: `d${unit}`, profile: bench.id, unit, bus: 'line', coldStart: false })),
-    );
+    const readings: ReadingDraft[] = [];
+    ({ sim, engine } = await benchLine(
+      'rtu-tcp',
+      UNITS,
+      bench,
+      // Never backed off here: every slot is a poll or an overrun.
+      { periodMs: PERIOD_MS, timeoutMs: 200, retries: 1, backoff: { deadAfter: 1000 } },
+      (d) => readings.push(...d),
+    ));
     sim.control.inject({ kind: 'crc-error', bus: 'line', probability: 0.1 });
     sim.control.inject({ kind: 'no-answer', bus: 'line', probability: 0.05 });
-    const readings: ReadingDraft[] = [];
-    engine = new Acquisition(
-      {
-        buses: [
-          {
-            name: 'line',
-            link: linkTo(sim, 'line'),
-            devices: UNITS.map((unit) => ({
-              id: `d${unit}`,
-              profile: bench,
-              unitId: unit,
-              periodMs: PERIOD_MS,
-              timeoutMs: 200,
-              retries: 1,
-              // Never backed off here: every slot is a poll or an overrun.
-              backoff: { deadAfter: 1000 },
-            })),
-          },
-        ],
-      },
-      { onReadings: (d) => readings.push(...d) },
-    );
     const started = Date.now();
     engine.start();
     await new Promise((r) => setTimeout(r, RUN_MS));
