@@ -20,7 +20,7 @@ import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 export interface GatewayDeps {
   clock?: Clock;
   logger?: Logger;
-  /** Builds transports; default modbus-serial. */
+  /** Builds transports; default the Modbus transport. */
   transportFactory?: TransportFactory;
 }
 

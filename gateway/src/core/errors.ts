@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   ACQ_ABORTED: 'A poll was abandoned because the bus or gateway is stopping.',
   ACQ_OPTIONS_INVALID: 'The acquisition options are inconsistent (unknown point, duplicate device or bus).',
   ACQ_DEVICE_BACKOFF: 'A device was not polled in this period: it is backed off after failing to answer.',
+  ACQ_OVERRUN:
+    'A device was not polled in this slot: its previous poll was still running (the bus could not keep up).',
 
   // store: the durable log
   STORE_OPEN_FAILED: 'The log file could not be opened.',
