@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createReceiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { startPlatform } from '../../../hardware-sim/src/platform/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const SIM_PORT = 20108; // fixed in examples/sim/stack.yaml, so the README needs no edits
@@ -135,9 +135,10 @@ describe('the README, tried against the simulator', { timeout: 300_000 }, () => 
       expect(polled.out).toMatch(new RegExp(`^${device} \\(.*: \\d+ points, 0 B$`, 'm'));
 
     // The platform's view: readings of every device arrive on the broker the config names.
-    const receiver = await createReceiver({
+    const receiver = await startPlatform({
       url: 'mqtt://127.0.0.1:1883',
       gatewayId: 'sim-gw',
+      clean: true,
       keepReadings: true,
     });
     const devicesSeen = () => new Set([...receiver.readings.values()].map((r) => r.device));
