@@ -36,15 +36,15 @@ interface RunOptions {
 async function run(file: string, o: RunOptions) {
   // Logs go to stderr so that stdout carries only the lines scripts wait for.
   const logger = createLogger({ level: o.logLevel, name: 'lantian-sim' }, pino.destination(2));
-  const scenario = loadScenario(file);
-  const sim = await startSimulator(scenario, {
+  const sim = await startSimulator(file, {
     controlPort: o.controlPort,
     logger,
     ...(o.profiles ? { profilesDir: o.profiles } : {}),
   });
   for (const b of sim.buses) process.stdout.write(`bus ${b.name} listening on ${b.address}\n`);
   if (o.writeSiteConfig !== undefined) {
-    writeFileSync(o.writeSiteConfig, siteConfigFor(scenario, sim.buses));
+    // The scenario passed every check to get here; read once more for the config's contents.
+    writeFileSync(o.writeSiteConfig, siteConfigFor(loadScenario(file), sim.buses));
     process.stdout.write(`site config written to ${o.writeSiteConfig}\n`);
   }
   process.stdout.write(`control listening on ${sim.controlUrl}\n`);
