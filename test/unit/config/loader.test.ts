@@ -41,7 +41,12 @@ describe('loading a site config', () => {
     expect(c.buses.line1).toMatchObject({ baud: 9600, parity: 'none', dataBits: 8, stopBits: 1, retries: 1 });
     expect(c.uplinks.mqtt!.topicRoot).toBe('lantian/v1');
     expect(c.uplinks.hj212.city).toMatchObject({ version: 2017, st: '31', crc: 'hj212', minIntervalMin: 10 });
-    expect(c.outlets.stack1!.limits['gas/so2']).toEqual({ max: 35, averaging: 'hour', corrected: true });
+    expect(c.outlets.stack1!.limits['gas/so2']).toEqual({
+      max: 35,
+      averaging: 'hour',
+      corrected: true,
+      warningPct: 90,
+    });
     expect(c.storage.path).toBe(join(dir, 'data/log.db'));
     expect(isAbsolute(c.storage.path)).toBe(true);
     expect(loaded.secrets.reveal({ secret: 'hj212-pw' })).toBe('123456');
