@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   CONFIG_VERSION_UNSUPPORTED: 'The site config has a version this gateway cannot read or migrate.',
   CONFIG_MIGRATION_FAILED: 'Migrating the site config to the current version failed; the original is kept.',
   CONFIG_SECRET_MISSING: 'The site config refers to a secret the secrets file does not hold.',
+  CONFIG_UNSUPPORTED: 'The site config uses a setting whose feature does not run yet; remove it.',
 
   // acquisition: polling, planning, decoding
   ACQ_DECODE: 'Register contents could not be decoded as the profile declares.',
