@@ -63,6 +63,7 @@ export class Hj212Platform {
   private lastQn = 0;
   private boundPort = 0;
   private formerMn: string | undefined;
+  private newPassword: string | undefined;
   private answering: boolean;
   readonly edition: 2017 | 2025;
   readonly crc: SimCrc;
@@ -150,6 +151,7 @@ export class Hj212Platform {
   /** Sends a request (A bit set) and resolves with its 9011/9012 and the data sent in between. */
   request(cn: string, cp = '', timeoutMs = 15_000): Promise<RequestResult> {
     const qn = this.nextQn();
+    if (cn === '1072') this.newPassword = /NewPW=([^;,&]*)/.exec(cp)?.[1];
     return new Promise((resolve, reject) => {
       const w: Waiter = {
         qn,
@@ -255,6 +257,11 @@ export class Hj212Platform {
     if (p.mn !== this.o.mn && p.mn !== this.formerMn && p.cn !== '1001') {
       this.refused.push({ raw, reason: 'mn' });
       return;
+    }
+    if (p.pw === this.newPassword) {
+      // The field unit took the password this platform set with 1072.
+      this.o.password = p.pw;
+      this.newPassword = undefined;
     }
     if (p.pw !== this.o.password) {
       this.refused.push({ raw, reason: 'pw' });
