@@ -16,6 +16,8 @@ import { openLog, type Log } from './store/index.js';
 import { MqttPublisher } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
+import { Hj212Session } from './uplink/hj212/session.js';
+import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -82,6 +84,8 @@ export class Gateway {
   readonly log: Log;
   readonly acquisition: Acquisition;
   readonly uplinks = new Map<string, MqttPublisher>();
+  /** One HJ 212 session per platform, each with its own connection and cursor. */
+  readonly hj212 = new Map<string, Hj212Session>();
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -116,6 +120,9 @@ export class Gateway {
           new MqttPublisher(this.log, mqtt, { clock, logger: this.logger, acquisitionHealth }),
         );
       }
+      for (const o of hj212SessionOptions(loaded)) {
+        this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
+      }
     } catch (e) {
       this.log.close();
       throw e;
@@ -135,6 +142,7 @@ export class Gateway {
     if (this.running) return;
     this.running = true;
     for (const u of this.uplinks.values()) u.start();
+    for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.logger.info(
       {
@@ -166,6 +174,7 @@ export class Gateway {
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
     await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
+    await Promise.all([...this.hj212.values()].map((h) => h.stop()));
     this.log.close();
     this.logger.info('gateway stopped');
   }

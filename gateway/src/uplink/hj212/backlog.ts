@@ -5,7 +5,7 @@
  * marks done only when the platform has answered it.
  */
 import type { Clock } from '../../core/clock.js';
-import type { AggregatePeriod, Cursor, Log, LogRecord } from '../../store/index.js';
+import type { Cursor, Log, LogRecord } from '../../store/index.js';
 import { aggregateCp, codeOf, PERIOD_CN, realtimeCp, type FactorCodes } from './mapping.js';
 import type { CpItem } from './packet.js';
 
@@ -33,6 +33,9 @@ export interface BacklogOptions {
 }
 
 const BATCH = 2000;
+
+type ReadingRecord = Extract<LogRecord, { type: 'reading' }>;
+type AggregateRecord = Extract<LogRecord, { type: 'aggregate' }>;
 
 export class Backlog {
   private readonly firstSeen = new Map<string, number>();
@@ -77,55 +80,77 @@ export class Backlog {
     return this.o.devices.has(r.device) && codeOf(this.o.codes, r) !== undefined;
   }
 
-  /** The next complete upload, or how long to wait before one may be complete. */
+  /**
+   * The oldest complete upload, or how long to wait before one may be complete. An open
+   * real-time window does not hold back aggregates logged after it (nor the reverse).
+   */
   next(): { upload?: Upload; waitMs?: number } {
     const recs = this.pending();
     const skipped = recs.filter((r) => !this.relevant(r));
     for (const r of skipped) this.cursor.markDoneInMemory(r.seq, r.seq);
     if (skipped.length > 0) this.cursor.persist();
-    const mine = recs.filter((r) => this.relevant(r));
-    const first = mine[0];
-    if (!first) return {};
-    const lastSeq = recs.at(-1)!.seq;
+    const lastSeq = recs.at(-1)?.seq ?? 0;
     const now = this.clock.now();
-    if (first.type === 'reading') {
-      const rtd = this.o.rtdMs();
-      const key = Math.floor(first.ts / rtd);
-      const members = mine.filter(
-        (r): r is Extract<LogRecord, { type: 'reading' }> =>
-          r.type === 'reading' && Math.floor(r.ts / rtd) === key,
-      );
-      const later = mine.some((r) => r.type === 'reading' && Math.floor(r.ts / rtd) > key);
-      const closesAt = (key + 1) * rtd + this.o.graceMs;
-      if (!later && now < closesAt) return { waitMs: closesAt - now };
-      return {
-        upload: {
-          cn: '2011',
-          cp: realtimeCp(members, this.o.codes, this.o.timezone),
-          seqs: members.map((r) => r.seq),
-          ts: Math.max(...members.map((r) => r.ts)),
-        },
-      };
+    const rtd = this.o.rtdMs();
+    const readings = new Map<number, ReadingRecord[]>();
+    const aggregates = new Map<string, AggregateRecord[]>();
+    const order: (() => Upload | number)[] = [];
+    let newestWindow = -Infinity;
+    for (const r of recs) {
+      if (!this.relevant(r)) continue;
+      if (r.type === 'reading') {
+        const key = Math.floor(r.ts / rtd);
+        newestWindow = Math.max(newestWindow, key);
+        const g = readings.get(key);
+        if (g) g.push(r);
+        else {
+          const members = [r];
+          readings.set(key, members);
+          order.push(() => this.window(key, members, newestWindow, now));
+        }
+      } else if (r.type === 'aggregate') {
+        const key = `${r.period}/${r.start}`;
+        const g = aggregates.get(key);
+        if (g) g.push(r);
+        else {
+          const members = [r];
+          aggregates.set(key, members);
+          order.push(() => this.period(key, members, lastSeq, now));
+        }
+      }
     }
-    if (first.type !== 'aggregate') return {};
-    const period: AggregatePeriod = first.period;
-    const members = mine.filter(
-      (r): r is Extract<LogRecord, { type: 'aggregate' }> =>
-        r.type === 'aggregate' && r.period === period && r.start === first.start,
-    );
-    const key = `${period}/${first.start}`;
+    let waitMs: number | undefined;
+    for (const candidate of order) {
+      const u = candidate();
+      if (typeof u !== 'number') return { upload: u };
+      waitMs = Math.min(waitMs ?? u, u);
+    }
+    return waitMs === undefined ? {} : { waitMs };
+  }
+
+  private window(key: number, members: ReadingRecord[], newest: number, now: number): Upload | number {
+    const closesAt = (key + 1) * this.o.rtdMs() + this.o.graceMs;
+    if (newest <= key && now < closesAt) return closesAt - now;
+    return {
+      cn: '2011',
+      cp: realtimeCp(members, this.o.codes, this.o.timezone),
+      seqs: members.map((r) => r.seq),
+      ts: Math.max(...members.map((r) => r.ts)),
+    };
+  }
+
+  private period(key: string, members: AggregateRecord[], lastSeq: number, now: number): Upload | number {
     const seen = this.firstSeen.get(key) ?? now;
     this.firstSeen.set(key, seen);
-    if (members.at(-1)!.seq === lastSeq && now - seen < this.o.lingerMs)
-      return { waitMs: seen + this.o.lingerMs - now };
+    // Aggregates of one period are appended together; wait briefly only if nothing follows them.
+    if (members.at(-1)!.seq === lastSeq && now - seen < this.o.lingerMs) return seen + this.o.lingerMs - now;
     this.firstSeen.delete(key);
+    const first = members[0]!;
     return {
-      upload: {
-        cn: PERIOD_CN[period],
-        cp: aggregateCp(members, this.o.codes, this.o.timezone),
-        seqs: members.map((r) => r.seq),
-        ts: first.start,
-      },
+      cn: PERIOD_CN[first.period],
+      cp: aggregateCp(members, this.o.codes, this.o.timezone),
+      seqs: members.map((r) => r.seq),
+      ts: first.start,
     };
   }
 }
