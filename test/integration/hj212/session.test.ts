@@ -296,4 +296,49 @@ describe('HJ 212 session', () => {
     const values = parts.flatMap((x) => x.cp.split(';').filter((i) => i.includes('-Rtd')));
     expect(values.length).toBe(60);
   });
+
+  it('runs a 2025 session: registration, key exchange, encrypted back-filled and live data, heartbeats', async () => {
+    const log = newLog(tmp());
+    const first = Buffer.from('0000000000000000');
+    const p = await platform({
+      edition: 2025,
+      sm4Key: first,
+      assignMn: '010000A8900016F0001600AA',
+      issueKey: 'NextKey-2026-Q1!',
+    });
+    log.appendAggregates(minutes(2));
+    const s = session(log, p, {
+      edition: 2025,
+      sm4Key: first,
+      registration: { dauId: '6970000000001ABCDEFG1234', cpuId: 'A800200A8C6D', mac1: 'E86A643C7BBC' },
+      requestKey: true,
+      heartbeatMs: 300,
+    });
+    await p.waitFor((x) => x.cn === '9012' && x.mn === '010000A8900016F0001600AA');
+    await until(() => s.live.mn === '010000A8900016F0001600AA', 'the assigned MN');
+    await until(
+      () => p.key?.toString() === 'NextKey-2026-Q1!' && s.live.sm4Key?.toString() === 'NextKey-2026-Q1!',
+      'the new key on both sides',
+    );
+    const reg = p.received.find((x) => x.cn === '1001')!;
+    expect(reg.fields.get('i23005-Info')).toBe('6970000000001ABCDEFG1234');
+    expect(reg.flag).toBe(9);
+    await until(() => s.status().cursor === log.lastSeq, 'the back-fill delivered');
+    log.appendAggregates(minutes(1, T0 + 10 * 60_000));
+    await until(() => s.status().cursor === log.lastSeq, 'live data delivered');
+    const data = p.received.filter((x) => x.cn === '2051');
+    expect(data.map((x) => [x.fields.get('DataTime'), x.rf, x.encrypted, x.flag])).toEqual([
+      ['20260101080000', true, true, 9],
+      ['20260101080100', true, true, 9],
+      ['20260101081000', false, true, 9],
+    ]);
+    // The live packet went out under the key the platform issued, with the MN it assigned.
+    expect(data[2]!.mn).toBe('010000A8900016F0001600AA');
+    await p.waitFor((x) => x.cn === '9015');
+    await until(
+      () => p.transcript.some((l) => l.startsWith('P> ') && l.includes('CN=9013')),
+      'the 9013 to a heartbeat',
+    );
+    expect(s.status().lastAnswer).not.toBeNull();
+  });
 });

@@ -15,7 +15,7 @@ import { Backlog } from './backlog.js';
 import { buildFrame } from './build.js';
 import type { CrcVariant } from './crc.js';
 import type { FactorCodes } from './mapping.js';
-import { makeFlag, wantsAnswer, type CpItem, type Edition, type Packet } from './packet.js';
+import { cpOf, makeFlag, wantsAnswer, type CpItem, type Edition, type Packet } from './packet.js';
 import { handleRequest, type RequestContext } from './requests.js';
 import { splitPacket } from './split.js';
 import { FrameStream } from './stream.js';
@@ -46,6 +46,13 @@ export interface Hj212SessionOptions {
   sm4Key?: Buffer;
   /** Largest clock correction a 1012 request may apply, ms (0 refuses all). Default 300 000. */
   maxTimeStepMs?: number;
+  /**
+   * HJ 212-2025 registration: on connecting, upload the DAU's hardware ids with 1001 (DAU id
+   * i23005, CPU id i23006, MACs i23007/i23008); the platform may assign an MN with 1002.
+   */
+  registration?: { dauId: string; cpuId?: string; mac1?: string; mac2?: string };
+  /** HJ 212-2025: ask the platform for a new SM4 key (1014) on connecting. */
+  requestKey?: boolean;
   /** Reconnect backoff, ms: doubles from min to max. Defaults 1000 and 60 000. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -337,8 +344,28 @@ export class Hj212Session {
     return this.linkClosed;
   }
 
+  /** HJ 212-2025 steps on connecting: registration (1001) and a key request (1014), each answered by 9013. */
+  private async introduce(): Promise<void> {
+    if (this.options.edition !== 2025) return;
+    const r = this.options.registration;
+    if (r) {
+      const ids: Record<string, string> = { 'i23005-Info': r.dauId };
+      if (r.cpuId) ids['i23006-Info'] = r.cpuId;
+      if (r.mac1) ids['i23007-Info'] = r.mac1;
+      if (r.mac2) ids['i23008-Info'] = r.mac2;
+      if (!(await this.deliver(this.packet('1001', cpOf(ids), { answer: true }))))
+        throw new LantianError('HJ212_TIMEOUT', `${this.options.name}: registration (1001) unanswered`);
+    }
+    if (this.options.requestKey) {
+      const created = this.qns.next(this.clock.now());
+      if (!(await this.deliver(this.packet('1014', cpOf({ SKCreateTime: created }), { answer: true }))))
+        throw new LantianError('HJ212_TIMEOUT', `${this.options.name}: key request (1014) unanswered`);
+    }
+  }
+
   private async uploadLoop(): Promise<void> {
     const backfillBelow = this.log.lastSeq;
+    await this.introduce();
     while (this.running && this.socket) {
       await this.requests;
       const { upload, waitMs } = this.backlog.next();
