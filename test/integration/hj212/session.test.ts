@@ -341,4 +341,22 @@ describe('HJ 212 session', () => {
     );
     expect(s.status().lastAnswer).not.toBeNull();
   });
+
+  it('leaves no timer listeners behind when answers and log appends come faster than the timeouts', async () => {
+    const log = newLog(tmp());
+    const p = await platform();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanups.push(() => void process.off('warning', onWarning));
+    const s = session(log, p, { timeoutMs: 30_000 });
+    await until(() => s.status().state === 'connected', 'connected');
+    for (let i = 0; i < 30; i++) {
+      log.appendAggregates(minutes(1, T0 + i * 60_000));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => s.status().cursor === log.lastSeq, 'all delivered');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
 });

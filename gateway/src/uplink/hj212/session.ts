@@ -92,7 +92,10 @@ export class Hj212Session {
   private state: Hj212State = 'stopped';
   private running = false;
   private loop: Promise<void> | undefined;
-  private abort = new AbortController();
+  /** Every pending sleep, so that an answer, a wake-up or stop() can cancel it (no listener piles up). */
+  private readonly sleeps = new Set<AbortController>();
+  private stopped: () => void = () => undefined;
+  private stopping: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
   private readonly acks = new Map<string, () => void>();
   private requests: Promise<void> = Promise.resolve();
@@ -153,7 +156,7 @@ export class Hj212Session {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.abort = new AbortController();
+    this.stopping = new Promise((resolve) => (this.stopped = resolve));
     this.unsubscribe = this.log.onAppend(() => this.wake?.());
     this.loop = this.run();
   }
@@ -161,7 +164,8 @@ export class Hj212Session {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.abort.abort(new LantianError('UPLINK_NOT_CONNECTED', 'stopping'));
+    this.stopped();
+    for (const c of this.sleeps) c.abort();
     this.unsubscribe?.();
     this.wake?.();
     this.socket?.destroy();
@@ -230,7 +234,7 @@ export class Hj212Session {
         this.socket = s;
         this.linkClosed = new Promise((done) => {
           s.once('close', () => done());
-          this.abort.signal.addEventListener('abort', () => done(), { once: true });
+          void this.stopping.then(done);
         });
         resolve();
       });
@@ -321,17 +325,20 @@ export class Hj212Session {
       for (let attempt = 0; attempt <= this.live.retries && !answered; attempt++) {
         if (attempt > 0) this.counters.resends++;
         const got = new Promise<void>((resolve) => this.acks.set(part.qn, resolve));
+        const timeout = this.timer(this.live.timeoutMs);
         try {
           this.write(part);
         } catch {
+          timeout.cancel();
           this.acks.delete(part.qn);
           return false;
         }
         answered = await Promise.race([
           got.then(() => true),
-          this.sleep(this.live.timeoutMs).then(() => false),
+          timeout.promise.then(() => false),
           this.closed().then(() => false),
         ]);
+        timeout.cancel();
         this.acks.delete(part.qn);
         if (!this.socket) break;
       }
@@ -396,16 +403,29 @@ export class Hj212Session {
 
   private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      const t = this.timer(Math.max(10, ms));
       const done = () => {
         this.wake = undefined;
+        t.cancel();
         resolve();
       };
       this.wake = done;
-      void this.sleep(Math.max(10, ms)).then(done);
+      void t.promise.then(done);
     });
   }
 
   private sleep(ms: number): Promise<void> {
-    return this.clock.sleep(ms, this.abort.signal).catch(() => undefined);
+    return this.timer(ms).promise;
+  }
+
+  /** A sleep on the injected clock that resolves early (never rejects) when cancelled or stopped. */
+  private timer(ms: number): { promise: Promise<void>; cancel: () => void } {
+    const c = new AbortController();
+    this.sleeps.add(c);
+    const promise = this.clock
+      .sleep(ms, c.signal)
+      .catch(() => undefined)
+      .finally(() => this.sleeps.delete(c));
+    return { promise, cancel: () => c.abort() };
   }
 }
