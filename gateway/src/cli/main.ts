@@ -8,6 +8,7 @@ import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
+import { registerProfiles } from './commands/profiles.js';
 import { registerRun } from './commands/run.js';
 import { EXIT } from './output.js';
 
@@ -18,6 +19,7 @@ function buildProgram(): Command {
   registerCheckConfig(program);
   registerMigrateConfig(program);
   registerPoll(program);
+  registerProfiles(program);
   registerRun(program);
   return program;
 }
