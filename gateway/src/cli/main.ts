@@ -9,6 +9,7 @@ import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
+import { registerProfiles } from './commands/profiles.js';
 import { registerRun } from './commands/run.js';
 import { EXIT } from './output.js';
 import { packageVersion } from './version.js';
@@ -22,6 +23,7 @@ function buildProgram(): Command {
   registerHj212(program);
   registerMigrateConfig(program);
   registerPoll(program);
+  registerProfiles(program);
   registerRun(program);
   return program;
 }
