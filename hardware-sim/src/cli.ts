@@ -17,6 +17,7 @@ import { loadScenario } from './scenario/load.js';
 import { siteConfigFor } from './scenario/site-config.js';
 import { startSimulator } from './simulator.js';
 import { FAULT_KINDS } from './faults.js';
+import { registerHj212Platform } from './hj212/control.js';
 
 const EXIT = { ok: 0, unexpected: 1, invalid: 2 } as const;
 
@@ -195,6 +196,7 @@ function buildProgram(): Command {
       o.offMs === undefined ? {} : { offMs: o.offMs },
     ),
   );
+  registerHj212Platform(program);
   return program;
 }
 
