@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
+import { registerLog } from './commands/log.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerRun } from './commands/run.js';
@@ -18,6 +19,7 @@ function buildProgram(): Command {
     .showHelpAfterError();
   registerCheckConfig(program);
   registerHj212(program);
+  registerLog(program);
   registerMigrateConfig(program);
   registerPoll(program);
   registerRun(program);
