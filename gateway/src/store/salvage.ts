@@ -155,7 +155,11 @@ function copyByKey(
       }
     }
     if (rows.length === 0) return copied;
-    insert ??= out.prepare(`INSERT INTO ${table} VALUES (${rows[0]!.map(() => '?').join(', ')})`);
+    // By name: the damaged file may be of an older schema version than the salvage file.
+    const columns = chunk.columns().map((c) => c.name);
+    insert ??= out.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    );
     for (const r of rows) {
       insert.run(...r);
       seen(Number(r[0]));
