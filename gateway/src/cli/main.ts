@@ -8,6 +8,7 @@ import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
 import { registerKeys } from './commands/keys.js';
+import { registerLog } from './commands/log.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerProfiles } from './commands/profiles.js';
@@ -24,6 +25,7 @@ function buildProgram(): Command {
   registerCheckConfig(program);
   registerHj212(program);
   registerKeys(program);
+  registerLog(program);
   registerMigrateConfig(program);
   registerPoll(program);
   registerProfiles(program);

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   STORE_RECORD_INVALID: 'A record handed to the log is not valid; nothing of its batch was written.',
   STORE_WRITE_FAILED: 'Writing to the log failed (disk full, I/O error); the batch was not committed.',
   STORE_DISK_FULL: 'The disk holding the log is full; the message names the file and the space needed.',
+  STORE_RECOVER_FAILED: 'A damaged log could not be recovered safely; nothing was moved (see the message).',
   STORE_MIGRATION_FAILED:
     'Upgrading the log schema failed; the upgrade was rolled back, the file is unchanged.',
 
