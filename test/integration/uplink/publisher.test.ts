@@ -67,6 +67,19 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       await receiver.waitFor((x) => x.state?.state === 'offline');
     });
 
+    it('sends a live reading at once when nothing live awaits a PUBACK, without lingering', async () => {
+      receiver = await createReceiver({ url: broker.url, gatewayId });
+      // A linger far longer than the wait below: only sending at once can pass.
+      startPublisher({ batch: { maxReadings: 500, lingerMs: 60_000 } });
+      await connected(publisher!);
+      for (let i = 0; i < 5; i++) {
+        log.append(syntheticBatch(i * 3, 3));
+        await ackedThrough(publisher!, (i + 1) * 3, 10_000);
+      }
+      const s = await receiver.waitFor((x) => x.records === 15);
+      expect(s.lanes.live.messages).toBe(5);
+    });
+
     it('replays a backlog in order, marked replay, while live batches keep flowing', async () => {
       for (let i = 0; i < 20_000; i += 500) log.append(syntheticBatch(i, 500));
       receiver = await createReceiver({ url: broker.url, gatewayId });

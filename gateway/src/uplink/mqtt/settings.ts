@@ -42,7 +42,12 @@ export const mqttSettingsShape = {
   batch: z
     .object({
       maxReadings: int('readings', 1, 10_000, 'Largest number of readings in one data message.').default(500),
-      lingerMs: int('ms', 0, 60_000, 'Longest time a reading waits for its batch to fill.').default(1000),
+      lingerMs: int(
+        'ms',
+        0,
+        60_000,
+        'Longest time a live reading waits for its batch to fill while an earlier live message awaits its PUBACK; with none outstanding it goes at once.',
+      ).default(1000),
     })
     .strict()
     .prefault({})
