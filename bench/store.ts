@@ -235,7 +235,7 @@ function wireFigures(path: string) {
   const sample = Math.min(log.lastSeq, 200_000);
   for (let pos = 0; pos < sample; pos += o.batch.maxReadings) {
     const records = log.read(pos, o.batch.maxReadings);
-    for (const m of toMessages(records, 'replay', o.gatewayId, t, false)) {
+    for (const m of toMessages(records, 'replay', o.gatewayId, t, false, o.maxMessageBytes)) {
       const size = publishPacketBytes(m.topic, m.payload);
       sizes.push(size);
       bytes += size + 4; // + the PUBACK that comes back

@@ -380,6 +380,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       this.options.gatewayId,
       this.topics,
       this.options.validateOutgoing,
+      this.options.maxMessageBytes,
     );
     chunk.pending = messages.length;
     chunk.failed = false;

@@ -55,6 +55,12 @@ export const mqttSettingsShape = {
   inFlight: int('messages', 1, 1000, 'Messages published and not yet acknowledged (PUBACK) at once.').default(
     16,
   ),
+  maxMessageBytes: int(
+    'bytes',
+    1024,
+    268_435_455,
+    'Largest payload of one message; bigger batches are split to fit (a single record is never split).',
+  ).default(128 * 1024),
   healthIntervalMs: int(
     'ms',
     1000,
