@@ -295,3 +295,23 @@ describe('one device, one read at a time', () => {
     expect(log.map((t) => t.address)).toEqual([0, 100, 0, 100]);
   });
 });
+
+describe('many devices', () => {
+  it('starts and polls 50 devices without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // 50 analyzers at 9600 baud: about 5.2 s per round of polls.
+      const { clock, engine, readings } = rig(Array.from({ length: 50 }, () => ({ periodMs: 10_000 })));
+      engine.start();
+      await clock.runFor(12_000);
+      await clock.until(engine.stop(), 5_000);
+      await new Promise((r) => setImmediate(r));
+      expect(new Set(readings.map((r) => r.device)).size).toBe(50);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
