@@ -176,6 +176,9 @@ describe('scheduler and dead devices', () => {
     expect(cost).toBeCloseTo(deadTime / 120_000, 2);
     // Two polls with one retry each (4 × 500 ms), then single-request probes at growing, jittered intervals.
     expect(deadTx.slice(0, 4).every((t) => t.outcome === 'TRANSPORT_TIMEOUT')).toBe(true);
+    // A probe waits twice the modelled read (request, 10 ms turnaround, reply: 55.8 ms) plus
+    // 50 ms, not the 500 ms timeout: the others are held up that much less.
+    expect(deadTx.slice(4).every((t) => t.end - t.start === 162)).toBe(true);
     const probes = deadTx.slice(4).map((t) => t.start);
     const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
     expect(probes.length).toBeGreaterThanOrEqual(4);
