@@ -167,8 +167,14 @@ export class DevicePoller {
           timeoutMs: probe && reads.length === 0 ? this.probeTimeoutMs(read) : timeoutMs,
           retries: probe && reads.length === 0 ? 0 : retries,
           minGapMs: profile.quirks.minGapMs,
+          bootDelayMs: profile.quirks.bootDelayMs,
           signal,
         });
+        // Back from a back-off (often a power cycle): the device may still be booting, so its
+        // next request waits bootDelayMs.
+        if (probe && reads.length === 0 && profile.quirks.bootDelayMs > 0) {
+          bus.hold(id, profile.quirks.bootDelayMs);
+        }
         answered = true;
         reads.push(read);
         results.push({ ok: true, data, ts: clock.now() });

@@ -318,3 +318,41 @@ describe('many devices', () => {
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 });
+
+describe('boot delay', () => {
+  const booting: Profile = { ...bench, quirks: { ...bench.quirks, bootDelayMs: 3000 } };
+  const starts = (line: MemoryLine, unit: number) =>
+    line.log.filter((t) => t.unitId === unit).map((t) => t.start);
+
+  it('gives a device bootDelayMs after each link connect before its first request; others go on', async () => {
+    const { clock, line, engine } = rig([{ profile: booting }, {}]);
+    engine.start();
+    await clock.runFor(5_000);
+    expect(starts(line, 1)[0]).toBeGreaterThanOrEqual(3000);
+    expect(starts(line, 2)[0]).toBeLessThan(100);
+    line.drop();
+    await clock.runFor(6_000);
+    await engine.stop();
+    // The link reconnects on the first request after the drop (at 5 s or later); the booting
+    // device waits 3 s after that, while its neighbour is polled as before.
+    expect(starts(line, 1).filter((t) => t > 5000)[0]).toBeGreaterThanOrEqual(8000);
+    expect(starts(line, 2).filter((t) => t > 5000 && t < 8000).length).toBeGreaterThanOrEqual(4);
+    expect(line.opens).toBe(2);
+  });
+
+  it('gives a device bootDelayMs after it answers a probe again, before its next request', async () => {
+    const { clock, line, engine } = rig([{ profile: booting }]);
+    line.devices.get(1)!.silent = true;
+    engine.start();
+    await clock.runFor(15_000);
+    expect(health(engine, 'a1').state).toBe('backoff');
+    line.devices.get(1)!.silent = false;
+    await clock.runFor(70_000);
+    await engine.stop();
+    const log = line.log.filter((t) => t.unitId === 1);
+    const probe = log.findIndex((t, i) => i > 0 && t.outcome === 'ok');
+    expect(probe).toBeGreaterThan(0);
+    expect(log[probe + 1]!.start - log[probe]!.end).toBeGreaterThanOrEqual(3000);
+    expect(health(engine, 'a1').state).toBe('ok');
+  });
+});
