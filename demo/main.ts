@@ -3,7 +3,8 @@
  *
  *   simulator (stack bus as RTU over TCP, analyzer on Modbus TCP, dust monitor on a pty)
  *     -> `lantian run` (the real gateway, a child process, with examples/site.yaml)
- *     -> embedded MQTT broker -> receiver that checks the stream, as the platform would
+ *     -> embedded MQTT broker -> the platform witness (hardware-sim/src/platform), which checks the
+ *        stream against the published JSON Schema, independently of the gateway's code
  *
  * A scripted timeline shows what the gateway is for: a device goes silent (flagged B, the
  * others unaffected), the broker restarts (backlog grows, then drains), an analyzer
@@ -16,18 +17,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfiles } from '../gateway/src/profiles/index.js';
 import { startEmbeddedBroker } from '../gateway/src/uplink/mqtt/broker.js';
-import { createReceiver } from '../gateway/src/uplink/mqtt/receiver.js';
 import { loadScenario, startSimulator } from '../hardware-sim/src/index.js';
+import { startPlatform } from '../hardware-sim/src/platform/index.js';
 import { checkRun, countLog, type Verdict } from './verdict.js';
 import { render, type Latest } from './view.js';
 import { writeDemoConfig } from './site.js';
+import { startHj212Demo } from './hj212.js';
 
 const GATEWAY_ID = 'hengda-gw1';
 /** Scripted broker outage, seconds after start (the simulator's own timeline is in the scenario). */
 const BROKER_DOWN_AT_S = 14;
 const BROKER_DOWN_FOR_S = 7;
 
-const { values } = parseArgs({ options: { duration: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string' }, 'hj212-transcripts': { type: 'string' } },
+});
 const durationS = values.duration === undefined ? undefined : Number(values.duration);
 if (durationS !== undefined && !(durationS >= 30)) {
   console.error('demo: --duration must be a number of seconds, at least 30 (the timeline needs them)');
@@ -56,7 +60,8 @@ const sim = await startSimulator(scenario);
 t0 = performance.now();
 const broker = await startEmbeddedBroker({ port: 0 });
 const configFile = writeDemoConfig(dir, sim.buses, broker.url);
-const receiver = await createReceiver({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
+const hj212 = await startHj212Demo(configFile, values['hj212-transcripts']);
+const receiver = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
 const profiles = loadProfiles();
 note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);
 
@@ -176,9 +181,11 @@ try {
   await receiver.close();
   await broker.close();
   await sim.stop();
+  await hj212.stop();
 }
 if (live) process.stdout.write('\n');
 for (const line of verdict?.checks ?? []) console.log(`demo: ${line}`);
+for (const line of hj212.summary()) console.log(`demo: ${line}`);
 const v = verdict ?? { acquired: 0, delivered: 0, lost: 0, ok: false, checks: [] };
 console.log(`demo: ${v.acquired} readings acquired, ${v.delivered} delivered, ${v.lost} lost`);
 const ok = v.ok && exitCode === 0;
