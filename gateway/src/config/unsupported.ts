@@ -16,7 +16,6 @@ export interface UnsupportedSetting {
 }
 
 export const UNSUPPORTED: readonly UnsupportedSetting[] = [
-  { path: ['devices', '*', 'overrides', 'bootDelayMs'], feature: 'waiting for a device to boot' },
   { path: ['siteIo'], feature: 'the site I/O controller' },
 ];
 
