@@ -7,6 +7,7 @@ export { loadScenario, parseScenario } from './scenario/load.js';
 export type { Scenario, BusSpec, DeviceSpec } from './scenario/schema.js';
 export { SimControl, type SimBusInfo, type DeviceInfo } from './control/control.js';
 export type { BusStatsSnapshot } from './bus/stats.js';
+export type { ServedCounts, ServedValue } from './device/served.js';
 export { FAULT_KINDS, FaultSpec, type FaultKind, type ActiveFault } from './faults.js';
 export {
   DEFAULT_LINE,
