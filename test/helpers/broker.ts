@@ -60,17 +60,37 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startMosquitto(): Promise<TestBroker> {
+export interface MosquittoOptions {
+  /** Adds a WebSocket listener (`wsUrl`); with `tls`, a secure one (wss://). */
+  websockets?: boolean;
+  /** Certificate and key for the WebSocket listener. */
+  tls?: { cert: string; key: string };
+  /** Only users of this mosquitto_passwd file may connect. */
+  passwordFile?: string;
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
   const bin = mosquittoBinary();
   if (!bin) throw new Error(missingReason('mosquitto'));
   const dir = mkdtempSync(join(tmpdir(), 'lantian-mosquitto-'));
   const port = await freePort();
+  const wsPort = options.websockets ? await freePort() : undefined;
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
     [
+      // Mosquitto 2.0.11 will not run with a WebSocket listener alone, so the TCP one stays.
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(wsPort === undefined
+        ? []
+        : [
+            `listener ${wsPort} 127.0.0.1`,
+            'protocol websockets',
+            ...(options.tls ? [`certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`] : []),
+          ]),
+      ...(options.passwordFile
+        ? ['allow_anonymous false', `password_file ${options.passwordFile}`]
+        : ['allow_anonymous true']),
       'persistence true',
       `persistence_location ${dir}/`,
       'max_queued_messages 1000000',
@@ -126,13 +146,25 @@ export async function startMosquitto(): Promise<TestBroker> {
     keepsOrder: true,
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    ...(wsPort === undefined ? {} : { wsUrl: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${wsPort}` }),
     stop,
     start,
+    reload() {
+      // SIGHUP: mosquitto reads its password file again.
+      child?.kill('SIGHUP');
+    },
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface MosquittoBroker extends TestBroker {
+  /** The WebSocket listener's URL, when asked for. */
+  wsUrl?: string;
+  /** Makes the running broker read its configuration files again (SIGHUP). */
+  reload(): void;
 }
 
 export interface BrokerKind {
@@ -148,7 +180,7 @@ export function brokerKinds(): BrokerKind[] {
   if (missing && strict()) throw new Error(`${STRICT_ENV} is set: ${missing}`);
   return [
     { kind: 'aedes', skip: undefined, start: startAedes },
-    { kind: 'mosquitto', skip: missing, start: startMosquitto },
+    { kind: 'mosquitto', skip: missing, start: () => startMosquitto() },
   ];
 }
 

@@ -2,6 +2,7 @@
  * The composition root against real parts: the simulator's stack bus over RTU-over-TCP, the
  * embedded broker, a real SQLite log, and the platform-side receiver.
  */
+import { clientIdOf, resolveOptions } from '../../../gateway/src/uplink/mqtt/options.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,11 +58,11 @@ describe('the gateway built from a site config', () => {
   it('polls every device, logs every reading and delivers exactly what it logged, across a restart', async () => {
     const port = sim.buses[0]!.port!;
     const loaded = loadSiteConfig(siteConfig(port, broker.url));
+    expect(clientIdOf(resolveOptions(mqttOptions(loaded)!))).toBe('lantian-gw-test');
     expect(mqttOptions(loaded)).toMatchObject({
-      clientId: 'lantian-gw-test',
       gatewayId: 'gw-test',
-      topicRoot: 'lantian/v1/gw-test',
-      batchSize: 50,
+      topicRoot: 'lantian/v1',
+      batch: { maxReadings: 50 },
     });
 
     const first = new Gateway(loaded);

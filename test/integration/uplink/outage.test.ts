@@ -25,9 +25,9 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
         url: broker.url,
         clientId: 'gw-outage-uplink',
         gatewayId,
-        lingerMs: 20,
         reconnectPeriodMs: 100,
-        ...settings,
+        batch: { maxReadings: settings.batchSize, lingerMs: 20 },
+        inFlight: settings.maxInFlight,
       });
       publisher.start();
       await connected(publisher);

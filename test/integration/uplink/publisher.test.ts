@@ -35,9 +35,8 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
         url: broker.url,
         clientId: 'gw-test-uplink',
         gatewayId,
-        batchSize: 200,
-        lingerMs: 20,
-        maxInFlight: 8,
+        batch: { maxReadings: 200, lingerMs: 20 },
+        inFlight: 8,
         reconnectPeriodMs: 100,
         ...extra,
       });
@@ -71,7 +70,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     it('replays a backlog in order, marked replay, while live batches keep flowing', async () => {
       for (let i = 0; i < 20_000; i += 500) log.append(syntheticBatch(i, 500));
       receiver = await startPlatform({ url: broker.url, gatewayId });
-      startPublisher({ maxInFlight: 4 });
+      startPublisher({ inFlight: 4 });
       await connected(publisher!);
       let produced = 20_000;
       while (publisher!.status().lane === 'replay') {

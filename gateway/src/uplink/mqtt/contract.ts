@@ -69,6 +69,25 @@ export const dataBatchSchema = z
   .describe('Topic data: readings in ascending seq (seqs of other record kinds may lie between).');
 export type DataBatch = z.infer<typeof dataBatchSchema>;
 
+const optNum = (d: string) => z.number().nullable().optional().describe(d);
+/** What processing adds to an aggregate (gateway/src/processing/types.ts); all optional. */
+const aggregateDetail = {
+  inputs: z.number().int().nonnegative().optional().describe('Inputs of any flag in the period.'),
+  required: z.number().int().nonnegative().optional().describe('Valid inputs the period needs (HJ 75).'),
+  outlet: z.string().min(1).optional().describe('Outlet (stack) the series belongs to.'),
+  hj212: z.string().min(1).optional().describe('HJ 212 factor code, e.g. a21026.'),
+  unit: z.string().optional().describe('Unit of min, avg and max.'),
+  zsMin: optNum('Minimum converted to the reference O2 (HJ 212 ZsMin).'),
+  zsAvg: optNum('Average converted to the reference O2 (HJ 212 ZsAvg).'),
+  zsMax: optNum('Maximum converted to the reference O2 (HJ 212 ZsMax).'),
+  cou: optNum('Amount over the period (HJ 212 Cou): kg for a pollutant, m3 for the flow.'),
+  derivation: z
+    .object({ conversions: z.array(z.string()), inputs: z.record(z.string(), z.number()) })
+    .strict()
+    .optional()
+    .describe('Conversions applied and the period means they used.'),
+};
+
 export const aggregateSchema = z
   .object({
     seq,
@@ -81,6 +100,7 @@ export const aggregateSchema = z
     max: z.number().nullable(),
     count: z.number().int().nonnegative(),
     flag,
+    ...aggregateDetail,
   })
   .strict();
 export const aggBatchSchema = z
@@ -134,11 +154,30 @@ export const blobMessageSchema = z
   .describe('Topic blob/<kind>: one blob (camera snapshot, ...) per message.');
 export type BlobMessage = z.infer<typeof blobMessageSchema>;
 
+const refusalSchema = z
+  .object({
+    ts: ts.describe('When the broker refused the login.'),
+    reason: z.string().describe('The CONNACK refusal, e.g. "Connection refused: Not authorized".'),
+    count: z.number().int().positive().describe('Refusals in a row, up to this one.'),
+  })
+  .strict();
+
+export type LoginRefusal = z.infer<typeof refusalSchema>;
+
 export const stateSchema = z
   .object({
     ...header,
     state: z.enum(['online', 'offline']),
     ts: ts.describe('When the gateway said it; for the last will, when it connected.'),
+    reason: z
+      .enum(['stopped', 'config_reload', 'connection_lost'])
+      .optional()
+      .describe(
+        'Why offline: the gateway stopped, or stopped to reload its config (both said by the gateway before its DISCONNECT), or connection_lost (the last will: the connection ended without a DISCONNECT).',
+      ),
+    lastRefusal: refusalSchema
+      .optional()
+      .describe('On online: the broker refused the login since the previous connection; the last refusal.'),
   })
   .strict()
   .describe('Topic state, retained; the last will sets offline.');
@@ -192,12 +231,16 @@ export const healthSchema = z
       oldestUndeliveredTs: ts.nullable(),
       oldestUndeliveredAgeMs: counter.nullable(),
       inFlight: counter.describe('Messages published and not yet acknowledged.'),
+      lastRefusal: refusalSchema
+        .nullable()
+        .describe('The last time the broker refused the login (since the gateway started), or null.'),
     }),
     counters: z.object({
       gapEvents: counter.describe('Gap events the log has recorded.'),
       droppedRecords: counter.describe('Records evicted before every uplink had them.'),
       publishErrors: counter,
       reconnects: counter,
+      refusedLogins: counter.describe('Logins the broker refused (CONNACK), since the gateway started.'),
     }),
     devices: z.record(
       z.string(),
