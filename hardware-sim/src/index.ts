@@ -8,6 +8,7 @@ export { siteConfigFor, type SiteConfigOptions } from './scenario/site-config.js
 export type { Scenario, BusSpec, DeviceSpec } from './scenario/schema.js';
 export { SimControl, type SimBusInfo, type DeviceInfo } from './control/control.js';
 export type { BusStatsSnapshot } from './bus/stats.js';
+export type { ServedCounts, ServedValue } from './device/served.js';
 export { FAULT_KINDS, FaultSpec, type FaultKind, type ActiveFault } from './faults.js';
 export {
   DEFAULT_LINE,

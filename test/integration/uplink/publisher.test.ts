@@ -68,7 +68,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     });
 
     it('sends a live reading at once when nothing live awaits a PUBACK, without lingering', async () => {
-      receiver = await createReceiver({ url: broker.url, gatewayId });
+      receiver = await startPlatform({ url: broker.url, gatewayId });
       // A linger far longer than the wait below: only sending at once can pass.
       startPublisher({ batch: { maxReadings: 500, lingerMs: 60_000 } });
       await connected(publisher!);
@@ -81,7 +81,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     });
 
     it('splits batches to fit maxMessageBytes and delivers every reading in order', async () => {
-      receiver = await createReceiver({ url: broker.url, gatewayId, keepReadings: true });
+      receiver = await startPlatform({ url: broker.url, gatewayId, keepReadings: true });
       log.append(syntheticBatch(0, 2000));
       startPublisher({ batch: { maxReadings: 1000, lingerMs: 20 }, maxMessageBytes: 16 * 1024 });
       await ackedThrough(publisher!, 2000);
