@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
+import { registerHj212 } from './commands/hj212.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerRun } from './commands/run.js';
@@ -16,6 +17,7 @@ function buildProgram(): Command {
     .description('Lantian edge gateway: polls CEMS and dust monitors, logs every reading, forwards it.')
     .showHelpAfterError();
   registerCheckConfig(program);
+  registerHj212(program);
   registerMigrateConfig(program);
   registerPoll(program);
   registerRun(program);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SiteConfigSchema } from './schema.js';
+import { isUnsupportedOption, unsupportedList } from './unsupported.js';
 
 interface Node {
   type?: string;
@@ -159,7 +160,7 @@ export function optionsTable(): string {
         r.range,
         r.default === '' ? '' : `\`${r.default}\``,
         r.required ? 'yes' : '',
-        r.description,
+        isUnsupportedOption(r.option) ? `**Not supported yet.** ${r.description}` : r.description,
       ]
         .map(cell)
         .join(' | ')
@@ -171,11 +172,22 @@ export function optionsTable(): string {
 
 export const OPTIONS_START = '<!-- options:start (generated from gateway/src/config/schema.ts) -->';
 export const OPTIONS_END = '<!-- options:end -->';
+export const UNSUPPORTED_START =
+  '<!-- unsupported:start (generated from gateway/src/config/unsupported.ts) -->';
+export const UNSUPPORTED_END = '<!-- unsupported:end -->';
 
-/** docs/config.md with its option table replaced by a fresh one; undefined without the markers. */
-export function withFreshOptions(doc: string): string | undefined {
-  const i = doc.indexOf(OPTIONS_START);
-  const j = doc.indexOf(OPTIONS_END);
+function replaceBetween(doc: string, start: string, end: string, body: string): string | undefined {
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
   if (i < 0 || j < i) return undefined;
-  return `${doc.slice(0, i + OPTIONS_START.length)}\n${optionsTable()}\n${doc.slice(j)}`;
+  return `${doc.slice(0, i + start.length)}\n${body}\n${doc.slice(j)}`;
+}
+
+/**
+ * docs/config.md with its option table and its "not supported yet" list replaced by fresh ones;
+ * undefined without the markers.
+ */
+export function withFreshOptions(doc: string): string | undefined {
+  const options = replaceBetween(doc, OPTIONS_START, OPTIONS_END, optionsTable());
+  return options && replaceBetween(options, UNSUPPORTED_START, UNSUPPORTED_END, unsupportedList());
 }

@@ -29,6 +29,7 @@ import {
   type SiteConfig,
 } from './schema.js';
 import { readSecretsFile, Secrets, type SecretsRead } from './secrets.js';
+import { findUnsupported, refusal } from './unsupported.js';
 
 export interface LoadOptions {
   /** Profiles to check device entries against. Default: loadProfiles(profilesDir). */
@@ -111,6 +112,10 @@ export function inspectRaw(
       : new ProblemList(file, () => undefined, `path after migration to version ${CURRENT_VERSION}`);
   const parsed = SiteConfigSchema.safeParse(raw, { error: zodMessages });
   if (!parsed.success) list.addZod(parsed.error, optionKeys());
+  for (const use of findUnsupported(raw)) {
+    const { message, hint } = refusal(use);
+    list.add(use.path, message, { code: 'CONFIG_UNSUPPORTED', hint });
+  }
 
   const dir = dirname(file);
   const view = viewOf(raw);

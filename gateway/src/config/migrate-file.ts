@@ -1,7 +1,9 @@
 /**
  * Migrates a site-config file on disk: keeps the original as FILE.v<N>.bak (never overwriting an
  * earlier backup), then replaces the file atomically. Refuses versions newer than it knows and,
- * unless forced, results that would not pass the check.
+ * unless forced, results that would not pass the check. Settings that are not supported yet
+ * (unsupported.ts) do not stop a migration: the file is converted faithfully and the check goes
+ * on refusing them, as it would have before.
  */
 import { constants, copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -50,7 +52,8 @@ export function migrateConfigFile(file: string, options: MigrateFileOptions = {}
 
   const { data, from, applied } = migrateRaw(y.data as Record<string, unknown>);
   const { problems } = inspectRaw(data, file, () => undefined, options);
-  if (errorsOf(problems).length > 0 && !options.force) throw configError(problems);
+  const blocking = errorsOf(problems).filter((p) => p.code !== 'CONFIG_UNSUPPORTED');
+  if (blocking.length > 0 && !options.force) throw configError(problems);
 
   const backup = freeBackupName(file, from);
   const header = [

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   CONFIG_VERSION_UNSUPPORTED: 'The site config has a version this gateway cannot read or migrate.',
   CONFIG_MIGRATION_FAILED: 'Migrating the site config to the current version failed; the original is kept.',
   CONFIG_SECRET_MISSING: 'The site config refers to a secret the secrets file does not hold.',
+  CONFIG_UNSUPPORTED: 'The site config uses a setting whose feature does not run yet; remove it.',
 
   // acquisition: polling, planning, decoding
   ACQ_DECODE: 'Register contents could not be decoded as the profile declares.',
@@ -56,6 +57,16 @@ export const ERROR_CODES = {
   UPLINK_NOT_CONNECTED: 'An uplink operation needs a connection that is not there.',
   UPLINK_OPTIONS_INVALID: 'The uplink options do not match their schema (see context.problems).',
   UPLINK_BROKER_FAILED: 'The embedded MQTT broker could not start or listen on its port.',
+
+  // hj212: the HJ 212 codec and platform sessions
+  HJ212_FRAME:
+    'A packet is not framed as ## + 4-digit length + data segment + CRC + CRLF (see context.offset).',
+  HJ212_LENGTH: "A packet's length field disagrees with its data segment, or the segment exceeds 1024 bytes.",
+  HJ212_CRC: "A packet's CRC does not match its data segment under the expected CRC variant.",
+  HJ212_SEGMENT: 'A data-segment or CP field is malformed or missing (see context.field and context.offset).',
+  HJ212_BUILD: 'A packet to build breaks the standard (field format, separator in a value, length).',
+  HJ212_DECRYPT: 'An SM4-encrypted data area cannot be decrypted (no key, malformed cipher block list).',
+  HJ212_TIMEOUT: 'The platform did not answer a packet within OverTime after ReCount resends.',
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',

@@ -33,6 +33,8 @@ export const LINT_RULES = {
   'example-uncovered':
     "An example's registers do not hold a point it states a value for (or the status points its flags need).",
   'example-value-type': 'An example states a number for a text point or text for a numeric point.',
+  'example-citation':
+    'A published example names no citation, or a constructed (or unmarked) example carries one.',
   'duplicate-identification': 'Two profiles share vendorName + productCode, or the same probe.',
 } as const;
 
@@ -215,6 +217,15 @@ function lintExamples(f: Findings, profile: Profile, byKey: Map<string, Resolved
       else if (textual(p) !== (typeof value === 'string'))
         f.add('example-value-type', at, `"${key}" decodes to ${textual(p) ? 'text' : 'a number'}`);
     }
+    if ((example.origin === 'published') !== (example.citation !== undefined))
+      f.add(
+        'example-citation',
+        ['examples', i, example.origin === 'published' ? 'origin' : 'citation'],
+        example.origin === 'published'
+          ? 'a published example must say where its words come from'
+          : 'only a published example carries a citation',
+        example.origin === 'published' ? 'add citation: <source, table or page>' : 'set origin: published',
+      );
     if (!example.flags) return;
     for (const key of Object.keys(example.flags)) {
       const p = byKey.get(key);

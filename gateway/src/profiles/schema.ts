@@ -6,6 +6,10 @@
 import { z } from 'zod';
 import { FLAGS } from '../core/flags.js';
 
+/** How far a profile's register map can be trusted, most trusted first. */
+export const CONFIDENCE = ['vendor-manual', 'third-party-code', 'representative'] as const;
+export type Confidence = (typeof CONFIDENCE)[number];
+
 export const POINT_TYPES = [
   'u16',
   'i16',
@@ -178,6 +182,14 @@ export const Point = z
       .describe(
         'measurement values are reported; status points drive flags; info and config are read on demand.',
       ),
+    unverified: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'What about this point the sources do not confirm (address, scale, unit, order, meaning); ' +
+          'absent means the sources state all of it.',
+      ),
   })
   .strict();
 
@@ -251,6 +263,19 @@ export const UnreadableRange = z
 export const Example = z
   .object({
     name: z.string(),
+    origin: z
+      .enum(['published', 'constructed'])
+      .optional()
+      .describe(
+        'published: the words (and values) are copied from a source (a manual example, a captured ' +
+          'frame, a public driver test or simulator), named in citation; constructed: written for ' +
+          'this profile from the register map, no source shows them.',
+      ),
+    citation: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('For a published example: where the words come from (source, table or page, test name).'),
     registers: z
       .array(
         z
@@ -278,6 +303,43 @@ export const Example = z
   })
   .strict();
 
+const commit = z.string().regex(/^[0-9a-f]{40}$/, 'a full 40-hex commit id');
+
+/** Where a register map comes from, in a form anyone can follow without this repository. */
+export const Source = z
+  .union([
+    z
+      .object({
+        repository: z
+          .string()
+          .regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/, 'owner/name of a public GitHub repository')
+          .describe('Public GitHub repository, owner/name.'),
+        path: z.string().min(1).describe('File inside the repository.'),
+        commit: commit.describe('The commit the file was read at.'),
+        note: z.string().optional().describe('What this file gives (which registers, which facts).'),
+      })
+      .strict(),
+    z
+      .object({
+        document: z.string().min(1).describe('Title of the manual or protocol document as published.'),
+        edition: z.string().min(1).describe('Part number, revision, date or version of that document.'),
+        locator: z.string().min(1).describe('Table, section or page that holds the map.'),
+        url: z.string().url().optional().describe('Where a copy can be read, if public.'),
+        note: z.string().optional(),
+      })
+      .strict(),
+    z
+      .object({
+        url: z.string().url().describe('A public web page, e.g. a vendor protocol page.'),
+        title: z.string().min(1),
+        note: z.string().optional(),
+      })
+      .strict(),
+    z.string().min(1).describe('Free text; test fixtures only, library profiles use one of the forms above.'),
+  ])
+  .describe('A repository file at a commit, a document with edition and locator, or a web page.');
+export type SourceSpec = z.output<typeof Source>;
+
 /** The shape a profile file (or template) may have before templates are merged. */
 export const ProfileFile = z
   .object({
@@ -297,17 +359,15 @@ export const ProfileFile = z
     model: z.string().min(1),
     description: z.string().optional(),
     category: z.enum(['cems', 'dust', 'weather', 'vocs', 'ambient', 'io', 'other']).default('other'),
-    sources: z
-      .array(z.string().min(1))
-      .min(1)
-      .describe('Where the register map comes from (manual, driver, page).'),
+    sources: z.array(Source).min(1).describe('Where the register map comes from.'),
     confidence: z
-      .enum(['verified', 'secondary', 'representative'])
+      .enum(CONFIDENCE)
       .optional()
       .describe(
-        'How far the register map can be trusted: verified (checked in a manual or in driver code), ' +
-          'secondary (one secondary source), representative (no public map: a plausible layout that ' +
-          'must be checked against the device before use).',
+        "How far the register map can be trusted: vendor-manual (taken from the vendor's own manual " +
+          'or protocol document), third-party-code (taken from a public driver, integration or ' +
+          'configuration written by someone else), representative (no public map: a plausible layout ' +
+          'that must be checked against the device before use).',
       ),
     identification: Identification.optional(),
     serial: Serial.optional(),
@@ -359,7 +419,7 @@ export interface Profile {
   model: string;
   description?: string;
   category: z.output<typeof ProfileFile>['category'];
-  sources: string[];
+  sources: SourceSpec[];
   confidence?: z.output<typeof ProfileFile>['confidence'];
   identification?: z.output<typeof Identification>;
   serial: z.output<typeof Serial>;

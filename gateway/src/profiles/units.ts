@@ -17,6 +17,8 @@ export const CANONICAL_UNITS = [
   'kPa',
   'hPa',
   'MPa',
+  'inHg',
+  'mmHg',
   'm/s',
   'm3/h',
   'm3/s',

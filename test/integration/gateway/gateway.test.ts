@@ -23,7 +23,7 @@ function siteConfig(port: number, brokerUrl: string): string {
   writeFileSync(
     file,
     `version: 1
-site: { id: test-site, name: Test site, timezone: Asia/Shanghai }
+site: { id: test-site, name: Test site }
 gateway: { id: gw-test }
 buses:
   stack1: { kind: rtu-over-tcp, host: 127.0.0.1, port: ${port}, baud: 9600, timeoutMs: 500, retries: 0 }

@@ -28,7 +28,7 @@ export function useTempDir(): () => string {
   };
 }
 
-/** A small config that passes: one bus, one device, one outlet, MQTT and one HJ 212 platform. */
+/** A small config that passes and runs: one bus, two devices, MQTT with a password. */
 export function minimalConfig(): Record<string, unknown> {
   return {
     version: 1,
@@ -40,6 +40,17 @@ export function minimalConfig(): Record<string, unknown> {
       gas: { profile: 'sdl.scs-900uv', bus: 'line1', unitId: 1 },
       dust: { profile: 'sdl.scs-900cpm', bus: 'line1', unitId: 2 },
     },
+    uplinks: { mqtt: { url: 'mqtt://127.0.0.1:1883', username: 'gw1', password: { secret: 'mqtt-pw' } } },
+    storage: { path: 'data/log.db' },
+  };
+}
+
+/**
+ * Changes for `edited` that add sections the schema checks but the gateway refuses as not
+ * supported yet (an outlet with a limit, an HJ 212 platform), for the tests of their checks.
+ */
+export function plannedSections(): Record<string, unknown> {
+  return {
     outlets: {
       stack1: {
         name: 'Stack 1',
@@ -49,21 +60,20 @@ export function minimalConfig(): Record<string, unknown> {
         limits: { 'gas/so2': { max: 35 } },
       },
     },
-    uplinks: {
-      mqtt: { url: 'mqtt://127.0.0.1:1883' },
-      hj212: {
-        city: {
-          host: '127.0.0.1',
-          port: 9212,
-          mn: '010000A8900016F000169DC0',
-          password: { secret: 'hj212-pw' },
-          outlet: 'stack1',
-        },
+    'uplinks.hj212': {
+      city: {
+        host: '127.0.0.1',
+        port: 9212,
+        mn: '010000A8900016F000169DC0',
+        password: { secret: 'hj212-pw' },
+        outlet: 'stack1',
       },
     },
-    storage: { path: 'data/log.db' },
   };
 }
+
+/** The secrets the minimal config and the planned sections refer to. */
+export const SECRETS = { 'mqtt-pw': 'change-me', 'hj212-pw': '123456' };
 
 /**
  * A copy of the minimal config with changes at dotted paths (`devices.gas.unitId`); a value of
@@ -89,7 +99,7 @@ export function edited(changes: Record<string, unknown>): Record<string, unknown
 export function writeSite(
   dir: string,
   config: unknown,
-  secrets: Record<string, unknown> | null = { 'hj212-pw': '123456' },
+  secrets: Record<string, unknown> | null = SECRETS,
   secretsMode = 0o600,
 ): string {
   const file = join(dir, 'site.yaml');

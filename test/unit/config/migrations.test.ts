@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   CURRENT_VERSION,
   MIGRATIONS,
@@ -25,10 +25,16 @@ const tempDir = useTempDir();
 const v0File = join(fixtures, 'v0/site.yaml');
 const v0Raw = () => parse(readFileSync(v0File, 'utf8')) as Record<string, unknown>;
 
-/** A copy of the version-0 fixture (config and secrets, mode 600) in a fresh temp dir. */
-function v0Copy(): string {
+/**
+ * A copy of the version-0 fixture (config and secrets, mode 600) in a fresh temp dir; `runnable`
+ * leaves out what the gateway refuses as not supported yet (time zone, outlets, HJ 212).
+ */
+function v0Copy(runnable = false): string {
   const dir = tempDir();
-  copyFileSync(v0File, join(dir, 'site.yaml'));
+  if (runnable) {
+    const { timezone: _t, outlets: _o, hj212: _h, ...rest } = v0Raw();
+    writeFileSync(join(dir, 'site.yaml'), stringify(rest));
+  } else copyFileSync(v0File, join(dir, 'site.yaml'));
   copyFileSync(join(fixtures, 'v0/secrets.yaml'), join(dir, 'secrets.yaml'));
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
   return join(dir, 'site.yaml');
@@ -106,7 +112,7 @@ describe('migrations', () => {
 
 describe('an old file on load', () => {
   it('is read through the migration, with a warning and without line numbers', () => {
-    const loaded = loadSiteConfig(v0Copy(), { profiles });
+    const loaded = loadSiteConfig(v0Copy(true), { profiles });
     expect(loaded.migratedFrom).toBe(0);
     expect(loaded.config.devices['stack1-gas']!.periodMs).toBe(5000);
     expect(loaded.warnings.map((w) => w.path)).toEqual(['version', 'buses.site-485']);
@@ -114,7 +120,7 @@ describe('an old file on load', () => {
   });
 
   it('reports a problem on the migrated layout, saying so', () => {
-    const file = v0Copy();
+    const file = v0Copy(true);
     writeFileSync(file, readFileSync(file, 'utf8').replace('slave: 2', 'slave: 1'));
     const errors = checkSiteConfig(file, { profiles }).filter((p) => p.severity === 'error');
     expect(errors.map((p) => [p.path, p.line])).toEqual([['devices.stack1-dust.unitId', undefined]]);
@@ -136,11 +142,10 @@ describe('migrate-config on a file', () => {
     );
     expect((parse(text) as { version: number }).version).toBe(CURRENT_VERSION);
     expect(statSync(file).mode & 0o777).toBe(0o640);
-    const reloaded = loadSiteConfig(file, { profiles });
-    expect(reloaded.migratedFrom).toBeUndefined();
-    expect(reloaded.config).toEqual(
-      loadSiteConfig(`${file}.v0.bak`, { profiles, secretsFile: join(file, '../secrets.yaml') }).config,
-    );
+    // The file holds exactly what reading the original through migration gives.
+    expect(parse(text)).toEqual(migrateRaw(v0Raw()).data);
+    const recheck = checkSiteConfig(file, { profiles }).filter((p) => p.severity === 'error');
+    expect(recheck.every((p) => p.code === 'CONFIG_UNSUPPORTED')).toBe(true);
   });
 
   it('leaves a current file alone', () => {
@@ -187,7 +192,9 @@ describe('migrate-config on a file', () => {
 
     const forced = migrateConfigFile(file, { profiles, force: true });
     expect(forced.backup).toBe(`${file}.v0.bak`);
-    const after = checkSiteConfig(file, { profiles }).filter((p) => p.severity === 'error');
+    const after = checkSiteConfig(file, { profiles }).filter(
+      (p) => p.severity === 'error' && p.code !== 'CONFIG_UNSUPPORTED',
+    );
     expect(after.map((p) => p.path)).toEqual(['devices.stack1-dust.profile']);
     expect(after[0]!.line).toBeGreaterThan(0);
   });

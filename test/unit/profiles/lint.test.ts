@@ -58,6 +58,10 @@ const expected: Record<Exclude<LintRule, 'duplicate-identification'>, [LintRule,
     ['example-unknown-point', 'examples[0].flags.phantom'],
   ],
   'example-flag-role': [['example-flag-role', 'examples[0].flags.state']],
+  'example-citation': [
+    ['example-citation', 'examples[0].origin'],
+    ['example-citation', 'examples[1].citation'],
+  ],
   'example-uncovered': [
     ['example-uncovered', 'examples[0].values.far'],
     ['example-uncovered', 'examples[0].flags'],

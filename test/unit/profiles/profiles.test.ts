@@ -38,9 +38,16 @@ for (const file of files) {
       expect(lintProfile(profile).map((p) => `${p.rule} ${p.path}: ${p.message}`)).toEqual([]);
     });
 
-    it('says where its register map comes from', () => {
+    it('cites sources anyone can follow (a repository file at a commit, a document, a page)', () => {
       expect(profile.sources.length).toBeGreaterThan(0);
-      for (const s of profile.sources) expect(s.trim().length).toBeGreaterThan(10);
+      // Free text is for test fixtures: a library profile names a commit, an edition or a URL.
+      for (const s of profile.sources) expect(typeof s, JSON.stringify(s)).toBe('object');
+      expect(JSON.stringify(profile.sources)).not.toMatch(/devices\.md|Lantian reference/i);
+    });
+
+    it('states its confidence, and marks every example published (with a citation) or constructed', () => {
+      expect(profile.confidence).toBeDefined();
+      for (const e of profile.examples) expect(e.origin, e.name).toBeDefined();
     });
 
     it('has examples that state a value for every measurement point', () => {
