@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
+import { registerAggregate } from './commands/aggregate.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
@@ -16,6 +17,7 @@ function buildProgram(): Command {
   const program = new Command('lantian')
     .description('Lantian edge gateway: polls CEMS and dust monitors, logs every reading, forwards it.')
     .showHelpAfterError();
+  registerAggregate(program);
   registerCheckConfig(program);
   registerHj212(program);
   registerMigrateConfig(program);

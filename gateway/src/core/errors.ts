@@ -39,6 +39,9 @@ export const ERROR_CODES = {
   ACQ_OPTIONS_INVALID: 'The acquisition options are inconsistent (unknown point, duplicate device or bus).',
   ACQ_DEVICE_BACKOFF: 'A device was not polled in this period: it is backed off after failing to answer.',
 
+  // processing: aggregation and conversions
+  PROCESSING_INPUT_INVALID: 'A line of readings given to offline reprocessing is not a valid reading.',
+
   // store: the durable log
   STORE_OPEN_FAILED: 'The log file could not be opened.',
   STORE_CORRUPT: 'The log file is corrupt or truncated; it was left untouched.',
