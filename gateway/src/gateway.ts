@@ -14,7 +14,7 @@ import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
 import { openLog, type Log } from './store/index.js';
-import { MqttPublisher } from './uplink/mqtt/publisher.js';
+import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 import { Processor } from './processing/engine.js';
@@ -24,7 +24,7 @@ import { processingPlan } from './processing/plan.js';
 export interface GatewayDeps {
   clock?: Clock;
   logger?: Logger;
-  /** Builds transports; default modbus-serial. */
+  /** Builds transports; default the Modbus transport. */
   transportFactory?: TransportFactory;
 }
 
@@ -32,26 +32,16 @@ export interface GatewayDeps {
 export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
   const m = loaded.config.uplinks.mqtt;
   if (!m) return undefined;
-  const gatewayId = loaded.config.gateway.id;
-  const options: MqttUplinkOptions = {
-    url: m.url,
-    clientId: m.clientId ?? `lantian-${gatewayId}`,
-    gatewayId,
-    topicRoot: `${m.topicRoot}/${gatewayId}`,
-    batchSize: m.batch.maxReadings,
-    lingerMs: m.batch.lingerMs,
-    maxInFlight: m.inFlight,
-    keepaliveS: m.keepaliveS,
-    healthIntervalMs: m.healthIntervalMs,
-  };
-  if (m.username !== undefined) options.username = m.username;
-  if (m.password) options.password = loaded.secrets.reveal(m.password);
-  if (m.tls) {
+  // Same schema, same names: only the secrets and the gateway id are added here.
+  const { password, tls, ...settings } = m;
+  const options: MqttUplinkOptions = { ...settings, gatewayId: loaded.config.gateway.id };
+  if (password) options.password = loaded.secrets.reveal(password);
+  if (tls) {
     options.tls = {
-      ...(m.tls.ca === undefined ? {} : { ca: m.tls.ca }),
-      ...(m.tls.cert === undefined ? {} : { cert: m.tls.cert }),
-      ...(m.tls.key === undefined ? {} : { key: loaded.secrets.path(m.tls.key) }),
-      insecureSkipVerifyInTestsOnly: m.tls.insecureSkipVerifyForTestsOnly,
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+      ...(tls.key === undefined ? {} : { key: loaded.secrets.path(tls.key) }),
+      insecureSkipVerifyInTestsOnly: tls.insecureSkipVerifyForTestsOnly,
     };
   }
   return options;
@@ -134,12 +124,13 @@ export class Gateway {
 
   /**
    * Readings are committed to the log before anything else sees them; uplinks follow the log.
-   * A failed commit (STORE_WRITE_FAILED: disk full, I/O error) propagates to the poller, which
-   * counts it as a sink error in the device's health and logs it: never silent.
+   * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
+   * itself; what overflows that queue is recorded as an `unlogged` event and counted in
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error.
    */
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;
-    this.log.append(drafts);
+    this.log.accept(drafts);
     this.processing.accept(drafts, this.clock.now());
   }
 
@@ -169,7 +160,7 @@ export class Gateway {
    * deliver what is logged, then stops them and closes the log. Whatever is still undelivered
    * stays in the log behind the cursor and goes out after the next start.
    */
-  async stop(drainMs = 5000): Promise<void> {
+  async stop(drainMs = 5000, reason: StopReason = 'stopped'): Promise<void> {
     if (!this.running) {
       this.log.close();
       return;
@@ -184,7 +175,7 @@ export class Gateway {
         return s.connected && (s.backlog > 0 || s.inFlight > 0);
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
-    await Promise.all([...this.uplinks.values()].map((u) => u.stop()));
+    await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
     this.log.close();
     this.logger.info('gateway stopped');
   }

@@ -18,9 +18,8 @@ const publisher = new MqttPublisher(log, {
   url,
   clientId: 'gw-kill-uplink',
   gatewayId: PRODUCER.gatewayId,
-  batchSize: PRODUCER.batchSize,
-  maxInFlight: PRODUCER.maxInFlight,
-  lingerMs: 20,
+  batch: { maxReadings: PRODUCER.batchSize, lingerMs: 20 },
+  inFlight: PRODUCER.maxInFlight,
   reconnectPeriodMs: 100,
 });
 publisher.on('acked', () => {

@@ -15,7 +15,7 @@ import { interFrameSilenceMs } from './line.js';
 import type { ReconnectOptions } from './link.js';
 import { serialCost, tcpCost, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { DevicePoller, type BackoffOptions } from './scheduler.js';
-import { describeLink, modbusSerialTransport } from './transport/modbus-serial.js';
+import { describeLink, modbusTransport } from './transport/modbus.js';
 import type { LinkSettings, TransportFactory } from './transport/types.js';
 
 export interface DeviceOptions {
@@ -64,7 +64,7 @@ export interface AcquisitionDeps {
   logger?: Logger;
   /** Jitter source in [0, 1); default Math.random. */
   random?: () => number;
-  /** Builds transports; default modbus-serial. Tests pass in-memory doubles. */
+  /** Builds transports; default the Modbus transport (RTU, TCP, RTU over TCP). Tests pass in-memory doubles. */
   transportFactory?: TransportFactory;
 }
 
@@ -135,7 +135,7 @@ export class Acquisition {
     this.clock = deps.clock ?? systemClock;
     const logger = deps.logger ?? silentLogger;
     const random = deps.random ?? Math.random;
-    const factory = deps.transportFactory ?? modbusSerialTransport;
+    const factory = deps.transportFactory ?? modbusTransport;
     for (const b of options.buses) {
       const bus = new Bus({
         name: b.name,

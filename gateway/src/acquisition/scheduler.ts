@@ -8,7 +8,8 @@
  *            `until` probes with one request (no retries) -> polling or a longer backoff
  *
  * When a poll ends after further slots have passed (the bus is slower than asked), those slots
- * merge into one immediate poll and `overruns` counts them. A silent device costs the bus at
+ * merge into one immediate poll, each leaves B readings with quality `overrun`, and `overruns`
+ * counts them. A silent device costs the bus at
  * most one timeout budget per poll (its first read, with retries; the rest of that poll is
  * skipped), and one timeout per probe once backed off.
  */
@@ -100,7 +101,7 @@ export class DevicePoller {
       if (this.backoffUntil !== undefined && start < this.backoffUntil) {
         this.state = { kind: 'backoff', due, until: this.backoffUntil };
         this.stats.skippedPolls++;
-        this.deliver(this.skipped());
+        this.deliver(this.unpolled('ACQ_DEVICE_BACKOFF', `device ${this.o.id} backed off`, clock.now()));
       } else {
         this.lag.add(start - due);
         if (this.lastStart !== undefined) this.jitter.add(start - this.lastStart - periodMs);
@@ -108,16 +109,21 @@ export class DevicePoller {
         const probe = this.backoffUntil !== undefined;
         this.state = { kind: 'polling', due, probe };
         const drafts = await this.poll(probe, signal);
-        if (drafts === undefined) break;
+        // A poll cut short by a stop is discarded: its failures are the stop's, not the device's.
+        if (drafts === undefined || signal.aborted) break;
         this.deliver(drafts);
       }
 
-      // Slots that passed while polling merge into one immediate poll.
+      // Slots that passed while polling merge into one immediate poll; each leaves B readings.
       let next = due + periodMs;
       const late = clock.monotonic() - next;
       if (late >= periodMs) {
         const merged = Math.floor(late / periodMs);
         this.stats.overruns += merged;
+        for (let k = 0; k < merged; k++) {
+          const slotTs = clock.now() - (clock.monotonic() - (next + k * periodMs));
+          this.deliver(this.unpolled('ACQ_OVERRUN', `device ${this.o.id}: slot overrun`, Math.round(slotTs)));
+        }
         next += merged * periodMs;
       }
       if (this.backoffUntil !== undefined) this.lastStart = undefined;
@@ -162,7 +168,8 @@ export class DevicePoller {
         reads.push(read);
         results.push({ ok: true, data, ts: clock.now() });
       } catch (e) {
-        if (isLantianError(e, 'ACQ_ABORTED')) return undefined;
+        // Stopping closes the links under pending reads: what fails then is not the device's.
+        if (isLantianError(e, 'ACQ_ABORTED') || signal?.aborted) return undefined;
         const error = isLantianError(e) ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e });
         if (read.gapFilled && (isModbusException(e, 2) || isModbusException(e, 3))) {
           // The device refuses an address the profile did not mark: stop filling gaps for it.
@@ -222,12 +229,9 @@ export class DevicePoller {
     );
   }
 
-  /** B readings for a period the device was not polled in because it is backed off. */
-  private skipped(): ReadingDraft[] {
-    const error = new LantianError('ACQ_DEVICE_BACKOFF', `device ${this.o.id} backed off`, {
-      context: { device: this.o.id },
-    });
-    const ts = this.o.clock.now();
+  /** B readings for a slot the device was not polled in (backed off, or the slot overran), at `ts`. */
+  private unpolled(code: 'ACQ_DEVICE_BACKOFF' | 'ACQ_OVERRUN', message: string, ts: number): ReadingDraft[] {
+    const error = new LantianError(code, message, { context: { device: this.o.id } });
     return toDrafts(
       this.o.id,
       cycleOutcomes(

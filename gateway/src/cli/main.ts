@@ -12,10 +12,12 @@ import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerRun } from './commands/run.js';
 import { EXIT } from './output.js';
+import { packageVersion } from './version.js';
 
 function buildProgram(): Command {
   const program = new Command('lantian')
     .description('Lantian edge gateway: polls CEMS and dust monitors, logs every reading, forwards it.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
   registerAggregate(program);
   registerCheckConfig(program);

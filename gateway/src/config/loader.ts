@@ -8,7 +8,7 @@ import { isLantianError } from '../core/errors.js';
 import { readYamlFile } from '../core/yaml.js';
 import { loadProfiles, type ProfileRegistry } from '../profiles/index.js';
 import { crossCheck, type ConfigView } from './crossref.js';
-import { optionKeys } from './docs.js';
+import { optionKeysAt } from './docs.js';
 import { migrateRaw, versionOf } from './migrations.js';
 import {
   configError,
@@ -111,7 +111,8 @@ export function inspectRaw(
       ? new ProblemList(file, lineOf)
       : new ProblemList(file, () => undefined, `path after migration to version ${CURRENT_VERSION}`);
   const parsed = SiteConfigSchema.safeParse(raw, { error: zodMessages });
-  if (!parsed.success) list.addZod(parsed.error, optionKeys());
+  if (!parsed.success)
+    list.addZod(parsed.error, { keysAt: optionKeysAt, valueAt: (path) => valueAt(raw, path) });
   for (const use of findUnsupported(raw)) {
     const { message, hint } = refusal(use);
     list.add(use.path, message, { code: 'CONFIG_UNSUPPORTED', hint });
@@ -238,6 +239,13 @@ function parseLeniently<S extends z.ZodType>(schema: S, value: unknown): z.outpu
     }
   }
   return undefined;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let node = root;
+  for (const key of path)
+    node = isRaw(node) || Array.isArray(node) ? (node as Raw)[key as string] : undefined;
+  return node;
 }
 
 function dropAt(root: unknown, path: readonly PropertyKey[]): void {

@@ -1,5 +1,6 @@
 /** The uplink sections of the site-config schema: the MQTT broker and the HJ 212 platforms. */
 import { z } from 'zod';
+import { mqttSettingsShape, refineMqttSettings } from '../uplink/mqtt/settings.js';
 import { Host, Id, int, SecretRef, TimeZone } from './schema-parts.js';
 
 export const MqttTls = z
@@ -27,59 +28,15 @@ export const MqttTls = z
     }
   });
 
+/** The MQTT uplink: the settings shared with the publisher, plus secret references. */
 export const Mqtt = z
   .object({
-    url: z
-      .string()
-      .regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'use mqtt://host:port, mqtts://, ws:// or wss://')
-      .meta({ description: 'Broker URL, e.g. mqtts://broker.example.cn:8883.' }),
-    clientId: z
-      .string()
-      .min(1)
-      .max(128)
-      .optional()
-      .meta({ description: 'MQTT client id. Absent: lantian-<gateway id>.' }),
-    topicRoot: z
-      .string()
-      .regex(/^[^#+\s]*[^#+\s/]$/, 'no wildcards, spaces or trailing /')
-      .meta({ description: 'Topics are <topicRoot>/<gateway id>/….' })
-      .default('lantian/v1'),
-    username: z.string().min(1).optional().meta({ description: 'Broker user name.' }),
+    ...mqttSettingsShape,
     password: SecretRef.optional().meta({ description: 'Secret holding the broker password.' }),
     tls: MqttTls.optional().meta({ description: 'TLS files; needs an mqtts:// or wss:// url.' }),
-    keepaliveS: int('s', 5, 3600, 'MQTT keep-alive interval.').default(30),
-    batch: z
-      .object({
-        maxReadings: int('readings', 1, 10_000, 'Largest number of readings in one data message.').default(
-          500,
-        ),
-        lingerMs: int('ms', 0, 60_000, 'Longest time a reading waits for its batch to fill.').default(1000),
-      })
-      .strict()
-      .prefault({})
-      .meta({ description: 'How readings are grouped into data messages.' }),
-    inFlight: int('batches', 1, 100, 'Batches published and not yet acknowledged (PUBACK) at once.').default(
-      4,
-    ),
-    healthIntervalMs: int(
-      'ms',
-      1000,
-      3_600_000,
-      'How often the retained health message (backlog, bus and device health) is refreshed.',
-    ).default(10_000),
   })
   .strict()
-  .superRefine((m, ctx) => {
-    if (m.password && !m.username)
-      ctx.addIssue({ code: 'custom', path: ['username'], message: 'password needs a username' });
-    if (m.tls && /^(mqtt|ws):/.test(m.url)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['url'],
-        message: 'tls is set but the url is not mqtts:// or wss://',
-      });
-    }
-  });
+  .superRefine(refineMqttSettings);
 export type MqttConfig = z.output<typeof Mqtt>;
 
 const MIN_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30] as const;

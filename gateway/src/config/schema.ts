@@ -8,6 +8,7 @@ import { ProfileFile, Quirks } from '../profiles/schema.js';
 import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
 import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
+import { lineSettingError } from './line-settings.js';
 
 export * from './schema-parts.js';
 export * from './schema-uplinks.js';
@@ -21,17 +22,20 @@ const serialLine = {
   baud: z
     .union(
       STANDARD_BAUDS.map((b) => z.literal(b)),
-      { error: `not a standard baud rate (${STANDARD_BAUDS.join(', ')})` },
+      { error: lineSettingError(`not a standard baud rate (${STANDARD_BAUDS.join(', ')})`) },
     )
     .meta({ unit: 'bit/s', description: 'Baud rate of the RS-485 line.' })
     .default(9600),
   dataBits: z
-    .union([z.literal(7), z.literal(8)], { error: 'data bits are 7 or 8' })
+    .union([z.literal(7), z.literal(8)], { error: lineSettingError('data bits are 7 or 8') })
     .meta({ unit: 'bits', description: 'Data bits per character.' })
     .default(8),
-  parity: z.enum(['none', 'even', 'odd']).meta({ description: 'Parity bit.' }).default('none'),
+  parity: z
+    .enum(['none', 'even', 'odd'], { error: lineSettingError('parity is none, even or odd', true) })
+    .meta({ description: 'Parity bit: none, even or odd (N, E, O in the short 8N1 notation).' })
+    .default('none'),
   stopBits: z
-    .union([z.literal(1), z.literal(2)], { error: 'stop bits are 1 or 2' })
+    .union([z.literal(1), z.literal(2)], { error: lineSettingError('stop bits are 1 or 2') })
     .meta({ unit: 'bits', description: 'Stop bits per character.' })
     .default(1),
 };

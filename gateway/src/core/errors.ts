@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   ACQ_ABORTED: 'A poll was abandoned because the bus or gateway is stopping.',
   ACQ_OPTIONS_INVALID: 'The acquisition options are inconsistent (unknown point, duplicate device or bus).',
   ACQ_DEVICE_BACKOFF: 'A device was not polled in this period: it is backed off after failing to answer.',
+  ACQ_OVERRUN:
+    'A device was not polled in this slot: its previous poll was still running (the bus could not keep up).',
 
   // processing: aggregation and conversions
   PROCESSING_INPUT_INVALID: 'A line of readings given to offline reprocessing is not a valid reading.',
@@ -51,6 +53,7 @@ export const ERROR_CODES = {
   STORE_NOT_A_LOG: 'The file is not a Lantian log (another SQLite database); it was left untouched.',
   STORE_RECORD_INVALID: 'A record handed to the log is not valid; nothing of its batch was written.',
   STORE_WRITE_FAILED: 'Writing to the log failed (disk full, I/O error); the batch was not committed.',
+  STORE_DISK_FULL: 'The disk holding the log is full; the message names the file and the space needed.',
   STORE_MIGRATION_FAILED:
     'Upgrading the log schema failed; the upgrade was rolled back, the file is unchanged.',
 

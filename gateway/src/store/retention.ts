@@ -208,6 +208,9 @@ export class Retention {
   /** Deletes `from..to` of one table and records the gap, all in one transaction. */
   private evictRange(table: string, type: RecordType, from: number, to: number): void {
     const cursors = this.log.allCursors();
+    const before = cursors.map((c) => c.snapshot());
+    // A failed transaction leaves nothing evicted: the cursors must not skip the range either.
+    const rollback = () => cursors.forEach((c, i) => c.restore(before[i]!));
     this.log.write(() => {
       const count = this.db.prepare(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ?`).run(from, to).changes;
       // Records of other kinds inside the range stay: the cursors skip only what is gone.
@@ -229,7 +232,7 @@ export class Retention {
           if (k > at) c.markDoneInMemory(at, k - 1);
           at = k + 1;
         }
-        c.persist();
+        c.persistOrThrow();
       }
       const payload: GapPayload = { from, to, count, reason: 'quota', kinds: [type], uplinks: losing };
       this.log.insertEventInTransaction({ ts: this.env.clock.now(), kind: 'gap', payload });
@@ -239,6 +242,6 @@ export class Retention {
         { file: this.log.path, ...payload },
         'log quota reached: undelivered records evicted',
       );
-    });
+    }, rollback);
   }
 }

@@ -2,6 +2,7 @@
  * The composition root against real parts: the simulator's stack bus over RTU-over-TCP, the
  * embedded broker, a real SQLite log, and the platform-side receiver.
  */
+import { clientIdOf, resolveOptions } from '../../../gateway/src/uplink/mqtt/options.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +11,13 @@ import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway, mqttOptions } from '../../../gateway/src/gateway.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
-import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
 import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
 
 let dir: string;
 let sim: Simulator;
 let broker: EmbeddedBroker;
-let receiver: Receiver;
+let receiver: PlatformWitness;
 
 function siteConfig(port: number, brokerUrl: string): string {
   const file = join(dir, 'site.yaml');
@@ -43,7 +44,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-gateway-'));
   sim = await startSimulator('examples/sim/stack.yaml');
   broker = await startEmbeddedBroker({ port: 0 });
-  receiver = await createReceiver({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
+  receiver = await startPlatform({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
 });
 
 afterEach(async () => {
@@ -57,11 +58,11 @@ describe('the gateway built from a site config', () => {
   it('polls every device, logs every reading and delivers exactly what it logged, across a restart', async () => {
     const port = sim.buses[0]!.port!;
     const loaded = loadSiteConfig(siteConfig(port, broker.url));
+    expect(clientIdOf(resolveOptions(mqttOptions(loaded)!))).toBe('lantian-gw-test');
     expect(mqttOptions(loaded)).toMatchObject({
-      clientId: 'lantian-gw-test',
       gatewayId: 'gw-test',
-      topicRoot: 'lantian/v1/gw-test',
-      batchSize: 50,
+      topicRoot: 'lantian/v1',
+      batch: { maxReadings: 50 },
     });
 
     const first = new Gateway(loaded);

@@ -27,7 +27,7 @@ afterEach(async () => {
   tmp.remove();
 });
 
-const base = { clientId: 'gw-tls', gatewayId: 'gw-tls', reconnectPeriodMs: 100, lingerMs: 10 };
+const base = { clientId: 'gw-tls', gatewayId: 'gw-tls', reconnectPeriodMs: 100, batch: { lingerMs: 10 } };
 
 function firstConnectError(p: MqttPublisher): Promise<Error> {
   return new Promise((resolve) => p.once('connectError', resolve));
@@ -94,7 +94,9 @@ describe('MQTT over TLS', () => {
     const missing = tmp.file('nope.pem');
     const p = new MqttPublisher(log, { ...base, url: 'mqtts://127.0.0.1:1', tls: { ca: missing } });
     expect(code(() => p.start())).toMatchObject({ code: 'UPLINK_TLS', context: { file: missing } });
-    expect(code(() => new MqttPublisher(log, { ...base, url: 'http://x', batchSize: 0 }))).toMatchObject({
+    expect(
+      code(() => new MqttPublisher(log, { ...base, url: 'http://x', batch: { maxReadings: 0 } })),
+    ).toMatchObject({
       code: 'UPLINK_OPTIONS_INVALID',
     });
   });

@@ -154,11 +154,30 @@ export const blobMessageSchema = z
   .describe('Topic blob/<kind>: one blob (camera snapshot, ...) per message.');
 export type BlobMessage = z.infer<typeof blobMessageSchema>;
 
+const refusalSchema = z
+  .object({
+    ts: ts.describe('When the broker refused the login.'),
+    reason: z.string().describe('The CONNACK refusal, e.g. "Connection refused: Not authorized".'),
+    count: z.number().int().positive().describe('Refusals in a row, up to this one.'),
+  })
+  .strict();
+
+export type LoginRefusal = z.infer<typeof refusalSchema>;
+
 export const stateSchema = z
   .object({
     ...header,
     state: z.enum(['online', 'offline']),
     ts: ts.describe('When the gateway said it; for the last will, when it connected.'),
+    reason: z
+      .enum(['stopped', 'config_reload', 'connection_lost'])
+      .optional()
+      .describe(
+        'Why offline: the gateway stopped, or stopped to reload its config (both said by the gateway before its DISCONNECT), or connection_lost (the last will: the connection ended without a DISCONNECT).',
+      ),
+    lastRefusal: refusalSchema
+      .optional()
+      .describe('On online: the broker refused the login since the previous connection; the last refusal.'),
   })
   .strict()
   .describe('Topic state, retained; the last will sets offline.');
@@ -212,12 +231,16 @@ export const healthSchema = z
       oldestUndeliveredTs: ts.nullable(),
       oldestUndeliveredAgeMs: counter.nullable(),
       inFlight: counter.describe('Messages published and not yet acknowledged.'),
+      lastRefusal: refusalSchema
+        .nullable()
+        .describe('The last time the broker refused the login (since the gateway started), or null.'),
     }),
     counters: z.object({
       gapEvents: counter.describe('Gap events the log has recorded.'),
       droppedRecords: counter.describe('Records evicted before every uplink had them.'),
       publishErrors: counter,
       reconnects: counter,
+      refusedLogins: counter.describe('Logins the broker refused (CONNACK), since the gateway started.'),
     }),
     devices: z.record(
       z.string(),

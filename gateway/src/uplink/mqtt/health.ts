@@ -44,12 +44,14 @@ export function buildHealth(
       oldestUndeliveredTs: oldest,
       oldestUndeliveredAgeMs: oldest === null ? null : Math.max(0, now - oldest),
       inFlight: status.inFlight,
+      lastRefusal: status.lastRefusal ?? null,
     },
     counters: {
       gapEvents: stats.gapEvents,
       droppedRecords: stats.droppedRecords,
       publishErrors: status.publishErrors,
       reconnects: status.reconnects,
+      refusedLogins: status.refusedLogins,
     },
     devices,
   };

@@ -1,5 +1,5 @@
 /**
- * Options of the MQTT uplink (the lead maps the site config onto them) and their translation
+ * Options of the MQTT uplink (gateway.ts maps the site config onto them) and their translation
  * into mqtt.js client options, TLS files included.
  */
 import { readFileSync } from 'node:fs';
@@ -7,21 +7,20 @@ import type { IClientOptions } from 'mqtt';
 import { z } from 'zod';
 import { LantianError } from '../../core/errors.js';
 import { formatPath } from '../../core/yaml.js';
-import { CONTRACT_VERSION, defaultTopicRoot, topics, type StateMessage } from './contract.js';
+import { CONTRACT_VERSION, topics, type StateMessage } from './contract.js';
+import { mqttSettingsShape, refineMqttSettings } from './settings.js';
 
+/**
+ * The publisher's options: the site config's MQTT settings (same schema, same defaults) with the
+ * secrets resolved, plus what the composition root knows (gateway id, cursor name).
+ */
 export const mqttUplinkOptionsSchema = z
   .object({
-    /** Broker URL: `mqtt://host:1883` or `mqtts://host:8883`. */
-    url: z.string().regex(/^(mqtts?|tcp|tls|ssl):\/\//, 'must start with mqtt:// or mqtts://'),
-    /** MQTT client id; must be stable across restarts for the persistent session. */
-    clientId: z.string().min(1).max(64),
+    ...mqttSettingsShape,
     /** Gateway id used in topics and payloads. */
     gatewayId: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
-    /** Topic root; default `lantian/v1/<gatewayId>/`. */
-    topicRoot: z.string().min(1).optional(),
     /** Name of this uplink's cursor in the log; default `mqtt`. */
     uplinkId: z.string().min(1).default('mqtt'),
-    username: z.string().optional(),
     password: z.string().optional(),
     tls: z
       .object({
@@ -38,22 +37,11 @@ export const mqttUplinkOptionsSchema = z
       })
       .strict()
       .optional(),
-    /** Readings per data message, 1-10 000; default 500. */
-    batchSize: z.number().int().min(1).max(10_000).default(500),
-    /** How long a live batch waits to fill up, ms, 0-60 000; default 1000. */
-    lingerMs: z.number().int().min(0).max(60_000).default(1000),
-    /** Messages published and not yet acknowledged, 1-1000; default 16. */
-    maxInFlight: z.number().int().min(1).max(1000).default(16),
-    /** Wait between reconnection attempts, ms, 100-300 000; default 2000. */
-    reconnectPeriodMs: z.number().int().min(100).max(300_000).default(2000),
-    /** MQTT keepalive, seconds, 5-3600; default 30. */
-    keepaliveS: z.number().int().min(5).max(3600).default(30),
-    /** How often the retained health message is refreshed, ms, 1000-3 600 000; default 10 000. */
-    healthIntervalMs: z.number().int().min(1000).max(3_600_000).default(10_000),
     /** Check every outgoing payload against the contract before publishing; default true. */
     validateOutgoing: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine(refineMqttSettings);
 
 export type MqttUplinkOptions = z.input<typeof mqttUplinkOptionsSchema>;
 export type ResolvedMqttOptions = z.output<typeof mqttUplinkOptionsSchema>;
@@ -82,29 +70,40 @@ function readPem(file: string, what: string): Buffer {
   }
 }
 
-export function stateMessage(o: ResolvedMqttOptions, state: StateMessage['state'], ts: number): string {
-  const m: StateMessage = { v: CONTRACT_VERSION, gateway: o.gatewayId, state, ts };
+export function stateMessage(
+  o: ResolvedMqttOptions,
+  state: StateMessage['state'],
+  ts: number,
+  extra: Pick<StateMessage, 'reason' | 'lastRefusal'> = {},
+): string {
+  const m: StateMessage = { v: CONTRACT_VERSION, gateway: o.gatewayId, state, ts, ...extra };
   return JSON.stringify(m);
 }
 
 export function topicsOf(o: ResolvedMqttOptions) {
-  return topics(o.topicRoot ?? defaultTopicRoot(o.gatewayId));
+  return topics(`${o.topicRoot}/${o.gatewayId}`);
+}
+
+export function clientIdOf(o: ResolvedMqttOptions): string {
+  return o.clientId ?? `lantian-${o.gatewayId}`;
 }
 
 /** mqtt.js options: MQTT 3.1.1, persistent session, last will `offline` retained. */
 export function clientOptions(o: ResolvedMqttOptions, now: number): IClientOptions {
   const opts: IClientOptions = {
-    clientId: o.clientId,
+    clientId: clientIdOf(o),
     protocolVersion: 4,
     clean: false,
     keepalive: o.keepaliveS,
     reconnectPeriod: o.reconnectPeriodMs,
     connectTimeout: 10_000,
     resubscribe: false,
+    // A refused login is retried by the publisher, with a backoff mqtt.js does not have.
+    reconnectOnConnackError: false,
     queueQoSZero: false,
     will: {
       topic: topicsOf(o).state,
-      payload: Buffer.from(stateMessage(o, 'offline', now)),
+      payload: Buffer.from(stateMessage(o, 'offline', now, { reason: 'connection_lost' })),
       qos: 1,
       retain: true,
     },

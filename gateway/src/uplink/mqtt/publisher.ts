@@ -11,7 +11,7 @@
  * restart of the gateway resends them as replay, which a platform sees as duplicates by seq.
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { ErrorWithReasonCode, type MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isLantianError } from '../../core/errors.js';
 import { childLogger, silentLogger, type Logger } from '../../core/logger.js';
@@ -19,7 +19,7 @@ import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
 import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
-import type { AcquisitionHealthMessage, Lane, Topics } from './contract.js';
+import type { AcquisitionHealthMessage, Lane, LoginRefusal, Topics } from './contract.js';
 import { buildHealth } from './health.js';
 import { toMessages } from './messages.js';
 import {
@@ -30,6 +30,11 @@ import {
   type MqttUplinkOptions,
   type ResolvedMqttOptions,
 } from './options.js';
+
+/** Why the publisher stops, said in the retained `offline` state. */
+export type StopReason = 'stopped' | 'config_reload';
+/** How long stop() waits for the broker's acknowledgements. */
+const STOP_WAIT_MS = 2000;
 
 interface Chunk {
   lane: Lane;
@@ -49,6 +54,10 @@ export interface PublisherStatus {
   backlog: number;
   publishErrors: number;
   reconnects: number;
+  /** Logins the broker refused since the start. */
+  refusedLogins: number;
+  /** The latest refusal, kept after a later login succeeds. */
+  lastRefusal?: LoginRefusal;
   /** Set when publishing stopped on an error that retrying cannot fix (a bug, not an outage). */
   fault?: Error;
 }
@@ -61,6 +70,8 @@ export interface PublisherEvents {
   fault: [Error];
   /** The connection attempt or the connection failed (TLS verification, refused, ...); it retries. */
   connectError: [Error];
+  /** The broker refused the login (CONNACK); the next attempt follows after `retryInMs`. */
+  refused: [refusal: LoginRefusal, retryInMs: number];
 }
 
 export class MqttPublisher extends EventEmitter<PublisherEvents> {
@@ -83,6 +94,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private retry: Chunk[] = [];
   private publishErrors = 0;
   private reconnects = 0;
+  private refusedLogins = 0;
+  /** Refusals since the last successful login. */
+  private refusalsInRow = 0;
+  private lastRefusal: LoginRefusal | undefined;
+  private refusalTimer: NodeJS.Timeout | undefined;
   private fault: Error | undefined;
   private pumpQueued = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -117,30 +133,54 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
     client.on('error', (e) => {
-      this.logger.warn({ err: e.message }, 'mqtt error');
+      if (e instanceof ErrorWithReasonCode && !this.connected) this.onRefused(e);
+      else this.logger.warn({ err: e.message }, 'mqtt error');
       this.emit('connectError', e);
     });
     this.unsubscribe = this.log.onAppend(() => this.onAppend());
   }
 
-  /** Says `offline` (retained), then disconnects. Unacknowledged messages are left to the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Says `offline` with its reason (retained), then sends MQTT DISCONNECT so the broker drops
+   * the last will: the retained state stays the gateway's own word. Unacknowledged messages are
+   * left to the next start. A broker that does not acknowledge within `STOP_WAIT_MS` gets the
+   * connection cut instead, and its will then says `connection_lost`, which is the truth.
+   */
+  async stop(reason: StopReason = 'stopped'): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.unsubscribe?.();
     clearTimeout(this.lingerTimer);
     clearTimeout(this.healthTimer);
+    clearTimeout(this.refusalTimer);
     const client = this.client;
     if (!client) return;
     if (this.connected) {
-      const offline = stateMessage(this.options, 'offline', this.clock.now());
-      await Promise.race([
-        client.publishAsync(this.topics.state, offline, { qos: 1, retain: true }).catch(() => undefined),
-        this.clock.sleep(2000),
-      ]);
+      const offline = stateMessage(this.options, 'offline', this.clock.now(), { reason });
+      const said = client.publishAsync(this.topics.state, offline, { qos: 1, retain: true });
+      await Promise.race([said.catch(() => undefined), this.clock.sleep(STOP_WAIT_MS)]);
+      // end(false) sends DISCONNECT, but only once nothing is in flight: wait a moment, no more.
+      const idle = () => Object.keys(client.outgoing).length === 0;
+      if (!idle()) {
+        await Promise.race([
+          new Promise<void>((resolve) => client.once('outgoingEmpty', () => resolve())),
+          this.clock.sleep(STOP_WAIT_MS),
+        ]);
+      }
+      if (idle()) {
+        await client.endAsync(false);
+      } else {
+        this.logger.warn(
+          { inFlight: this.inFlight },
+          'the broker did not acknowledge in time; connection cut',
+        );
+        await client.endAsync(true);
+      }
+    } else {
+      await client.endAsync(true);
     }
-    await client.endAsync(true);
     this.connected = false;
+    this.logger.info({ reason }, 'stopped');
   }
 
   status(): PublisherStatus {
@@ -152,7 +192,9 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       backlog: Math.max(0, this.log.lastSeq - this.cursor.prefix - this.cursor.doneAbovePrefix()),
       publishErrors: this.publishErrors,
       reconnects: this.reconnects,
+      refusedLogins: this.refusedLogins,
     };
+    if (this.lastRefusal) s.lastRefusal = this.lastRefusal;
     if (this.fault) s.fault = this.fault;
     return s;
   }
@@ -169,13 +211,45 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.liveSince = undefined;
     this.connected = true;
     this.logger.info({ head, ackedThrough: this.cursor.prefix, reconnects: this.reconnects }, 'connected');
-    this.client?.publish(this.topics.state, stateMessage(this.options, 'online', this.clock.now()), {
-      qos: 1,
-      retain: true,
-    });
+    // After refused logins, `online` says so: the platform learns why it heard nothing.
+    const online = stateMessage(
+      this.options,
+      'online',
+      this.clock.now(),
+      this.refusalsInRow > 0 && this.lastRefusal ? { lastRefusal: this.lastRefusal } : {},
+    );
+    this.refusalsInRow = 0;
+    this.client?.publish(this.topics.state, online, { qos: 1, retain: true });
     this.publishHealth();
     this.emit('connected');
     this.schedule();
+  }
+
+  /**
+   * The broker answered CONNACK with a refusal (bad credentials, not authorised, ...). mqtt.js
+   * would give up for good; an operator may fix the password on the broker at any time, so try
+   * again, waiting longer after each refusal up to `reconnectMaxMs`.
+   */
+  private onRefused(e: ErrorWithReasonCode): void {
+    if (this.stopping) return;
+    this.refusedLogins++;
+    this.refusalsInRow++;
+    const refusal: LoginRefusal = { ts: this.clock.now(), reason: e.message, count: this.refusalsInRow };
+    this.lastRefusal = refusal;
+    const o = this.options;
+    const wait = Math.min(o.reconnectMaxMs, o.reconnectPeriodMs * 2 ** Math.min(this.refusalsInRow - 1, 30));
+    this.logger.error(
+      { err: e.message, code: e.code, refusals: this.refusalsInRow, retryInMs: wait, username: o.username },
+      'the broker refused the login; nothing is delivered until it accepts it',
+    );
+    clearTimeout(this.refusalTimer);
+    this.refusalTimer = setTimeout(() => {
+      const c = this.client;
+      // Keep the stores: messages in flight before the refusal are resent in the session.
+      if (c && !this.stopping)
+        c.reconnect({ incomingStore: c.incomingStore, outgoingStore: c.outgoingStore });
+    }, wait);
+    this.emit('refused', refusal, wait);
   }
 
   private onClose(): void {
@@ -219,7 +293,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   private pump(): void {
     if (!this.connected || this.stopping || this.fault) return;
-    while (this.inFlight < this.options.maxInFlight) {
+    while (this.inFlight < this.options.inFlight) {
       const chunk = this.retry.shift() ?? (this.liveReady() ? this.nextLive() : this.nextReplay());
       if (!chunk) break;
       this.send(chunk);
@@ -234,24 +308,24 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private liveReady(): boolean {
     const pending = this.livePending();
     if (pending <= 0) return false;
-    if (pending >= this.options.batchSize) return true;
+    if (pending >= this.options.batch.maxReadings) return true;
     this.liveSince ??= this.clock.monotonic();
-    return this.clock.monotonic() - this.liveSince >= this.options.lingerMs;
+    return this.clock.monotonic() - this.liveSince >= this.options.batch.lingerMs;
   }
 
   private armLinger(): void {
     clearTimeout(this.lingerTimer);
-    if (this.livePending() <= 0 || this.inFlight >= this.options.maxInFlight || this.liveSince === undefined)
+    if (this.livePending() <= 0 || this.inFlight >= this.options.inFlight || this.liveSince === undefined)
       return;
-    const wait = Math.max(0, this.liveSince + this.options.lingerMs - this.clock.monotonic());
+    const wait = Math.max(0, this.liveSince + this.options.batch.lingerMs - this.clock.monotonic());
     this.lingerTimer = setTimeout(() => this.schedule(), wait);
   }
 
   private nextLive(): Chunk {
     const head = this.log.lastSeq;
     const from = this.livePos + 1;
-    const records = this.log.read(this.livePos, this.options.batchSize, head);
-    const to = records.length === this.options.batchSize ? records.at(-1)!.seq : head;
+    const records = this.log.read(this.livePos, this.options.batch.maxReadings, head);
+    const to = records.length === this.options.batch.maxReadings ? records.at(-1)!.seq : head;
     this.livePos = to;
     this.liveSince = to < head ? this.clock.monotonic() : undefined;
     return { lane: 'live', from, to, pending: 0, failed: false, records };
@@ -284,8 +358,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       (this.claimed.rangeAtOrAfter(from)?.[0] ?? Infinity) - 1,
       (this.cursor.doneRangeAtOrAfter(from)?.[0] ?? Infinity) - 1,
     );
-    const records = this.log.read(from - 1, this.options.batchSize, upper);
-    const to = records.length === this.options.batchSize ? records.at(-1)!.seq : upper;
+    const records = this.log.read(from - 1, this.options.batch.maxReadings, upper);
+    const to = records.length === this.options.batch.maxReadings ? records.at(-1)!.seq : upper;
     this.replayPos = to;
     return { lane: 'replay', from, to, pending: 0, failed: false, records };
   }
