@@ -22,6 +22,7 @@ import { startPlatform } from '../hardware-sim/src/platform/index.js';
 import { checkRun, countLog, type Verdict } from './verdict.js';
 import { render, type Latest } from './view.js';
 import { writeDemoConfig } from './site.js';
+import { addDemoLimit, watchProcessing } from './processing.js';
 
 const GATEWAY_ID = 'hengda-gw1';
 /** Scripted broker outage, seconds after start (the simulator's own timeline is in the scenario). */
@@ -57,8 +58,10 @@ const sim = await startSimulator(scenario);
 t0 = performance.now();
 const broker = await startEmbeddedBroker({ port: 0 });
 const configFile = writeDemoConfig(dir, sim.buses, broker.url);
+addDemoLimit(configFile);
 const receiver = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
 const profiles = loadProfiles();
+const stopProcessing = await watchProcessing(broker.url, GATEWAY_ID, note);
 note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);
 
 const logFd = openSync(join(dir, 'gateway.log'), 'a');
@@ -174,6 +177,7 @@ try {
     ranForS: elapsed(),
   });
 } finally {
+  await stopProcessing();
   await receiver.close();
   await broker.close();
   await sim.stop();
