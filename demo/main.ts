@@ -22,6 +22,7 @@ import { startPlatform } from '../hardware-sim/src/platform/index.js';
 import { checkRun, countLog, type Verdict } from './verdict.js';
 import { render, type Latest } from './view.js';
 import { writeDemoConfig } from './site.js';
+import { startHj212Demo } from './hj212.js';
 import { addDemoLimit, watchProcessing } from './processing.js';
 
 const GATEWAY_ID = 'hengda-gw1';
@@ -29,7 +30,9 @@ const GATEWAY_ID = 'hengda-gw1';
 const BROKER_DOWN_AT_S = 14;
 const BROKER_DOWN_FOR_S = 7;
 
-const { values } = parseArgs({ options: { duration: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string' }, 'hj212-transcripts': { type: 'string' } },
+});
 const durationS = values.duration === undefined ? undefined : Number(values.duration);
 if (durationS !== undefined && !(durationS >= 30)) {
   console.error('demo: --duration must be a number of seconds, at least 30 (the timeline needs them)');
@@ -59,6 +62,7 @@ t0 = performance.now();
 const broker = await startEmbeddedBroker({ port: 0 });
 const configFile = writeDemoConfig(dir, sim.buses, broker.url);
 addDemoLimit(configFile);
+const hj212 = await startHj212Demo(configFile, values['hj212-transcripts']);
 const receiver = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
 const profiles = loadProfiles();
 const stopProcessing = await watchProcessing(broker.url, GATEWAY_ID, note);
@@ -181,9 +185,11 @@ try {
   await receiver.close();
   await broker.close();
   await sim.stop();
+  await hj212.stop();
 }
 if (live) process.stdout.write('\n');
 for (const line of verdict?.checks ?? []) console.log(`demo: ${line}`);
+for (const line of hj212.summary()) console.log(`demo: ${line}`);
 const v = verdict ?? { acquired: 0, delivered: 0, lost: 0, ok: false, checks: [] };
 console.log(`demo: ${v.acquired} readings acquired, ${v.delivered} delivered, ${v.lost} lost`);
 const ok = v.ok && exitCode === 0;

@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { createLogger, isLantianError } from '../../gateway/src/core/index.js';
 import { startSimulator } from './simulator.js';
 import { FAULT_KINDS } from './faults.js';
+import { registerHj212Platform } from './hj212/control.js';
 
 const EXIT = { ok: 0, unexpected: 1, invalid: 2 } as const;
 
@@ -176,6 +177,7 @@ function buildProgram(): Command {
       o.offMs === undefined ? {} : { offMs: o.offMs },
     ),
   );
+  registerHj212Platform(program);
   return program;
 }
 

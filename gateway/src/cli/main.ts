@@ -8,9 +8,12 @@ import { isLantianError } from '../core/errors.js';
 import { registerAggregate } from './commands/aggregate.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
+import { registerProfiles } from './commands/profiles.js';
 import { registerRun } from './commands/run.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -22,9 +25,12 @@ function buildProgram(): Command {
   registerAggregate(program);
   registerCheckConfig(program);
   registerHj212(program);
+  registerKeys(program);
   registerMigrateConfig(program);
   registerPoll(program);
+  registerProfiles(program);
   registerRun(program);
+  registerVerify(program);
   return program;
 }
 

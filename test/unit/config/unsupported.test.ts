@@ -30,7 +30,6 @@ const SAMPLES: Record<string, Record<string, unknown>> = {
   'site.timezone': { 'site.timezone': 'Asia/Shanghai' },
   'devices.*.overrides.bootDelayMs': { 'devices.gas.overrides': { bootDelayMs: 30_000 } },
   outlets: { outlets: plannedSections().outlets },
-  'uplinks.hj212': plannedSections(),
   siteIo: {
     siteIo: { board: { port: '/dev/ttyACM0' }, relays: { spray: { pin: 7 } } },
   },
