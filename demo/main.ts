@@ -29,15 +29,15 @@ import { Books } from './books.js';
 import { startGateway } from './gateway-child.js';
 import { readLog, undelivered } from './log.js';
 import type { Check, DemoContext, DemoPart } from './parts.js';
+import { processingPart } from './processing.js';
 import { writeDemoConfig } from './site.js';
 import { TIMELINE_TEXT, runTimeline } from './timeline.js';
 import { FlagLog, checkLine, judge } from './verdict.js';
 import { render, type Latest } from './view.js';
 
-/** Other parts of the demo (demo/<area>.ts), each adding its own config, steps and checks. */
-const PARTS: DemoPart[] = [];
-
 const GATEWAY_ID = 'hengda-gw1';
+/** Other parts of the demo (demo/<area>.ts), each adding its own config, steps and checks. */
+const PARTS: DemoPart[] = [processingPart(GATEWAY_ID)];
 /** Progress lines without a terminal, every this many seconds. */
 const PROGRESS_EVERY_S = 5;
 /** The timeline starts anyway when not every device has delivered by then. */

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
+import { registerAggregate } from './commands/aggregate.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
 import { registerKeys } from './commands/keys.js';
@@ -22,6 +23,7 @@ function buildProgram(): Command {
     .description('Lantian edge gateway: polls CEMS and dust monitors, logs every reading, forwards it.')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
+  registerAggregate(program);
   registerCheckConfig(program);
   registerHj212(program);
   registerKeys(program);

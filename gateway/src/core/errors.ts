@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   ACQ_OVERRUN:
     'A device was not polled in this slot: its previous poll was still running (the bus could not keep up).',
 
+  // processing: aggregation and conversions
+  PROCESSING_INPUT_INVALID: 'A line of readings given to offline reprocessing is not a valid reading.',
+
   // store: the durable log
   STORE_OPEN_FAILED: 'The log file could not be opened.',
   STORE_CORRUPT: 'The log file is corrupt or truncated; it was left untouched.',
