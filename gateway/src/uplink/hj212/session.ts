@@ -405,7 +405,8 @@ export class Hj212Session {
     return new Promise((resolve) => {
       const t = this.timer(Math.max(10, ms));
       const done = () => {
-        this.wake = undefined;
+        // Only clear our own wake-up: a later idle() may already have set its own.
+        if (this.wake === done) this.wake = undefined;
         t.cancel();
         resolve();
       };
