@@ -3,7 +3,8 @@
  *
  *   simulator (stack bus as RTU over TCP, analyzer on Modbus TCP, dust monitor on a pty)
  *     -> `lantian run` (the real gateway, a child process, with examples/site.yaml)
- *     -> embedded MQTT broker -> receiver that checks the stream, as the platform would
+ *     -> embedded MQTT broker -> the platform witness (hardware-sim/src/platform), which checks the
+ *        stream against the published JSON Schema, independently of the gateway's code
  *
  * A scripted timeline shows what the gateway is for: a device goes silent (flagged B, the
  * others unaffected), the broker restarts (backlog grows, then drains), an analyzer
@@ -16,8 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfiles } from '../gateway/src/profiles/index.js';
 import { startEmbeddedBroker } from '../gateway/src/uplink/mqtt/broker.js';
-import { createReceiver } from '../gateway/src/uplink/mqtt/receiver.js';
 import { loadScenario, startSimulator } from '../hardware-sim/src/index.js';
+import { startPlatform } from '../hardware-sim/src/platform/index.js';
 import { checkRun, countLog, type Verdict } from './verdict.js';
 import { render, type Latest } from './view.js';
 import { writeDemoConfig } from './site.js';
@@ -60,7 +61,7 @@ t0 = performance.now();
 const broker = await startEmbeddedBroker({ port: 0 });
 const configFile = writeDemoConfig(dir, sim.buses, broker.url);
 const hj212 = await startHj212Demo(configFile, values['hj212-transcripts']);
-const receiver = await createReceiver({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
+const receiver = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
 const profiles = loadProfiles();
 note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);
 

@@ -3,8 +3,7 @@
  * received. A reading is lost when its seq is in the log and never reached the receiver.
  */
 import { openLog } from '../gateway/src/store/index.js';
-import type { Receiver } from '../gateway/src/uplink/mqtt/receiver.js';
-import type { Flag } from '../gateway/src/core/flags.js';
+import type { PlatformWitness } from '../hardware-sim/src/platform/index.js';
 
 export interface LogCount {
   lastSeq: number;
@@ -48,11 +47,11 @@ export interface Expectations {
   ranForS: number;
 }
 
-export function checkRun(log: LogCount, receiver: Receiver, expect: Expectations): Verdict {
+export function checkRun(log: LogCount, receiver: PlatformWitness, expect: Expectations): Verdict {
   const got = receiver.readings;
   const lost = log.readingSeqs.filter((s) => !got.has(s)).length;
   const delivered = log.readingSeqs.length - lost;
-  const byDevice = new Map<string, { ts: number; flag: Flag }[]>();
+  const byDevice = new Map<string, { ts: number; flag: string }[]>();
   for (const r of got.values()) {
     const list = byDevice.get(r.device) ?? [];
     list.push({ ts: r.ts, flag: r.flag });

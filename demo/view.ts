@@ -5,12 +5,12 @@
  */
 import type { Flag } from '../gateway/src/core/flags.js';
 import type { ProfileRegistry } from '../gateway/src/profiles/index.js';
-import type { ReceiverStats } from '../gateway/src/uplink/mqtt/receiver.js';
-import type { WireReading } from '../gateway/src/uplink/mqtt/contract.js';
+import type { PlatformReading, PlatformStats } from '../hardware-sim/src/platform/index.js';
 
 export interface Latest {
-  value: WireReading['value'];
-  flag: Flag;
+  value: PlatformReading['value'];
+  /** As received: the platform does not assume the flags are the ones it knows. */
+  flag: string;
   ts: number;
 }
 
@@ -20,11 +20,11 @@ export interface ViewState {
   timeline: string[];
   devices: { id: string; profile: string; bus: string }[];
   latest: Map<string, Map<string, Latest>>;
-  stats: ReceiverStats;
+  stats: PlatformStats;
   acquired: number;
 }
 
-const FLAG_COLOUR: Record<Flag, string> = {
+const FLAG_COLOUR: Partial<Record<string, string>> & Record<Flag, string> = {
   N: '\x1b[32m',
   B: '\x1b[31m',
   D: '\x1b[31m',
@@ -38,7 +38,7 @@ const RESET = '\x1b[0m';
 const DIM = '\x1b[2m';
 const BOLD = '\x1b[1m';
 
-function formatValue(v: WireReading['value']): string {
+function formatValue(v: PlatformReading['value']): string {
   if (v === null) return '—';
   if (typeof v === 'string') return v;
   return Math.abs(v) >= 1000 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
@@ -63,8 +63,9 @@ export function render(s: ViewState, profiles: ProfileRegistry): string {
       if (p.role !== 'measurement') continue;
       const l = latest.get(p.key);
       if (!l) continue;
+      const colour = FLAG_COLOUR[l.flag] ?? '';
       cells.push(
-        `${p.key} ${FLAG_COLOUR[l.flag]}${formatValue(l.value)}${RESET} ${DIM}${p.unit}${RESET} ${FLAG_COLOUR[l.flag]}${l.flag}${RESET}`,
+        `${p.key} ${colour}${formatValue(l.value)}${RESET} ${DIM}${p.unit}${RESET} ${colour}${l.flag}${RESET}`,
       );
     }
     out.push(`  ${cells.join('   ') || `${DIM}waiting for data${RESET}`}`);

@@ -4,6 +4,7 @@
  * receives them (STYLE.md, "Depend on interfaces at the edges").
  *
  *   buses/devices -> Acquisition -> Log (durable, sequenced) -> MqttPublisher (own cursor)
+ *                                     '-> processing (aggregates, limit events) -> Log
  */
 import { systemClock, type Clock } from './core/clock.js';
 import { silentLogger, type Logger } from './core/logger.js';
@@ -18,6 +19,9 @@ import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
+import { Processor } from './processing/engine.js';
+import { LiveProcessing, runTicks } from './processing/live.js';
+import { processingPlan } from './processing/plan.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -76,6 +80,8 @@ export class Gateway {
   readonly uplinks = new Map<string, MqttPublisher>();
   /** One HJ 212 session per platform, each with its own connection and cursor. */
   readonly hj212 = new Map<string, Hj212Session>();
+  readonly processing: LiveProcessing;
+  private ticks?: AbortController;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -96,6 +102,10 @@ export class Gateway {
       logger: this.logger,
     });
     try {
+      this.processing = new LiveProcessing(
+        new Processor(processingPlan(loaded.config, loaded.profiles)),
+        this.log,
+      );
       this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
         clock,
         logger: this.logger,
@@ -126,12 +136,19 @@ export class Gateway {
    * `log.stats()`. Only an invalid batch reaches the poller as a sink error.
    */
   private accept(drafts: ReadingDraft[]): void {
-    if (drafts.length > 0) this.log.accept(drafts);
+    if (drafts.length === 0) return;
+    this.log.accept(drafts);
+    this.processing.accept(drafts, this.clock.now());
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    const rebuilt = this.processing.rebuild(this.clock.now());
+    this.ticks = new AbortController();
+    void runTicks(this.processing, this.clock, this.ticks.signal, (e) =>
+      this.logger.error({ err: e }, 'processing could not append aggregates'),
+    );
     for (const u of this.uplinks.values()) u.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
@@ -140,6 +157,7 @@ export class Gateway {
         gateway: this.loaded.config.gateway.id,
         lastSeq: this.log.lastSeq,
         uplinks: [...this.uplinks.keys()],
+        rebuilt,
       },
       'gateway started',
     );
@@ -157,6 +175,7 @@ export class Gateway {
     }
     this.running = false;
     await this.acquisition.stop();
+    this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>
       [...this.uplinks.values()].some((u) => {

@@ -190,6 +190,12 @@ export const Limit = z
       description:
         'Compare the value converted to reference O2. Absent: true when the outlet has referenceO2Pct.',
     }),
+    warningPct: num(
+      '%',
+      1,
+      100,
+      'Early warning when the period value reaches this share of max (an `alarm` event).',
+    ).default(90),
   })
   .strict();
 
@@ -219,6 +225,30 @@ export const Outlet = z
       .strict()
       .optional()
       .meta({ description: 'Flue-gas condition points used for standard-state conversion and flow.' }),
+    o2GuardPct: num(
+      '%',
+      1,
+      20.9,
+      'Measured O2 at or above this is held at it for the reference-O2 conversion, which grows without bound near 21 %.',
+    ).default(19),
+    ductAreaM2: num(
+      'm2',
+      0.001,
+      1000,
+      'Inner cross-section of the duct at the velocity probe; needed to compute the flow from flue.velocity.',
+    ).optional(),
+    ambientPressureKpa: num(
+      'kPa',
+      50,
+      110,
+      'Ambient (barometric) pressure added to the flue static pressure, which profiles report as gauge.',
+    ).default(101.325),
+    minSamplesPerMinute: int(
+      'count',
+      1,
+      600,
+      'Valid samples a minute value needs (HJ 75: 12 at one sample every 5 s). Absent: 12, or fewer when a device polls slower.',
+    ).optional(),
     limits: z
       .record(PointRefText, Limit)
       .default({})
@@ -231,6 +261,13 @@ export const Outlet = z
         code: 'custom',
         path: ['o2'],
         message: 'referenceO2Pct needs o2: the point giving measured O2',
+      });
+    }
+    if (o.flue?.velocity !== undefined && o.flue.flow === undefined && o.ductAreaM2 === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ductAreaM2'],
+        message: 'flue.velocity needs ductAreaM2 to give a flow (or give flue.flow)',
       });
     }
   })

@@ -23,6 +23,7 @@ import {
   decodeRaw,
   encodeQuality,
   encodeRaw,
+  encodeAggregateDetail,
   type AggregateDraft,
   type BlobDraft,
   type EventDraft,
@@ -138,7 +139,7 @@ export class Log {
     this.stmt = {
       reading: db.prepare('INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)'),
       event: db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
-      aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       blob: db.prepare('INSERT INTO blobs VALUES (?, ?, ?, ?, ?)'),
       setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
       readReadings: db
@@ -296,7 +297,19 @@ export class Log {
     const span = this.write(() => {
       for (const a of rows) {
         const pid = this.dict.id(a.device, a.point);
-        this.stmt.aggregate.run(this.nextSeq++, pid, a.period, a.start, a.min, a.avg, a.max, a.count, a.flag);
+        const detail = encodeAggregateDetail(a);
+        this.stmt.aggregate.run(
+          this.nextSeq++,
+          pid,
+          a.period,
+          a.start,
+          a.min,
+          a.avg,
+          a.max,
+          a.count,
+          a.flag,
+          detail,
+        );
       }
     });
     this.afterAppend();
@@ -639,7 +652,7 @@ export class Log {
   }
 
   private aggregate(r: Row): LogRecord {
-    const [seq, pid, period, start, min, avg, max, count, flag] = r as [
+    const [seq, pid, period, start, min, avg, max, count, flag, detail] = r as [
       number,
       number,
       AggregateDraft['period'],
@@ -649,8 +662,10 @@ export class Log {
       number | null,
       number,
       Flag,
+      string | null,
     ];
-    return { type: 'aggregate', seq, ...this.dict.ref(pid), period, start, min, avg, max, count, flag };
+    const rec = { seq, ...this.dict.ref(pid), period, start, min, avg, max, count, flag };
+    return { type: 'aggregate', ...rec, ...(detail === null ? {} : (JSON.parse(detail) as object)) };
   }
 
   private blob(r: Row): LogRecord {

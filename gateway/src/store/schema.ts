@@ -67,6 +67,9 @@ const MIGRATIONS: readonly string[] = [
     ('next_seq', 1), ('boot', 0), ('gap_events', 0), ('dropped_records', 0),
     ('log_id', lower(hex(randomblob(8))));
   `,
+  // What processing adds to an aggregate (reference-O2 value, emission amount, outlet, HJ 212
+  // code, how it was derived) as JSON; NULL for aggregates that carry none of it.
+  `ALTER TABLE aggregates ADD COLUMN detail TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,7 @@ import { isLantianError } from '../../../gateway/src/core/errors.js';
 import { ModbusTransport } from '../../../gateway/src/acquisition/transport/modbus.js';
 import { parseRtuRequest, registersPdu, withCrc } from '../../fixtures/acquisition/frames.js';
 import { ptyPair } from '../../fixtures/acquisition/pty.js';
+import { requireTool } from '../../helpers/tools.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -31,7 +32,7 @@ async function device(path: string, answer: (frame: Buffer) => Buffer | undefine
 }
 
 describe('RTU on a pty', () => {
-  it('reads registers, maps an exception, and times out on a silent unit', async () => {
+  requireTool('socat').it('reads registers, maps an exception, and times out on a silent unit', async () => {
     const pty = await ptyPair();
     cleanup.push(() => pty.close());
     await device(pty.b, (frame) => {

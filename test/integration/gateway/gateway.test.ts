@@ -11,13 +11,13 @@ import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway, mqttOptions } from '../../../gateway/src/gateway.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
-import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
 import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
 
 let dir: string;
 let sim: Simulator;
 let broker: EmbeddedBroker;
-let receiver: Receiver;
+let receiver: PlatformWitness;
 
 function siteConfig(port: number, brokerUrl: string): string {
   const file = join(dir, 'site.yaml');
@@ -44,7 +44,7 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-gateway-'));
   sim = await startSimulator('examples/sim/stack.yaml');
   broker = await startEmbeddedBroker({ port: 0 });
-  receiver = await createReceiver({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
+  receiver = await startPlatform({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
 });
 
 afterEach(async () => {

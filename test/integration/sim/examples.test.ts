@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startSimulator } from '../../../hardware-sim/src/index.js';
 import { bus, onCleanup, ptyClient, rawPty, rtuTcpClient, useCleanup } from './helpers.js';
+import { requireTool } from '../../helpers/tools.js';
 
 useCleanup();
 
@@ -34,16 +35,19 @@ describe('example scenarios', () => {
     });
   });
 
-  it('site.yaml: the weather box answers on its pty and the PMS5003 streams frames on its own', async () => {
-    const s = await startSimulator(example('site.yaml'));
-    onCleanup(() => s.stop());
-    expect(s.buses.map((b) => b.kind)).toEqual(['pty', 'pty']);
-    const box = await ptyClient(bus(s, 'weather').path!, 1);
-    const [pm25, pm10] = (await box.readHoldingRegisters(507, 2)).data;
-    expect(pm25).toBeGreaterThanOrEqual(28);
-    expect(pm10!).toBeGreaterThan(pm25!);
-    const pms = await rawPty(bus(s, 'pm').path!);
-    const frame = await pms.receive(32, 2500);
-    expect(frame.subarray(0, 4)).toEqual(Buffer.from([0x42, 0x4d, 0x00, 0x1c]));
-  });
+  requireTool('socat').it(
+    'site.yaml: the weather box answers on its pty and the PMS5003 streams frames on its own',
+    async () => {
+      const s = await startSimulator(example('site.yaml'));
+      onCleanup(() => s.stop());
+      expect(s.buses.map((b) => b.kind)).toEqual(['pty', 'pty']);
+      const box = await ptyClient(bus(s, 'weather').path!, 1);
+      const [pm25, pm10] = (await box.readHoldingRegisters(507, 2)).data;
+      expect(pm25).toBeGreaterThanOrEqual(28);
+      expect(pm10!).toBeGreaterThan(pm25!);
+      const pms = await rawPty(bus(s, 'pm').path!);
+      const frame = await pms.receive(32, 2500);
+      expect(frame.subarray(0, 4)).toEqual(Buffer.from([0x42, 0x4d, 0x00, 0x1c]));
+    },
+  );
 });
