@@ -359,4 +359,44 @@ describe('HJ 212 session', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
+
+  it("sends processing's outlet aggregates with their own factor code, Zs values and Cou", async () => {
+    const log = newLog(tmp());
+    const p = await platform();
+    log.appendAggregates([
+      {
+        device: 'boiler1',
+        point: 'so2',
+        period: 'hour',
+        start: T0,
+        min: 20.1,
+        avg: 22.4,
+        max: 25,
+        count: 60,
+        flag: 'N',
+        outlet: 'boiler1',
+        hj212: 'a21026',
+        zsAvg: 24.35,
+        cou: 0.672,
+      },
+      {
+        device: 'boiler1',
+        point: 'flow',
+        period: 'hour',
+        start: T0,
+        min: 50,
+        avg: 50,
+        max: 50,
+        count: 60,
+        flag: 'N',
+        outlet: 'other',
+        hj212: 'a00000',
+      },
+    ]);
+    const s = session(log, p, { devices: [], outlet: 'boiler1', codes: new Map() });
+    await until(() => s.status().cursor === log.lastSeq, 'the outlet hour delivered');
+    expect(p.received.filter((x) => x.cn === '2061').map((x) => x.cp)).toEqual([
+      'DataTime=20260101080000;a21026-Min=20.1,a21026-Avg=22.4,a21026-Max=25,a21026-ZsAvg=24.35,a21026-Cou=0.672,a21026-Flag=N',
+    ]);
+  });
 });
