@@ -20,13 +20,15 @@ const PLATFORMS = {
 
 export interface Hj212Demo {
   platforms: Map<string, Hj212Platform>;
+  /** Adds the platforms to the config file the demo wrote (and to its secrets file). */
+  configure(configFile: string): void;
   /** One line per platform: what it received. */
   summary(): string[];
   stop(): Promise<void>;
 }
 
-/** Starts the platforms and adds them to the config file the demo wrote (and its secrets). */
-export async function startHj212Demo(configFile: string, transcripts?: string): Promise<Hj212Demo> {
+/** Starts the platforms (before the demo's timeline starts: they take no time from it). */
+export async function startHj212Demo(transcripts?: string): Promise<Hj212Demo> {
   const platforms = new Map<string, Hj212Platform>();
   for (const [name, p] of Object.entries(PLATFORMS)) {
     platforms.set(
@@ -40,35 +42,37 @@ export async function startHj212Demo(configFile: string, transcripts?: string): 
       }),
     );
   }
-  const raw = parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
-  const secrets = raw.secretsFile as unknown as string;
-  appendFileSync(
-    secrets,
-    `city-pw: '${PLATFORMS.city.password}'\nprovince-pw: '${PLATFORMS.province.password}'\nprovince-sm4: '${PLATFORMS.province.key}'\n`,
-  );
-  const feed = { devices: ['stack1-gas', 'stack1-flow'], st: 31, rtdIntervalS: 30, timeoutS: 5 };
-  raw.uplinks!.hj212 = {
-    city: {
-      host: '127.0.0.1',
-      port: platforms.get('city')!.port,
-      mn: PLATFORMS.city.mn,
-      password: { secret: 'city-pw' },
-      ...feed,
-    },
-    province: {
-      host: '127.0.0.1',
-      port: platforms.get('province')!.port,
-      version: 2025,
-      mn: PLATFORMS.province.mn,
-      password: { secret: 'province-pw' },
-      sm4Key: { secret: 'province-sm4' },
-      heartbeatS: 10,
-      ...feed,
-    },
-  };
-  writeFileSync(configFile, stringify(raw));
   return {
     platforms,
+    configure: (configFile: string) => {
+      const raw = parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
+      const secrets = raw.secretsFile as unknown as string;
+      appendFileSync(
+        secrets,
+        `city-pw: '${PLATFORMS.city.password}'\nprovince-pw: '${PLATFORMS.province.password}'\nprovince-sm4: '${PLATFORMS.province.key}'\n`,
+      );
+      const feed = { devices: ['stack1-gas', 'stack1-flow'], st: 31, rtdIntervalS: 30, timeoutS: 5 };
+      raw.uplinks!.hj212 = {
+        city: {
+          host: '127.0.0.1',
+          port: platforms.get('city')!.port,
+          mn: PLATFORMS.city.mn,
+          password: { secret: 'city-pw' },
+          ...feed,
+        },
+        province: {
+          host: '127.0.0.1',
+          port: platforms.get('province')!.port,
+          version: 2025,
+          mn: PLATFORMS.province.mn,
+          password: { secret: 'province-pw' },
+          sm4Key: { secret: 'province-sm4' },
+          heartbeatS: 10,
+          ...feed,
+        },
+      };
+      writeFileSync(configFile, stringify(raw));
+    },
     summary: () =>
       [...platforms].map(([name, p]) => {
         const count = (cn: string) => p.received.filter((x) => x.cn === cn).length;

@@ -55,12 +55,13 @@ if (!hasSocat) {
   // Without socat there are no pseudo-terminals: the dust monitor sits behind a device server.
   for (const b of scenario.buses) if (b.kind === 'pty') b.kind = 'rtu-tcp';
 }
+const hj212 = await startHj212Demo(values['hj212-transcripts']);
 const sim = await startSimulator(scenario);
 // The scenario's timeline (+8s, +24s) counts from here; so does the demo's.
 t0 = performance.now();
 const broker = await startEmbeddedBroker({ port: 0 });
 const configFile = writeDemoConfig(dir, sim.buses, broker.url);
-const hj212 = await startHj212Demo(configFile, values['hj212-transcripts']);
+hj212.configure(configFile);
 const receiver = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
 const profiles = loadProfiles();
 note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);

@@ -9,6 +9,7 @@ import { Hj212Session, type Hj212SessionOptions } from '../../../gateway/src/upl
 import { startHj212Platform, type Hj212Platform } from '../../../hardware-sim/src/hj212/platform.js';
 import { tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 import type { AggregateDraft } from '../../../gateway/src/store/records.js';
+import { hj212HealthSchema } from '../../../gateway/src/uplink/mqtt/contract.js';
 
 const MN = '010000A8900016F000169DC0';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -142,6 +143,8 @@ describe('HJ 212 session', () => {
       uploads: 2,
       lastAnswer: { cn: '9014' },
     });
+    // What the MQTT health message carries for each platform.
+    expect(hj212HealthSchema.parse([s.status()])[0]).toMatchObject({ platform: 'city', cursor: log.lastSeq });
   });
 
   it('resends an unanswered upload after OverTime and keeps the cursor until the 9014 comes', async () => {
