@@ -17,11 +17,11 @@ import { openLog, type Log } from './store/index.js';
 import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
-import { Hj212Session } from './uplink/hj212/session.js';
-import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 import { Processor } from './processing/engine.js';
 import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
+import { Hj212Session } from './uplink/hj212/session.js';
+import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -78,10 +78,10 @@ export class Gateway {
   readonly log: Log;
   readonly acquisition: Acquisition;
   readonly uplinks = new Map<string, MqttPublisher>();
-  /** One HJ 212 session per platform, each with its own connection and cursor. */
-  readonly hj212 = new Map<string, Hj212Session>();
   readonly processing: LiveProcessing;
   private ticks?: AbortController;
+  /** One HJ 212 session per platform, each with its own connection and cursor. */
+  readonly hj212 = new Map<string, Hj212Session>();
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;

@@ -71,6 +71,12 @@ export const ERROR_CODES = {
   HJ212_DECRYPT: 'An SM4-encrypted data area cannot be decrypted (no key, malformed cipher block list).',
   HJ212_TIMEOUT: 'The platform did not answer a packet within OverTime after ReCount resends.',
 
+  // integrity: signing keys, sealed messages, the verifier
+  INTEGRITY_KEY_EXISTS: 'A key pair already exists where a new one was to be created; it was kept.',
+  INTEGRITY_KEY_INVALID: 'A key file cannot be read or does not hold an Ed25519 key in PEM.',
+  INTEGRITY_KEY_UNSAFE: 'The private key file is readable by group or others; it must be mode 0600.',
+  INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
+
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
   SIM_PTY_FAILED: 'A pseudo-terminal could not be created (is socat installed?).',
