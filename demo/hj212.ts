@@ -3,10 +3,11 @@
  * (HJ 212-2025 with SM4 and heartbeats), added to the demo's site config as `uplinks.hj212`.
  * With `--hj212-transcripts DIR` each platform writes its transcript to `DIR/<platform>.txt`.
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { startHj212Platform, type Hj212Platform } from '../hardware-sim/src/hj212/platform.js';
+import type { DemoPart } from './parts.js';
+import type { Raw } from './site.js';
 
 const PLATFORMS = {
   city: { edition: 2017 as const, mn: '010000A8900016F000169DC0', password: 'city01' },
@@ -20,13 +21,16 @@ const PLATFORMS = {
 
 export interface Hj212Demo {
   platforms: Map<string, Hj212Platform>;
+  /** Adds the platforms to the config file the demo wrote (and to its secrets file). */
+  /** Adds both platforms to the site config (and their secrets to its secrets file). */
+  configure(raw: Raw): void;
   /** One line per platform: what it received. */
   summary(): string[];
   stop(): Promise<void>;
 }
 
-/** Starts the platforms and adds them to the config file the demo wrote (and its secrets). */
-export async function startHj212Demo(configFile: string, transcripts?: string): Promise<Hj212Demo> {
+/** Starts the platforms (before the demo's timeline starts: they take no time from it). */
+export async function startHj212Demo(transcripts?: string): Promise<Hj212Demo> {
   const platforms = new Map<string, Hj212Platform>();
   for (const [name, p] of Object.entries(PLATFORMS)) {
     platforms.set(
@@ -40,35 +44,35 @@ export async function startHj212Demo(configFile: string, transcripts?: string): 
       }),
     );
   }
-  const raw = parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
-  const secrets = raw.secretsFile as unknown as string;
-  appendFileSync(
-    secrets,
-    `city-pw: '${PLATFORMS.city.password}'\nprovince-pw: '${PLATFORMS.province.password}'\nprovince-sm4: '${PLATFORMS.province.key}'\n`,
-  );
-  const feed = { devices: ['stack1-gas', 'stack1-flow'], st: 31, rtdIntervalS: 30, timeoutS: 5 };
-  raw.uplinks!.hj212 = {
-    city: {
-      host: '127.0.0.1',
-      port: platforms.get('city')!.port,
-      mn: PLATFORMS.city.mn,
-      password: { secret: 'city-pw' },
-      ...feed,
-    },
-    province: {
-      host: '127.0.0.1',
-      port: platforms.get('province')!.port,
-      version: 2025,
-      mn: PLATFORMS.province.mn,
-      password: { secret: 'province-pw' },
-      sm4Key: { secret: 'province-sm4' },
-      heartbeatS: 10,
-      ...feed,
-    },
-  };
-  writeFileSync(configFile, stringify(raw));
   return {
     platforms,
+    configure: (raw: Raw) => {
+      const secrets = raw.secretsFile as string;
+      appendFileSync(
+        secrets,
+        `city-pw: '${PLATFORMS.city.password}'\nprovince-pw: '${PLATFORMS.province.password}'\nprovince-sm4: '${PLATFORMS.province.key}'\n`,
+      );
+      const feed = { devices: ['stack1-gas', 'stack1-flow'], st: 31, rtdIntervalS: 30, timeoutS: 5 };
+      (raw.uplinks as Raw).hj212 = {
+        city: {
+          host: '127.0.0.1',
+          port: platforms.get('city')!.port,
+          mn: PLATFORMS.city.mn,
+          password: { secret: 'city-pw' },
+          ...feed,
+        },
+        province: {
+          host: '127.0.0.1',
+          port: platforms.get('province')!.port,
+          version: 2025,
+          mn: PLATFORMS.province.mn,
+          password: { secret: 'province-pw' },
+          sm4Key: { secret: 'province-sm4' },
+          heartbeatS: 10,
+          ...feed,
+        },
+      };
+    },
     summary: () =>
       [...platforms].map(([name, p]) => {
         const count = (cn: string) => p.received.filter((x) => x.cn === cn).length;
@@ -80,5 +84,19 @@ export async function startHj212Demo(configFile: string, transcripts?: string): 
     stop: async () => {
       for (const p of platforms.values()) await p.stop();
     },
+  };
+}
+
+/** The HJ 212 part of the demo: both platforms in the config, and a verdict line for each. */
+export function hj212Part(demo: Hj212Demo): DemoPart {
+  return {
+    name: 'hj212',
+    configure: (raw) => demo.configure(raw),
+    verdict: () =>
+      [...demo.platforms].map(([name, p], i) => ({
+        ok: p.received.some((x) => x.cn === '2011') && p.refused.length === 0,
+        text: demo.summary()[i] ?? name,
+      })),
+    stop: () => demo.stop(),
   };
 }

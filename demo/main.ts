@@ -30,6 +30,7 @@ import { startGateway } from './gateway-child.js';
 import { readLog, undelivered } from './log.js';
 import type { Check, DemoContext, DemoPart } from './parts.js';
 import { processingPart } from './processing.js';
+import { hj212Part, startHj212Demo } from './hj212.js';
 import { writeDemoConfig } from './site.js';
 import { TIMELINE_TEXT, runTimeline } from './timeline.js';
 import { FlagLog, checkLine, judge } from './verdict.js';
@@ -47,7 +48,9 @@ const RECONNECT_WAIT_S = 15;
 /** Roles of the points the gateway polls by default (docs/acquisition.md): the ones it must deliver. */
 const DELIVERED_ROLES = new Set(['measurement', 'status']);
 
-const { values } = parseArgs({ options: { duration: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string' }, 'hj212-transcripts': { type: 'string' } },
+});
 const durationS = values.duration === undefined ? undefined : Number(values.duration);
 if (durationS !== undefined && !(durationS > 0)) {
   console.error('demo: --duration must be a number of seconds above 0');
@@ -74,6 +77,9 @@ if (!hasSocat) {
   for (const b of scenario.buses) if (b.kind === 'pty') b.kind = 'rtu-tcp';
 }
 const sim = await startSimulator(scenario);
+// The authorities' platforms (a 2017 city one, a 2025 provincial one with SM4) listen before the
+// gateway's config names their ports.
+PARTS.push(hj212Part(await startHj212Demo(values['hj212-transcripts'])));
 const broker = await startEmbeddedBroker({ port: 0 });
 const platform = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID });
 const profiles = loadProfiles();

@@ -46,7 +46,7 @@ export function writeDemoConfig(
   const uplinks = raw.uplinks as Raw;
   (uplinks.mqtt as Raw).url = brokerUrl;
   (uplinks.mqtt as Raw).healthIntervalMs = 2000;
-  // HJ 212 forwarding is not part of the gateway yet; the demo platform does not exist either.
+  // The HJ 212 platforms are the demo's own (demo/hj212.ts), added by its part.
   delete uplinks.hj212;
   raw.storage = { path: join(dir, 'log.db'), quotaMb: 256, retentionDays: 30 };
   // The secrets file must be private to the service user, as on a real gateway.

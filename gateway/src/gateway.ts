@@ -117,7 +117,12 @@ export class Gateway {
         const acquisitionHealth = () => summariseHealth(this.acquisition.health());
         this.uplinks.set(
           'mqtt',
-          new MqttPublisher(this.log, mqtt, { clock, logger: this.logger, acquisitionHealth }),
+          new MqttPublisher(this.log, mqtt, {
+            clock,
+            logger: this.logger,
+            acquisitionHealth,
+            hj212Health: () => [...this.hj212.values()].map((h) => h.status()),
+          }),
         );
       }
       for (const o of hj212SessionOptions(loaded)) {

@@ -30,7 +30,8 @@ const lines = (s: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
-describe('lantian hj212', () => {
+// Each test starts the CLI through tsx, which takes seconds on a loaded machine.
+describe('lantian hj212', { timeout: 90_000 }, () => {
   it('parse prints one JSON object per packet, with the CRC variant found and coded errors for bad ones', async () => {
     const file = join(dir, 'packets.txt');
     const modbus =

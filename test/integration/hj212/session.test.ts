@@ -9,6 +9,7 @@ import { Hj212Session, type Hj212SessionOptions } from '../../../gateway/src/upl
 import { startHj212Platform, type Hj212Platform } from '../../../hardware-sim/src/hj212/platform.js';
 import { tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 import type { AggregateDraft } from '../../../gateway/src/store/records.js';
+import { hj212HealthSchema } from '../../../gateway/src/uplink/mqtt/contract.js';
 
 const MN = '010000A8900016F000169DC0';
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -142,6 +143,8 @@ describe('HJ 212 session', () => {
       uploads: 2,
       lastAnswer: { cn: '9014' },
     });
+    // What the MQTT health message carries for each platform.
+    expect(hj212HealthSchema.parse([s.status()])[0]).toMatchObject({ platform: 'city', cursor: log.lastSeq });
   });
 
   it('resends an unanswered upload after OverTime and keeps the cursor until the 9014 comes', async () => {
@@ -358,5 +361,45 @@ describe('HJ 212 session', () => {
     await until(() => s.status().cursor === log.lastSeq, 'all delivered');
     await new Promise((r) => setTimeout(r, 100));
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  it("sends processing's outlet aggregates with their own factor code, Zs values and Cou", async () => {
+    const log = newLog(tmp());
+    const p = await platform();
+    log.appendAggregates([
+      {
+        device: 'boiler1',
+        point: 'so2',
+        period: 'hour',
+        start: T0,
+        min: 20.1,
+        avg: 22.4,
+        max: 25,
+        count: 60,
+        flag: 'N',
+        outlet: 'boiler1',
+        hj212: 'a21026',
+        zsAvg: 24.35,
+        cou: 0.672,
+      },
+      {
+        device: 'boiler1',
+        point: 'flow',
+        period: 'hour',
+        start: T0,
+        min: 50,
+        avg: 50,
+        max: 50,
+        count: 60,
+        flag: 'N',
+        outlet: 'other',
+        hj212: 'a00000',
+      },
+    ]);
+    const s = session(log, p, { devices: [], outlet: 'boiler1', codes: new Map() });
+    await until(() => s.status().cursor === log.lastSeq, 'the outlet hour delivered');
+    expect(p.received.filter((x) => x.cn === '2061').map((x) => x.cp)).toEqual([
+      'DataTime=20260101080000;a21026-Min=20.1,a21026-Avg=22.4,a21026-Max=25,a21026-ZsAvg=24.35,a21026-Cou=0.672,a21026-Flag=N',
+    ]);
   });
 });

@@ -20,6 +20,8 @@ export interface Upload {
 
 export interface BacklogOptions {
   devices: ReadonlySet<string>;
+  /** The outlet whose aggregates (processing's outlet series included) this platform receives. */
+  outlet?: string;
   codes: FactorCodes;
   timezone: string;
   send: { realtime: boolean; minute: boolean; hour: boolean; day: boolean };
@@ -72,7 +74,12 @@ export class Backlog {
   private relevant(r: LogRecord): boolean {
     if (r.type === 'reading')
       return this.o.send.realtime && this.o.realtimeOn() && this.mine(r) && typeof r.value !== 'string';
-    if (r.type === 'aggregate') return this.o.send[r.period] && this.mine(r);
+    if (r.type === 'aggregate')
+      return (
+        this.o.send[r.period] &&
+        (this.o.devices.has(r.device) || (this.o.outlet !== undefined && r.outlet === this.o.outlet)) &&
+        codeOf(this.o.codes, r) !== undefined
+      );
     return false;
   }
 

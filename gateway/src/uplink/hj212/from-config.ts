@@ -28,6 +28,7 @@ export function hj212SessionOptions(loaded: LoadedConfig): Hj212SessionOptions[]
       crc: p.crc,
       timezone: p.timezone,
       devices: fed,
+      ...(p.outlet === undefined ? {} : { outlet: p.outlet }),
       codes,
       rtdIntervalS: p.rtdIntervalS,
       minIntervalMin: p.minIntervalMin,

@@ -23,8 +23,12 @@ export function formatValue(v: number): string {
 /** `device/point` -> factor code. */
 export type FactorCodes = ReadonlyMap<string, string>;
 
-export function codeOf(codes: FactorCodes, r: { device: string; point: string }): string | undefined {
-  return codes.get(`${r.device}/${r.point}`);
+/** The factor code of a record: the one processing stored on an aggregate, else the profile's. */
+export function codeOf(
+  codes: FactorCodes,
+  r: { device: string; point: string; hj212?: string },
+): string | undefined {
+  return r.hj212 ?? codes.get(`${r.device}/${r.point}`);
 }
 
 /** One 2011 data area: DataTime is the newest sampling instant among the readings. */
@@ -56,9 +60,19 @@ export function aggregateCp(rows: readonly AggregateRecord[], codes: FactorCodes
     const code = codeOf(codes, a);
     if (code === undefined) continue;
     const item: CpItem = [];
-    if (a.min !== null) item.push({ name: `${code}-Min`, value: formatValue(a.min) });
-    if (a.avg !== null) item.push({ name: `${code}-Avg`, value: formatValue(a.avg) });
-    if (a.max !== null) item.push({ name: `${code}-Max`, value: formatValue(a.max) });
+    // Min, Avg, Max, the O2-corrected (Zs) ones and Cou, in the order the standard's tables use.
+    const stats: [string, number | null | undefined][] = [
+      ['Min', a.min],
+      ['Avg', a.avg],
+      ['Max', a.max],
+      ['ZsMin', a.zsMin],
+      ['ZsAvg', a.zsAvg],
+      ['ZsMax', a.zsMax],
+      ['Cou', a.cou],
+    ];
+    for (const [name, v] of stats) {
+      if (typeof v === 'number') item.push({ name: `${code}-${name}`, value: formatValue(v) });
+    }
     item.push({ name: `${code}-Flag`, value: a.flag });
     items.push(item);
   }

@@ -220,7 +220,8 @@ function history(c: RequestContext, p: Packet): Outcome {
     if (recs.length === 0) break;
     for (const r of recs) {
       if (r.type !== 'aggregate' || r.period !== period || r.start < from || r.start > to) continue;
-      if (!devices.has(r.device) || codeOf(s.options.codes, r) === undefined) continue;
+      const mine = devices.has(r.device) || (s.options.outlet !== undefined && r.outlet === s.options.outlet);
+      if (!mine || codeOf(s.options.codes, r) === undefined) continue;
       const g = groups.get(r.start) ?? [];
       g.push(r);
       groups.set(r.start, g);

@@ -33,6 +33,8 @@ export interface Hj212SessionOptions {
   crc: CrcVariant;
   timezone: string;
   devices: readonly string[];
+  /** The outlet this platform receives, if it was configured by outlet. */
+  outlet?: string;
   codes: FactorCodes;
   rtdIntervalS: number;
   minIntervalMin: number;
@@ -141,6 +143,7 @@ export class Hj212Session {
       this.cursor,
       {
         devices: new Set(options.devices),
+        ...(options.outlet === undefined ? {} : { outlet: options.outlet }),
         codes: options.codes,
         timezone: options.timezone,
         send: options.send,
@@ -405,7 +408,8 @@ export class Hj212Session {
     return new Promise((resolve) => {
       const t = this.timer(Math.max(10, ms));
       const done = () => {
-        this.wake = undefined;
+        // Only clear our own wake-up: a later idle() may already have set its own.
+        if (this.wake === done) this.wake = undefined;
         t.cancel();
         resolve();
       };

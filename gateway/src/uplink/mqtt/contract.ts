@@ -213,6 +213,28 @@ export const acquisitionHealthSchema = z
   })
   .strict();
 export type AcquisitionHealthMessage = z.infer<typeof acquisitionHealthSchema>;
+export const hj212HealthSchema = z
+  .array(
+    z
+      .object({
+        platform: z.string().describe('Platform name from the site config.'),
+        state: z.enum(['connecting', 'connected', 'down', 'stopped']),
+        cursor: z.number().int().describe('Every log seq up to this one is delivered to the platform.'),
+        backlog: z.number().int().describe('Records behind the cursor not yet done.'),
+        lastAnswer: z
+          .object({ cn: z.string(), qn: z.string(), ts })
+          .strict()
+          .nullable()
+          .describe('The last packet the platform sent (9014, 9013 or a request).'),
+        uploads: z.number().int(),
+        resends: z.number().int(),
+        lastError: z.string().nullable(),
+      })
+      .strict(),
+  )
+  .describe('HJ 212 platforms: link state, cursor, backlog and last answer of each.');
+export type Hj212HealthMessage = z.infer<typeof hj212HealthSchema>;
+
 export const healthSchema = z
   .object({
     ...header,
@@ -247,6 +269,7 @@ export const healthSchema = z
       z.object({ readings: counter, flagged: counter.describe('Readings not flagged N.'), lastTs: ts }),
     ),
     acquisition: acquisitionHealthSchema.optional(),
+    hj212: hj212HealthSchema.optional(),
   })
   .strict()
   .describe('Topic health, retained: published on connect and periodically.');

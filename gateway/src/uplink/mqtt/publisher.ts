@@ -22,7 +22,7 @@ import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
 import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
-import type { AcquisitionHealthMessage, Lane, LoginRefusal, Topics } from './contract.js';
+import type { AcquisitionHealthMessage, Hj212HealthMessage, Lane, LoginRefusal, Topics } from './contract.js';
 import { buildHealth } from './health.js';
 import { toMessages } from './messages.js';
 import {
@@ -110,6 +110,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private healthTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly acquisitionHealth: (() => AcquisitionHealthMessage) | undefined;
+  private readonly hj212Health: (() => Hj212HealthMessage) | undefined;
 
   constructor(
     private readonly log: Log,
@@ -119,6 +120,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       logger?: Logger;
       /** Adds the acquisition engine's bus and device health to each health message. */
       acquisitionHealth?: () => AcquisitionHealthMessage;
+      hj212Health?: () => Hj212HealthMessage;
     } = {},
   ) {
     super();
@@ -127,6 +129,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.cursor = log.cursor(this.options.uplinkId);
     this.clock = env.clock ?? systemClock;
     this.acquisitionHealth = env.acquisitionHealth;
+    this.hj212Health = env.hj212Health;
     this.logger = childLogger(env.logger ?? silentLogger, 'mqtt', { uplink: this.options.uplinkId });
   }
 
@@ -421,6 +424,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     if (!this.connected || this.stopping) return;
     const message = buildHealth(this.log, this.cursor, this.status(), this.options, this.clock.now());
     if (this.acquisitionHealth) message.acquisition = this.acquisitionHealth();
+    if (this.hj212Health) message.hj212 = this.hj212Health();
     this.client?.publish(this.topics.health, JSON.stringify(message), { qos: 1, retain: true });
     this.healthTimer = setTimeout(() => this.publishHealth(), this.options.healthIntervalMs);
   }
