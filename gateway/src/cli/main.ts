@@ -5,9 +5,11 @@
  */
 import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
+import { registerAggregate } from './commands/aggregate.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
 import { registerKeys } from './commands/keys.js';
+import { registerLog } from './commands/log.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerProfiles } from './commands/profiles.js';
@@ -21,9 +23,11 @@ function buildProgram(): Command {
     .description('Lantian edge gateway: polls CEMS and dust monitors, logs every reading, forwards it.')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError();
+  registerAggregate(program);
   registerCheckConfig(program);
   registerHj212(program);
   registerKeys(program);
+  registerLog(program);
   registerMigrateConfig(program);
   registerPoll(program);
   registerProfiles(program);

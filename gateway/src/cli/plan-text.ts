@@ -1,6 +1,8 @@
 /** The polling plan and uplinks of a config as text, for `check-config --plan` and the interim demo. */
 import type { BusConfig, BusPlan, LoadedConfig, PlannedDevice } from '../config/index.js';
 import { plural } from './output.js';
+import { processingPlan } from '../processing/plan.js';
+import { formatOutlets } from '../processing/plan-text.js';
 
 function endpoint(bus: BusConfig): string {
   switch (bus.kind) {
@@ -40,15 +42,7 @@ export function formatPlan(loaded: LoadedConfig, plan: readonly BusPlan[]): stri
     for (const d of b.devices) out.push(deviceLine(d));
   }
   const devices = plan.flatMap((b) => b.devices);
-  for (const [id, o] of Object.entries(c.outlets)) {
-    const ref = o.referenceO2Pct === undefined ? 'no O2 reference' : `reference O2 ${o.referenceO2Pct} %`;
-    const limits = Object.entries(o.limits).map(
-      ([point, l]) => `${point} <= ${l.max} (${l.averaging}${l.corrected ? ', corrected' : ''})`,
-    );
-    out.push(
-      `  outlet ${id} (${o.name}): ${o.devices.join(', ')}; ${ref}; limits: ${limits.join(', ') || 'none'}`,
-    );
-  }
+  out.push(...formatOutlets(processingPlan(c, loaded.profiles)));
   const mqtt = c.uplinks.mqtt;
   if (mqtt) out.push(`  uplink mqtt: ${mqtt.url}, topics ${mqtt.topicRoot}/${c.gateway.id}/…`);
   for (const [name, p] of Object.entries(c.uplinks.hj212)) {

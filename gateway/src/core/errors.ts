@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   ACQ_OVERRUN:
     'A device was not polled in this slot: its previous poll was still running (the bus could not keep up).',
 
+  // processing: aggregation and conversions
+  PROCESSING_INPUT_INVALID: 'A line of readings given to offline reprocessing is not a valid reading.',
+
   // store: the durable log
   STORE_OPEN_FAILED: 'The log file could not be opened.',
   STORE_CORRUPT: 'The log file is corrupt or truncated; it was left untouched.',
@@ -51,6 +54,7 @@ export const ERROR_CODES = {
   STORE_RECORD_INVALID: 'A record handed to the log is not valid; nothing of its batch was written.',
   STORE_WRITE_FAILED: 'Writing to the log failed (disk full, I/O error); the batch was not committed.',
   STORE_DISK_FULL: 'The disk holding the log is full; the message names the file and the space needed.',
+  STORE_RECOVER_FAILED: 'A damaged log could not be recovered safely; nothing was moved (see the message).',
   STORE_MIGRATION_FAILED:
     'Upgrading the log schema failed; the upgrade was rolled back, the file is unchanged.',
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { loadProfiles } from '../../../gateway/src/profiles/index.js';
 import { processingPlan } from '../../../gateway/src/processing/plan.js';
+import { formatOutlets } from '../../../gateway/src/processing/plan-text.js';
 
 describe('the processing plan of the example site', () => {
   const loaded = loadSiteConfig('examples/site.yaml', { profiles: loadProfiles() });
@@ -50,5 +51,14 @@ describe('the processing plan of the example site', () => {
       averaging: 'hour',
       corrected: true,
     });
+  });
+
+  it('tells check-config --plan what each outlet computes', () => {
+    const text = formatOutlets(plan).join('\n');
+    expect(text).toContain('outlet stack1 (1# coal-fired boiler stack), periods on Asia/Shanghai time');
+    expect(text).toContain('at 9 % O2 (measured stack1-gas/o2');
+    expect(text).toContain('dry standard flow from stack1-flow/velocity × 4.5 m2');
+    expect(text).toContain('limit stack1-gas/so2 <= 200 per hour at 9 % O2, early warning at 180');
+    expect(text).not.toContain('not computed');
   });
 });
