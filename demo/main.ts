@@ -3,43 +3,65 @@
  *
  *   simulator (stack bus as RTU over TCP, analyzer on Modbus TCP, dust monitor on a pty)
  *     -> `lantian run` (the real gateway, a child process, with examples/site.yaml)
- *     -> embedded MQTT broker -> receiver that checks the stream, as the platform would
+ *     -> embedded MQTT broker -> the platform witness (hardware-sim/src/platform), which checks the
+ *        stream against the published JSON Schema, independently of the gateway's code
  *
- * A scripted timeline shows what the gateway is for: a device goes silent (flagged B, the
- * others unaffected), the broker restarts (backlog grows, then drains), an analyzer
- * calibrates (flagged C). `--duration S` runs headless and ends with one summary line.
+ * The verdict is kept from the devices' side (books.ts): every value the simulated devices served
+ * against every reading the platform received. A scripted timeline (timeline.ts) shows what the
+ * gateway is for: a device goes silent (flagged B, the others unaffected), the broker restarts
+ * (backlog grows, then drains), an analyzer calibrates (flagged C).
+ *
+ * On a terminal: a live view until Ctrl-C. Otherwise: progress lines every few seconds until
+ * SIGINT or SIGTERM. `--duration S` stops S seconds after every device has delivered. Every way
+ * of stopping ends the same: the broker back, the gateway stopped with SIGTERM and drained, the
+ * verdict; exit 0 only when nothing was lost.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfiles } from '../gateway/src/profiles/index.js';
 import { startEmbeddedBroker } from '../gateway/src/uplink/mqtt/broker.js';
-import { createReceiver } from '../gateway/src/uplink/mqtt/receiver.js';
 import { loadScenario, startSimulator } from '../hardware-sim/src/index.js';
-import { checkRun, countLog, type Verdict } from './verdict.js';
-import { render, type Latest } from './view.js';
+import { startPlatform } from '../hardware-sim/src/platform/index.js';
+import { Books } from './books.js';
+import { startGateway } from './gateway-child.js';
+import { readLog, undelivered } from './log.js';
+import type { Check, DemoContext, DemoPart } from './parts.js';
 import { writeDemoConfig } from './site.js';
+import { TIMELINE_TEXT, runTimeline } from './timeline.js';
+import { FlagLog, checkLine, judge } from './verdict.js';
+import { render, type Latest } from './view.js';
+
+/** Other parts of the demo (demo/<area>.ts), each adding its own config, steps and checks. */
+const PARTS: DemoPart[] = [];
 
 const GATEWAY_ID = 'hengda-gw1';
-/** Scripted broker outage, seconds after start (the simulator's own timeline is in the scenario). */
-const BROKER_DOWN_AT_S = 14;
-const BROKER_DOWN_FOR_S = 7;
+/** Progress lines without a terminal, every this many seconds. */
+const PROGRESS_EVERY_S = 5;
+/** The timeline starts anyway when not every device has delivered by then. */
+const SITE_UP_WAIT_S = 60;
+/** How long a stop during an outage waits for the gateway to reconnect before stopping it. */
+const RECONNECT_WAIT_S = 15;
+/** Roles of the points the gateway polls by default (docs/acquisition.md): the ones it must deliver. */
+const DELIVERED_ROLES = new Set(['measurement', 'status']);
 
 const { values } = parseArgs({ options: { duration: { type: 'string' } } });
 const durationS = values.duration === undefined ? undefined : Number(values.duration);
-if (durationS !== undefined && !(durationS >= 30)) {
-  console.error('demo: --duration must be a number of seconds, at least 30 (the timeline needs them)');
+if (durationS !== undefined && !(durationS > 0)) {
+  console.error('demo: --duration must be a number of seconds above 0');
   process.exit(2);
 }
 
-const live = durationS === undefined && process.stdout.isTTY;
+const live = durationS === undefined && process.stdout.isTTY === true;
 const hasSocat = spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'lantian-demo-'));
 const timeline: string[] = [];
-let t0 = performance.now();
-const elapsed = () => (performance.now() - t0) / 1000;
+const started = performance.now();
+/** The timeline's zero: when every device has delivered (until then, the demo's start). */
+let zero: number | undefined;
+const elapsed = () => (performance.now() - (zero ?? started)) / 1000;
 const note = (text: string) => {
   timeline.push(`${elapsed().toFixed(0).padStart(3)} s  ${text}`);
   // The live view shows the timeline itself; anywhere else (a pipe, --duration) it is printed.
@@ -52,136 +74,169 @@ if (!hasSocat) {
   for (const b of scenario.buses) if (b.kind === 'pty') b.kind = 'rtu-tcp';
 }
 const sim = await startSimulator(scenario);
-// The scenario's timeline (+8s, +24s) counts from here; so does the demo's.
-t0 = performance.now();
 const broker = await startEmbeddedBroker({ port: 0 });
-const configFile = writeDemoConfig(dir, sim.buses, broker.url);
-const receiver = await createReceiver({ url: broker.url, gatewayId: GATEWAY_ID, keepReadings: true });
+const platform = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID });
 const profiles = loadProfiles();
-note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);
-
-const logFd = openSync(join(dir, 'gateway.log'), 'a');
-const gateway: ChildProcess = spawn(
-  process.execPath,
-  // The heap limits a Pi-class gateway runs with (docs/store.md): the demo proves they suffice.
-  [
-    '--max-old-space-size=64',
-    '--max-semi-space-size=8',
-    'bin/lantian.js',
-    'run',
-    '--config',
-    configFile,
-    '--log-level',
-    'warn',
-  ],
-  { stdio: ['ignore', logFd, logFd] },
+const devices = sim.control
+  .devices()
+  .flatMap((d) => (d.profile ? [{ id: d.id, profile: d.profile, bus: d.bus }] : []));
+const roles = new Map(
+  devices.flatMap((d) => profiles.get(d.profile).points.map((p) => [`${d.id}/${p.key}`, p.role] as const)),
 );
-let gatewayExit: Promise<number | null> = new Promise((resolve) =>
-  gateway.once('exit', (code) => resolve(code)),
-);
-note(`gateway started (pid ${gateway.pid}), log in ${join(dir, 'gateway.log')}`);
-note('stack1-dust will stop answering at 8 s for 10 s; stack1-gas calibrates at 24 s');
-
-const timers: NodeJS.Timeout[] = [];
-timers.push(
-  setTimeout(() => {
-    note('broker stops (the gateway keeps logging; backlog grows)');
-    void broker.stop();
-  }, BROKER_DOWN_AT_S * 1000),
-  setTimeout(
-    () => {
-      note('broker back (the gateway replays its backlog while live data keeps flowing)');
-      void broker.start();
-    },
-    (BROKER_DOWN_AT_S + BROKER_DOWN_FOR_S) * 1000,
-  ),
-  setTimeout(() => note('stack1-dust answers again'), 18_000),
-  setTimeout(() => note('stack1-gas calibration starts (readings flagged C)'), 24_000),
-);
-
+const books = new Books((device, point) => DELIVERED_ROLES.has(roles.get(`${device}/${point}`) ?? ''));
+sim.control.onServed((v) => books.serve(v));
+const flags = new FlagLog();
 const latest = new Map<string, Map<string, Latest>>();
-let seenSeq = 0;
-function refreshLatest(): void {
-  const readings = [...receiver.readings.values()].filter((r) => r.seq > seenSeq);
-  for (const r of readings.sort((a, b) => a.seq - b.seq)) {
-    const m = latest.get(r.device) ?? new Map<string, Latest>();
-    const prior = m.get(r.point);
-    if (!prior || prior.ts <= r.ts) m.set(r.point, { value: r.value, flag: r.flag, ts: r.ts });
-    latest.set(r.device, m);
-    seenSeq = Math.max(seenSeq, r.seq);
-  }
-}
-
-const devices = sim.control.devices().map((d) => ({ id: d.id, profile: d.profile ?? '', bus: d.bus }));
-let stopping = false;
-const finished = new Promise<void>((resolve) => {
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    resolve();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  if (durationS !== undefined) timers.push(setTimeout(stop, durationS * 1000));
-  gatewayExit = gatewayExit.then((code) => {
-    if (!stopping) note(`gateway exited on its own (code ${code}); see ${join(dir, 'gateway.log')}`);
-    stop();
-    return code;
-  });
+const delivering = new Set<string>();
+let siteUp: () => void = () => undefined;
+const up = new Promise<void>((resolve) => (siteUp = resolve));
+platform.onReading((r) => {
+  books.deliver(r);
+  flags.note(r);
+  const m = latest.get(r.device) ?? new Map<string, Latest>();
+  const prior = m.get(r.point);
+  if (!prior || prior.ts <= r.ts) m.set(r.point, { value: r.value, flag: r.flag, ts: r.ts });
+  latest.set(r.device, m);
+  if (r.flag !== 'B') delivering.add(r.device);
+  if (devices.every((d) => delivering.has(d.id))) siteUp();
 });
 
-const painter = live
-  ? setInterval(() => {
-      refreshLatest();
-      const view = render(
-        {
-          elapsedS: elapsed(),
-          timeline,
-          devices: devices.filter((d) => d.profile !== ''),
-          latest,
-          stats: receiver.stats(),
-          acquired: receiver.stats().health?.log.lastSeq ?? 0,
-        },
-        profiles,
-      );
+const ctx: DemoContext = { sim, brokerUrl: broker.url, platform, dir, note };
+const configFile = writeDemoConfig(dir, sim.buses, broker.url, (raw) => {
+  for (const p of PARTS) p.configure?.(raw, ctx);
+});
+note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);
+const gateway = startGateway(configFile, join(dir, 'gateway.log'));
+note(`gateway started (pid ${gateway.pid}), log in ${join(dir, 'gateway.log')}`);
+
+/** The broker as the timeline drives it: the demo must know whether it was down at the stop. */
+let brokerDownAt: number | undefined;
+const stageBroker = {
+  stop: () => {
+    brokerDownAt = Date.now();
+    return broker.stop();
+  },
+  start: async () => {
+    await broker.start();
+    brokerDownAt = undefined;
+  },
+};
+
+let stopReason: string | undefined;
+let requestStop: (why: string) => void = () => undefined;
+const stopRequested = new Promise<void>((resolve) => {
+  requestStop = (why) => {
+    if (stopReason !== undefined) return;
+    stopReason = why;
+    resolve();
+  };
+});
+let firstSignalAt: number | undefined;
+const onSignal = (signal: NodeJS.Signals) => {
+  // A terminal's Ctrl-C may reach the demo twice (from the terminal and relayed by npm):
+  // only a second press, a moment later, stops without waiting for the gateway to drain.
+  if (firstSignalAt === undefined) {
+    firstSignalAt = performance.now();
+    requestStop(signal === 'SIGINT' ? 'interrupted' : `${signal} received`);
+    if (live)
+      process.stdout.write('\nstopping: the gateway drains its backlog first (Ctrl-C again: at once)\n');
+  } else if (performance.now() - firstSignalAt > 1000) {
+    gateway.kill();
+    process.exit(130);
+  }
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+void gateway.exited.then((code) => requestStop(`gateway exited on its own (code ${code})`));
+
+let cancelTimeline = () => undefined as void;
+let durationTimer: NodeJS.Timeout | undefined;
+const upTimer = setTimeout(() => {
+  note(`not every device delivered within ${SITE_UP_WAIT_S} s; the timeline starts anyway`);
+  siteUp();
+}, SITE_UP_WAIT_S * 1000);
+void up.then(async () => {
+  clearTimeout(upTimer);
+  if (stopReason !== undefined) return;
+  zero = performance.now();
+  note(`every device delivering: the timeline starts (${TIMELINE_TEXT})`);
+  cancelTimeline = runTimeline({ sim, broker: stageBroker, note });
+  if (durationS !== undefined)
+    durationTimer = setTimeout(() => requestStop('duration reached'), durationS * 1000);
+  for (const p of PARTS) await p.start?.(ctx);
+});
+
+const ticker = setInterval(
+  () => {
+    const stats = platform.stats();
+    const totals = books.snapshot();
+    if (live) {
+      const view = render({ elapsedS: elapsed(), timeline, devices, latest, stats, books: totals }, profiles);
       process.stdout.write(`\x1b[H\x1b[2J${view}\n`);
-    }, 1000)
-  : undefined;
+      return;
+    }
+    const served = totals.reduce((n, d) => n + d.served, 0);
+    const delivered = totals.reduce((n, d) => n + d.delivered, 0);
+    const h = stats.health;
+    const uplink = h
+      ? `uplink ${stats.state?.state ?? '?'} (${h.uplink.lane}, backlog ${h.uplink.backlog})`
+      : 'no health yet';
+    console.log(
+      `demo: ${elapsed().toFixed(0).padStart(3)} s  progress: devices served ${served} values, platform has ${delivered}; ${uplink}`,
+    );
+  },
+  (live ? 1 : PROGRESS_EVERY_S) * 1000,
+);
 
-await finished;
-for (const t of timers) clearTimeout(t);
-if (painter) clearInterval(painter);
-// Stopped during an outage: bring the broker back so the gateway can drain before it exits.
-await broker.start().catch((e: unknown) => note(`broker could not restart: ${String(e)}`));
+await stopRequested;
+const ranForS = zero === undefined ? 0 : elapsed();
+cancelTimeline();
+clearTimeout(durationTimer);
+clearTimeout(upTimer);
+clearInterval(ticker);
+if (live) process.stdout.write('\n');
+console.log(
+  `demo: stopping (${stopReason}): the broker back if it was down, then the gateway stops and drains`,
+);
+if (brokerDownAt !== undefined) {
+  // Stopped during an outage: bring the broker back and let the gateway reconnect (its state
+  // says online again), so it can drain its backlog before it exits.
+  const downAt = brokerDownAt;
+  await stageBroker
+    .start()
+    .catch((e: unknown) => console.log(`demo: broker could not restart: ${String(e)}`));
+  await platform
+    .waitFor((s) => s.state?.state === 'online' && s.state.ts >= downAt, RECONNECT_WAIT_S * 1000)
+    .catch(() => console.log(`demo: the gateway did not reconnect within ${RECONNECT_WAIT_S} s`));
+}
+const stopAt = Date.now();
+const exitCode = await gateway.stop();
+for (const p of PARTS) await p.stop?.();
 
-// Stop the gateway the way a service manager does; it drains its uplink before it exits.
-if (gateway.exitCode === null) gateway.kill('SIGTERM');
-const exitCode = await gatewayExit;
-let verdict: Verdict | undefined;
+let verdict: ReturnType<typeof judge> | undefined;
+const partChecks: Check[] = [];
 try {
-  const log = countLog(join(dir, 'log.db'));
+  const log = readLog(join(dir, 'log.db'));
   // Whatever the gateway published before it exited is at the broker: give it a moment to land.
-  await receiver.waitFor((s) => s.maxSeq >= log.lastSeq, 5000).catch(() => undefined);
-  verdict = checkRun(log, receiver, {
-    devices: devices.map((d) => d.id),
-    silentDevice: 'stack1-dust',
-    silentFromS: 8,
-    silentForS: 10,
-    calibrating: 'stack1-gas',
-    calibrationAtS: 24,
-    brokerBackAtS: BROKER_DOWN_AT_S + BROKER_DOWN_FOR_S,
-    ranForS: elapsed(),
-  });
+  await platform.waitFor((s) => s.maxSeq >= log.lastSeq && s.holes.length === 0, 5000).catch(() => undefined);
+  books.answered(new Map(sim.control.served().map((d) => [d.device, d.answered])));
+  const stats = platform.stats();
+  const closing = books.close({ loggedNotSent: undelivered(log, stats), stopAt });
+  verdict = judge(closing, stats, flags, ranForS);
+  for (const p of PARTS) partChecks.push(...((await p.verdict?.(ctx, ranForS)) ?? []));
+} catch (e) {
+  console.log(`demo: no verdict: ${String(e)}`);
 } finally {
-  await receiver.close();
+  await platform.close();
   await broker.close();
   await sim.stop();
 }
-if (live) process.stdout.write('\n');
-for (const line of verdict?.checks ?? []) console.log(`demo: ${line}`);
-const v = verdict ?? { acquired: 0, delivered: 0, lost: 0, ok: false, checks: [] };
-console.log(`demo: ${v.acquired} readings acquired, ${v.delivered} delivered, ${v.lost} lost`);
-const ok = v.ok && exitCode === 0;
+const checks = [...(verdict?.checks ?? []), ...partChecks];
+for (const c of checks) console.log(`demo: ${checkLine(c, ranForS)}`);
+for (const r of books.unexplained()) console.log(`demo: delivered but never served: ${JSON.stringify(r)}`);
+if (verdict) console.log(`demo: ${verdict.summary}`);
+if (exitCode !== 0) console.log(`demo: the gateway exited with code ${exitCode}`);
+const ok = verdict !== undefined && checks.every((c) => c.ok !== false) && exitCode === 0;
 if (ok) rmSync(dir, { recursive: true, force: true });
 else console.log(`demo: gateway log and data kept in ${dir}`);
 process.exit(ok ? 0 : 1);

@@ -4,6 +4,7 @@
  * receives them (STYLE.md, "Depend on interfaces at the edges").
  *
  *   buses/devices -> Acquisition -> Log (durable, sequenced) -> MqttPublisher (own cursor)
+ *                                     '-> processing (aggregates, limit events) -> Log
  */
 import { systemClock, type Clock } from './core/clock.js';
 import { silentLogger, type Logger } from './core/logger.js';
@@ -16,11 +17,16 @@ import { openLog, type Log } from './store/index.js';
 import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
+import { Processor } from './processing/engine.js';
+import { LiveProcessing, runTicks } from './processing/live.js';
+import { processingPlan } from './processing/plan.js';
+import { Hj212Session } from './uplink/hj212/session.js';
+import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 
 export interface GatewayDeps {
   clock?: Clock;
   logger?: Logger;
-  /** Builds transports; default modbus-serial. */
+  /** Builds transports; default the Modbus transport. */
   transportFactory?: TransportFactory;
 }
 
@@ -72,6 +78,10 @@ export class Gateway {
   readonly log: Log;
   readonly acquisition: Acquisition;
   readonly uplinks = new Map<string, MqttPublisher>();
+  readonly processing: LiveProcessing;
+  private ticks?: AbortController;
+  /** One HJ 212 session per platform, each with its own connection and cursor. */
+  readonly hj212 = new Map<string, Hj212Session>();
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -92,6 +102,10 @@ export class Gateway {
       logger: this.logger,
     });
     try {
+      this.processing = new LiveProcessing(
+        new Processor(processingPlan(loaded.config, loaded.profiles)),
+        this.log,
+      );
       this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
         clock,
         logger: this.logger,
@@ -106,6 +120,9 @@ export class Gateway {
           new MqttPublisher(this.log, mqtt, { clock, logger: this.logger, acquisitionHealth }),
         );
       }
+      for (const o of hj212SessionOptions(loaded)) {
+        this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
+      }
     } catch (e) {
       this.log.close();
       throw e;
@@ -114,23 +131,33 @@ export class Gateway {
 
   /**
    * Readings are committed to the log before anything else sees them; uplinks follow the log.
-   * A failed commit (STORE_WRITE_FAILED: disk full, I/O error) propagates to the poller, which
-   * counts it as a sink error in the device's health and logs it: never silent.
+   * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
+   * itself; what overflows that queue is recorded as an `unlogged` event and counted in
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error.
    */
   private accept(drafts: ReadingDraft[]): void {
-    if (drafts.length > 0) this.log.append(drafts);
+    if (drafts.length === 0) return;
+    this.log.accept(drafts);
+    this.processing.accept(drafts, this.clock.now());
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    const rebuilt = this.processing.rebuild(this.clock.now());
+    this.ticks = new AbortController();
+    void runTicks(this.processing, this.clock, this.ticks.signal, (e) =>
+      this.logger.error({ err: e }, 'processing could not append aggregates'),
+    );
     for (const u of this.uplinks.values()) u.start();
+    for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.logger.info(
       {
         gateway: this.loaded.config.gateway.id,
         lastSeq: this.log.lastSeq,
         uplinks: [...this.uplinks.keys()],
+        rebuilt,
       },
       'gateway started',
     );
@@ -148,6 +175,7 @@ export class Gateway {
     }
     this.running = false;
     await this.acquisition.stop();
+    this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>
       [...this.uplinks.values()].some((u) => {
@@ -156,6 +184,7 @@ export class Gateway {
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
     await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
+    await Promise.all([...this.hj212.values()].map((h) => h.stop()));
     this.log.close();
     this.logger.info('gateway stopped');
   }

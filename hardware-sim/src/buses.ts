@@ -129,7 +129,7 @@ export async function openModbusBus(
   const framer = rtuFramer(spec.line, rtu, (frame) =>
     rtu.submit({
       frame,
-      send: (bytes) => void link.pty?.write(bytes),
+      send: (bytes) => link.pty?.write(bytes) ?? false,
       drop: (fault) => void link.pty?.restart(fault.spec.offMs ?? 1000),
     }),
   );

@@ -1,15 +1,17 @@
 /**
  * Brokers for the MQTT tests: the embedded Aedes broker, and a real Mosquitto run as a child
  * process on a free port (with persistence, so a stop/start keeps sessions like a production
- * broker). Every MQTT suite runs against both; Mosquitto is skipped, visibly, only where it is
- * not installed and CI did not promise it (LANTIAN_TEST_MOSQUITTO).
+ * broker). Every MQTT suite runs against both; Mosquitto is skipped, visibly, where it is not
+ * on PATH, and fails under LANTIAN_TEST_STRICT (CI). Each suite runs its own Mosquitto on a free
+ * port bound to 127.0.0.1, so the suites can stop and restart it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedBroker } from '../../gateway/src/uplink/mqtt/broker.js';
+import { STRICT_ENV, findOnPath, missingReason, strict } from './system-tools.js';
 
 export interface TestBroker {
   kind: 'aedes' | 'mosquitto';
@@ -43,9 +45,7 @@ export async function startAedes(): Promise<TestBroker> {
 }
 
 export function mosquittoBinary(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v mosquitto'], { encoding: 'utf8' }).stdout.trim();
-  if (found) return found;
-  return ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'].find((p) => existsSync(p));
+  return findOnPath('mosquitto');
 }
 
 function freePort(): Promise<number> {
@@ -71,7 +71,7 @@ export interface MosquittoOptions {
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
   const bin = mosquittoBinary();
-  if (!bin) throw new Error('mosquitto is not installed');
+  if (!bin) throw new Error(missingReason('mosquitto'));
   const dir = mkdtempSync(join(tmpdir(), 'lantian-mosquitto-'));
   const port = await freePort();
   const wsPort = options.websockets ? await freePort() : undefined;
@@ -176,17 +176,11 @@ export interface BrokerKind {
 
 /** The brokers every MQTT suite runs against. */
 export function brokerKinds(): BrokerKind[] {
-  const bin = mosquittoBinary();
-  if (!bin && process.env.LANTIAN_TEST_MOSQUITTO) {
-    throw new Error('LANTIAN_TEST_MOSQUITTO is set but no mosquitto binary was found');
-  }
+  const missing = missingReason('mosquitto');
+  if (missing && strict()) throw new Error(`${STRICT_ENV} is set: ${missing}`);
   return [
     { kind: 'aedes', skip: undefined, start: startAedes },
-    {
-      kind: 'mosquitto',
-      skip: bin ? undefined : 'mosquitto is not installed',
-      start: () => startMosquitto(),
-    },
+    { kind: 'mosquitto', skip: missing, start: () => startMosquitto() },
   ];
 }
 

@@ -9,7 +9,7 @@ import { syntheticBatch } from './store-fixtures.js';
 const [path, sync] = process.argv.slice(2);
 if (!path) throw new Error('usage: store-appender <log path> [normal|full]');
 const log = openLog({ path, synchronous: sync === 'full' ? 'full' : 'normal' });
-process.stdout.write(`ready ${log.lastSeq}\n`);
+process.stdout.write(`log ${log.logId}\nready ${log.lastSeq}\n`);
 
 function step(): void {
   // The reading with seq n always carries index n - 1, so the test can check contents.

@@ -1,6 +1,9 @@
 /** Runs a TypeScript helper as a child process (through tsx) and follows its stdout lines. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
+import { tempDir, type TempDir } from './store-fixtures.js';
 
 export interface Child {
   proc: ChildProcess;
@@ -12,6 +15,9 @@ export interface Child {
   kill(): Promise<void>;
   exited: Promise<number | null>;
 }
+
+/** The appender child of the store's process tests (see store-appender.ts). */
+export const storeAppender = fileURLToPath(new URL('./store-appender.ts', import.meta.url));
 
 export function runTs(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
@@ -71,4 +77,28 @@ export function lastNumber(lines: string[], word: string): number {
     if (m) return Number(m[1]);
   }
   return 0;
+}
+
+/**
+ * Per-test temporary directory and child processes for the store's process tests: every
+ * child started through `start` is SIGKILLed and the directory removed after each test.
+ */
+export function childFixture(): { tmp: () => TempDir; start: (file: string, args: string[]) => Child } {
+  let dir: TempDir | undefined;
+  const children: Child[] = [];
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(async () => {
+    for (const c of children.splice(0)) await c.kill();
+    dir?.remove();
+  });
+  return {
+    tmp: () => dir!,
+    start: (file, args) => {
+      const c = runTs(file, args);
+      children.push(c);
+      return c;
+    },
+  };
 }

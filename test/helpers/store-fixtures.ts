@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Flag } from '../../gateway/src/core/flags.js';
-import type { ReadingDraft } from '../../gateway/src/core/reading.js';
+import type { Quality, ReadingDraft } from '../../gateway/src/core/reading.js';
 import type { AggregateDraft } from '../../gateway/src/store/records.js';
 
 export interface TempDir {
@@ -24,20 +24,32 @@ export function tempDir(prefix = 'lantian-store-'): TempDir {
 const DEVICES = ['stack1', 'stack2', 'dust1'];
 const POINTS = ['so2', 'nox', 'o2', 'pm10', 'flow'];
 const FLAGS: Flag[] = ['N', 'N', 'N', 'N', 'C', 'M', 'N', 'T'];
+/** The reasons a flag other than N carries, as the gateway gives them. */
+const QUALITY: Partial<Record<Flag, Quality[]>> = {
+  C: ['device_status'],
+  M: ['device_status'],
+  T: ['out_of_range'],
+};
 
 /**
  * Readings as the acquisition engine would hand them over: one batch per poll, a few devices
- * with a few points each, a value that follows the index so tests can check it came back.
+ * with a few points each, a value that follows the index so tests can check it came back, the
+ * register words it came from (`raw`) and, where the flag is not N, its reasons (`quality`):
+ * evidence that must reach the platform unchanged.
  */
 export function syntheticBatch(start: number, count: number, ts0 = Date.UTC(2026, 0, 1)): ReadingDraft[] {
   const out: ReadingDraft[] = [];
   for (let i = start; i < start + count; i++) {
+    const flag = FLAGS[i % FLAGS.length]!;
+    const quality = QUALITY[flag];
     out.push({
       ts: ts0 + i * 100,
       device: DEVICES[i % DEVICES.length]!,
       point: POINTS[i % POINTS.length]!,
       value: i / 10,
-      flag: FLAGS[i % FLAGS.length]!,
+      flag,
+      ...(quality ? { quality } : {}),
+      raw: [(i >>> 16) & 0xffff, i & 0xffff],
     });
   }
   return out;

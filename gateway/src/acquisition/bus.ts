@@ -22,7 +22,7 @@ import {
 } from './health.js';
 import { Link, type ReconnectOptions } from './link.js';
 import { isGarbled, isLinkDown, isModbusException } from './transport/errors.js';
-import type { ReadFrame, Transport } from './transport/types.js';
+import type { LateReply, ReadFrame, Transport } from './transport/types.js';
 
 export interface BusOptions {
   name: string;
@@ -59,11 +59,15 @@ export interface Transaction {
   retries: number;
   /** Silence this device needs after its own reply before its next request, ms. */
   minGapMs: number;
+  /** Time the device needs after power-on, ms: after each link connect it gets no request sooner. */
+  bootDelayMs?: number;
   signal?: AbortSignal;
 }
 
 interface Queued {
   tx: Transaction;
+  /** Attempts made so far (retries are queued again, so other devices may go between). */
+  attempts: number;
   resolve: (data: number[]) => void;
   reject: (e: Error) => void;
 }
@@ -73,6 +77,16 @@ interface DeviceStats {
   latency: SampleWindow;
   /** Monotonic time the device's last frame ended. */
   lastFrameEnd: number;
+  /**
+   * On an RTU line after a timeout: until this monotonic time a late reply from the device may
+   * still come, and would look exactly like the answer to a new request of the same shape, so
+   * the device gets no request before then (others use the line meanwhile).
+   */
+  lateUntil: number;
+  /** No request before this monotonic time: the device is booting (bootDelayMs). */
+  notBefore: number;
+  /** Link connects this device has waited out its boot delay after. */
+  connectsSeen: number;
 }
 
 /** Exceptions 05 (acknowledge, try later) and 06 (busy) invite a retry; the rest are final. */
@@ -97,6 +111,8 @@ export class Bus {
   private readonly counters = emptyCounters();
   private readonly latency = new SampleWindow();
   private readonly devices = new Map<string, DeviceStats>();
+  /** Unit id -> device id, to put a late reply on the right device. */
+  private readonly unitDevices = new Map<number, string>();
   private busyMs = 0;
   private maxQueued = 0;
   private readonly log: Logger;
@@ -112,6 +128,7 @@ export class Bus {
       opts.logger,
       opts.reconnect,
     );
+    opts.transport.onLateReply?.((r) => this.lateReply(r));
   }
 
   /** Queues one read; resolves with its data or rejects with the last attempt's error. */
@@ -122,6 +139,7 @@ export class Bus {
       // The listener goes as soon as the read settles: one long-lived signal serves every read.
       const q: Queued = {
         tx,
+        attempts: 0,
         resolve: (data) => {
           tx.signal?.removeEventListener('abort', onAbort);
           resolve(data);
@@ -149,17 +167,43 @@ export class Bus {
   private device(id: string): DeviceStats {
     let d = this.devices.get(id);
     if (!d) {
-      d = { counters: emptyCounters(), latency: new SampleWindow(), lastFrameEnd: -Infinity };
+      d = {
+        counters: emptyCounters(),
+        latency: new SampleWindow(),
+        lastFrameEnd: -Infinity,
+        lateUntil: -Infinity,
+        notBefore: -Infinity,
+        connectsSeen: 0,
+      };
       this.devices.set(id, d);
     }
     return d;
   }
 
   private readyAt(tx: Transaction): number {
+    const d = this.device(tx.device);
     return Math.max(
       this.lastFrameEnd + this.opts.silenceMs,
-      this.device(tx.device).lastFrameEnd + tx.minGapMs,
+      d.lastFrameEnd + tx.minGapMs,
+      d.lateUntil,
+      d.notBefore,
     );
+  }
+
+  /** The device gets no request for `ms` from now (it is booting); others use the line meanwhile. */
+  hold(device: string, ms: number): void {
+    const d = this.device(device);
+    d.notBefore = Math.max(d.notBefore, this.opts.clock.monotonic() + ms);
+  }
+
+  /** A reply came after its request timed out: counted, and the device may be asked again. */
+  private lateReply(r: LateReply): void {
+    const id = this.unitDevices.get(r.unitId);
+    const dev = id === undefined ? undefined : this.device(id);
+    for (const c of dev ? [dev.counters, this.counters] : [this.counters]) c.lateReplies++;
+    if (dev) dev.lateUntil = -Infinity;
+    this.log.debug({ bus: this.name, device: id, ...r }, 'late reply discarded');
+    this.wake?.();
   }
 
   /** The queued transaction that may go first: earliest ready, then earliest queued. */
@@ -191,9 +235,19 @@ export class Bus {
           continue;
         }
         await this.waitUntil(ready);
-        this.queue.splice(this.queue.indexOf(next), 1);
+        // A transaction may have arrived or become ready sooner meanwhile; the pick stands.
+        const at = this.queue.indexOf(next);
+        if (at < 0) continue;
+        this.queue.splice(at, 1);
         try {
-          next.resolve(await this.run(next.tx));
+          const data = await this.attempt(next.tx, next.attempts);
+          if (data === 'retry' || data === 'wait') {
+            // Queued again at the front, so it goes first once ready; waiting is no attempt.
+            if (data === 'retry') next.attempts++;
+            this.queue.unshift(next);
+            continue;
+          }
+          next.resolve(data);
         } catch (e) {
           next.reject(e instanceof Error ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e }));
         }
@@ -224,57 +278,68 @@ export class Bus {
     ac.abort();
   }
 
-  private async run(tx: Transaction): Promise<number[]> {
+  /**
+   * One attempt of `tx`: its data, `retry` when it should be tried again, `wait` when the link
+   * just connected and the device must first boot, or the final error.
+   */
+  private async attempt(tx: Transaction, attempt: number): Promise<number[] | 'retry' | 'wait'> {
     const dev = this.device(tx.device);
     const clock = this.opts.clock;
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) {
-        dev.counters.retries++;
-        this.counters.retries++;
-        await this.waitUntil(this.readyAt(tx));
+    if (attempt > 0) {
+      dev.counters.retries++;
+      this.counters.retries++;
+    }
+    if (this.closed || tx.signal?.aborted) throw aborted(tx, this.name);
+    try {
+      await this.link.ensureOpen();
+    } catch (e) {
+      countError(dev.counters, e);
+      countError(this.counters, e);
+      throw e;
+    }
+    const connects = this.link.counters.connects;
+    if (dev.connectsSeen !== connects) {
+      // The link (re)connected: whatever sits behind it may just have been powered up.
+      dev.connectsSeen = connects;
+      dev.notBefore = Math.max(dev.notBefore, this.link.connectedAt + (tx.bootDelayMs ?? 0));
+      if (clock.monotonic() < dev.notBefore) return 'wait';
+    }
+    this.unitDevices.set(tx.frame.unitId, tx.device);
+    dev.counters.requests++;
+    this.counters.requests++;
+    const t0 = clock.monotonic();
+    try {
+      const data = await this.opts.transport.read(tx.frame, tx.timeoutMs);
+      const t1 = clock.monotonic();
+      this.frameEnded(dev, t1, t0);
+      for (const c of [dev.counters, this.counters]) {
+        c.replies++;
+        c.lastGoodReplyTs = clock.now();
       }
+      dev.latency.add(t1 - t0);
+      this.latency.add(t1 - t0);
+      this.consecutiveTimeouts = 0;
+      this.link.markGood();
+      if (this.log.isLevelEnabled('debug')) {
+        const words = data.map((w) => w.toString(16).padStart(tx.frame.function <= 2 ? 1 : 4, '0')).join(' ');
+        this.log.debug({ device: tx.device, frame: tx.frame, words, latencyMs: t1 - t0 }, 'reply');
+      }
+      return data;
+    } catch (e) {
+      // The bus closed under this read (a stop): abandoned, not a failure of the device or link.
       if (this.closed || tx.signal?.aborted) throw aborted(tx, this.name);
-      try {
-        await this.link.ensureOpen();
-      } catch (e) {
-        countError(dev.counters, e);
-        countError(this.counters, e);
-        throw e;
+      const t1 = clock.monotonic();
+      this.frameEnded(dev, t1, t0);
+      countError(dev.counters, e);
+      countError(this.counters, e);
+      this.log.debug({ bus: this.name, device: tx.device, frame: tx.frame, attempt, err: e }, 'read failed');
+      if (isTimeout(e)) {
+        // Over TCP the transaction id tells a late reply apart; on an RTU line only time can.
+        if (this.opts.transport.kind !== 'tcp') dev.lateUntil = t1 + tx.timeoutMs;
+        await this.noteTimeout();
       }
-      dev.counters.requests++;
-      this.counters.requests++;
-      const t0 = clock.monotonic();
-      try {
-        const data = await this.opts.transport.read(tx.frame, tx.timeoutMs);
-        const t1 = clock.monotonic();
-        this.frameEnded(dev, t1, t0);
-        for (const c of [dev.counters, this.counters]) {
-          c.replies++;
-          c.lastGoodReplyTs = clock.now();
-        }
-        dev.latency.add(t1 - t0);
-        this.latency.add(t1 - t0);
-        this.consecutiveTimeouts = 0;
-        this.link.markGood();
-        if (this.log.isLevelEnabled('debug')) {
-          const words = data
-            .map((w) => w.toString(16).padStart(tx.frame.function <= 2 ? 1 : 4, '0'))
-            .join(' ');
-          this.log.debug({ device: tx.device, frame: tx.frame, words, latencyMs: t1 - t0 }, 'reply');
-        }
-        return data;
-      } catch (e) {
-        this.frameEnded(dev, clock.monotonic(), t0);
-        countError(dev.counters, e);
-        countError(this.counters, e);
-        this.log.debug(
-          { bus: this.name, device: tx.device, frame: tx.frame, attempt, err: e },
-          'read failed',
-        );
-        if (isTimeout(e)) await this.noteTimeout();
-        if (attempt < tx.retries && retryable(e) && !isLinkDown(e)) continue;
-        throw e;
-      }
+      if (attempt < tx.retries && retryable(e) && !isLinkDown(e)) return 'retry';
+      throw e;
     }
   }
 

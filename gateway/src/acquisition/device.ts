@@ -61,6 +61,8 @@ const QUALITY_OF: Partial<Record<ErrorCode, Quality>> = {
   MODBUS_EXCEPTION: 'exception',
   // Not polled this period because the device stopped answering: the reason is the back-off.
   ACQ_DEVICE_BACKOFF: 'backoff',
+  // The slot passed while the previous poll still ran (timeouts and retries): not polled in it.
+  ACQ_OVERRUN: 'overrun',
 };
 
 export function qualityOf(error: unknown): Quality {

@@ -52,6 +52,11 @@ export interface TransactionCounters {
   badReplies: number;
   /** Modbus exception replies. */
   exceptions: number;
+  /**
+   * Replies that came after their request had timed out, recognised and discarded (never taken
+   * as the answer to a later request). The request itself counts as a timeout.
+   */
+  lateReplies: number;
   /** Requests that could not be sent or were cut off because the link was down. */
   linkErrors: number;
   retries: number;
@@ -67,6 +72,7 @@ export const emptyCounters = (): TransactionCounters => ({
   crcErrors: 0,
   badReplies: 0,
   exceptions: 0,
+  lateReplies: 0,
   linkErrors: 0,
   retries: 0,
 });

@@ -10,4 +10,5 @@ export * from './scheduler.js';
 export * from './status.js';
 export * from './transport/types.js';
 export * from './transport/errors.js';
-export { ModbusSerialTransport, modbusSerialTransport, describeLink } from './transport/modbus-serial.js';
+export { ModbusTransport, modbusTransport, describeLink } from './transport/modbus.js';
+export { crc16 } from './transport/frames.js';

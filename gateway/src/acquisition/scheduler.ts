@@ -8,7 +8,8 @@
  *            `until` probes with one request (no retries) -> polling or a longer backoff
  *
  * When a poll ends after further slots have passed (the bus is slower than asked), those slots
- * merge into one immediate poll and `overruns` counts them. A silent device costs the bus at
+ * merge into one immediate poll, each leaves B readings with quality `overrun`, and `overruns`
+ * counts them. A silent device costs the bus at
  * most one timeout budget per poll (its first read, with retries; the rest of that poll is
  * skipped), and one timeout per probe once backed off.
  */
@@ -21,8 +22,11 @@ import type { Bus } from './bus.js';
 import { cycleOutcomes, planDevice, toDrafts, type ReadResult } from './device.js';
 import { SampleWindow, type DeviceHealth, type DeviceState } from './health.js';
 import { backoffMs } from './link.js';
-import type { PlanStrategy, PlannedRead, RequestCost } from './planner.js';
+import { requestCostMs, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { isLinkDown, isModbusException } from './transport/errors.js';
+
+/** Slack on a probe's timeout for adapter, socket and event-loop latency, ms. */
+const PROBE_MARGIN_MS = 50;
 
 export interface BackoffOptions {
   /** Polls in a row with no answer at all before the device is backed off (default 2). */
@@ -100,7 +104,7 @@ export class DevicePoller {
       if (this.backoffUntil !== undefined && start < this.backoffUntil) {
         this.state = { kind: 'backoff', due, until: this.backoffUntil };
         this.stats.skippedPolls++;
-        this.deliver(this.skipped());
+        this.deliver(this.unpolled('ACQ_DEVICE_BACKOFF', `device ${this.o.id} backed off`, clock.now()));
       } else {
         this.lag.add(start - due);
         if (this.lastStart !== undefined) this.jitter.add(start - this.lastStart - periodMs);
@@ -108,16 +112,21 @@ export class DevicePoller {
         const probe = this.backoffUntil !== undefined;
         this.state = { kind: 'polling', due, probe };
         const drafts = await this.poll(probe, signal);
-        if (drafts === undefined) break;
+        // A poll cut short by a stop is discarded: its failures are the stop's, not the device's.
+        if (drafts === undefined || signal.aborted) break;
         this.deliver(drafts);
       }
 
-      // Slots that passed while polling merge into one immediate poll.
+      // Slots that passed while polling merge into one immediate poll; each leaves B readings.
       let next = due + periodMs;
       const late = clock.monotonic() - next;
       if (late >= periodMs) {
         const merged = Math.floor(late / periodMs);
         this.stats.overruns += merged;
+        for (let k = 0; k < merged; k++) {
+          const slotTs = clock.now() - (clock.monotonic() - (next + k * periodMs));
+          this.deliver(this.unpolled('ACQ_OVERRUN', `device ${this.o.id}: slot overrun`, Math.round(slotTs)));
+        }
         next += merged * periodMs;
       }
       if (this.backoffUntil !== undefined) this.lastStart = undefined;
@@ -153,16 +162,25 @@ export class DevicePoller {
         const data = await bus.execute({
           device: id,
           frame: { unitId, function: read.function, address: read.address, count: read.count },
-          timeoutMs,
+          // A probe of a backed-off device is one request with a short timeout: a live device
+          // answers within its turnaround and the wire time, so a dead one costs little.
+          timeoutMs: probe && reads.length === 0 ? this.probeTimeoutMs(read) : timeoutMs,
           retries: probe && reads.length === 0 ? 0 : retries,
           minGapMs: profile.quirks.minGapMs,
+          bootDelayMs: profile.quirks.bootDelayMs,
           signal,
         });
+        // Back from a back-off (often a power cycle): the device may still be booting, so its
+        // next request waits bootDelayMs.
+        if (probe && reads.length === 0 && profile.quirks.bootDelayMs > 0) {
+          bus.hold(id, profile.quirks.bootDelayMs);
+        }
         answered = true;
         reads.push(read);
         results.push({ ok: true, data, ts: clock.now() });
       } catch (e) {
-        if (isLantianError(e, 'ACQ_ABORTED')) return undefined;
+        // Stopping closes the links under pending reads: what fails then is not the device's.
+        if (isLantianError(e, 'ACQ_ABORTED') || signal?.aborted) return undefined;
         const error = isLantianError(e) ? e : new LantianError('TRANSPORT_CLOSED', String(e), { cause: e });
         if (read.gapFilled && (isModbusException(e, 2) || isModbusException(e, 3))) {
           // The device refuses an address the profile did not mark: stop filling gaps for it.
@@ -194,6 +212,12 @@ export class DevicePoller {
     return toDrafts(id, cycleOutcomes(profile, this.o.points, reads, results));
   }
 
+  /** Twice the modelled time of the read (request, turnaround, reply) plus a margin, at most the timeout. */
+  private probeTimeoutMs(read: PlannedRead): number {
+    const modelled = requestCostMs(this.o.cost, read.function, read.count);
+    return Math.min(this.o.timeoutMs, Math.ceil(2 * modelled + PROBE_MARGIN_MS));
+  }
+
   private afterPoll(answered: boolean, silence: LantianError | undefined): void {
     this.stats.polls++;
     this.lastAnswered = answered;
@@ -222,12 +246,9 @@ export class DevicePoller {
     );
   }
 
-  /** B readings for a period the device was not polled in because it is backed off. */
-  private skipped(): ReadingDraft[] {
-    const error = new LantianError('ACQ_DEVICE_BACKOFF', `device ${this.o.id} backed off`, {
-      context: { device: this.o.id },
-    });
-    const ts = this.o.clock.now();
+  /** B readings for a slot the device was not polled in (backed off, or the slot overran), at `ts`. */
+  private unpolled(code: 'ACQ_DEVICE_BACKOFF' | 'ACQ_OVERRUN', message: string, ts: number): ReadingDraft[] {
+    const error = new LantianError(code, message, { context: { device: this.o.id } });
     return toDrafts(
       this.o.id,
       cycleOutcomes(

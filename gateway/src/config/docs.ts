@@ -2,7 +2,7 @@
  * The option table of docs/config.md, generated from the schema's JSON Schema so the docs can
  * never disagree with the code (a test compares them). One row per option: its path, type, unit,
  * range or allowed values, default, whether it is required, and its description. The same rows
- * give the loader the option names it suggests for a misspelt key.
+ * give the loader the option names it suggests for a misspelt key, from those valid at its place.
  */
 import { z } from 'zod';
 import { SiteConfigSchema } from './schema.js';
@@ -133,16 +133,24 @@ export function optionRows(): OptionRow[] {
   return rows;
 }
 
-let keys: Set<string> | undefined;
+let rowPaths: string[][] | undefined;
 
-/** Every option name the schema knows (the last part of each path), for "did you mean" hints. */
-export function optionKeys(): Set<string> {
-  keys ??= new Set(
-    optionRows()
-      .map((r) => r.option.split('.').at(-1)!)
-      .filter((k) => !k.endsWith('>')),
-  );
-  return keys;
+/**
+ * The option names valid directly under `path` (a concrete place such as
+ * ['devices', 'gas', 'overrides']), for "did you mean" hints that only offer keys that fit there.
+ * Map keys in the rows (`<id>`) match any key.
+ */
+export function optionKeysAt(path: readonly PropertyKey[]): string[] {
+  rowPaths ??= optionRows().map((r) => r.option.split('.'));
+  const here = path.filter((k) => typeof k === 'string');
+  const keys = new Set<string>();
+  for (const row of rowPaths) {
+    if (row.length !== here.length + 1) continue;
+    const last = row.at(-1)!;
+    if (last.startsWith('<')) continue;
+    if (here.every((k, i) => row[i] === k || row[i]!.startsWith('<'))) keys.add(last);
+  }
+  return [...keys];
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

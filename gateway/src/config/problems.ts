@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { LantianError, type ErrorCode } from '../core/errors.js';
 import { formatPath, formatProblem, type Problem } from '../core/yaml.js';
+import { lineSettingsHint } from './line-settings.js';
 import { closest } from './suggest.js';
 
 export type Severity = 'error' | 'warning';
@@ -64,17 +65,16 @@ export class ProblemList {
   }
 
   /**
-   * zod issues as problems: one per unknown key (with the nearest of `knownKeys` as a hint),
-   * nested messages for bad map keys.
+   * zod issues as problems: one per unknown key, with a hint from `place` (the nearest option
+   * valid at that place, or how to write a line setting such as 8N1), nested messages for bad
+   * map keys.
    */
-  addZod(error: z.ZodError, knownKeys: Iterable<string> = []): void {
+  addZod(error: z.ZodError, place: KeyPlace): void {
     for (const issue of error.issues) {
       const path = issue.path;
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
-          const near = closest(key, knownKeys);
-          const hint = near === undefined ? 'remove it or check its spelling' : `did you mean ${near}?`;
-          this.add([...path, key], 'unknown key', { hint });
+          this.add([...path, key], 'unknown key', { hint: unknownKeyHint(key, path, place) });
         }
       } else if (issue.code === 'invalid_key') {
         this.add(path, `bad key: ${issue.issues.map((i) => i.message).join('; ')}`);
@@ -83,6 +83,25 @@ export class ProblemList {
       }
     }
   }
+}
+
+/** What the loader knows about a place in the file, for hints on unknown keys. */
+export interface KeyPlace {
+  /** Option names valid directly under this path. */
+  keysAt(path: readonly PropertyKey[]): readonly string[];
+  /** The raw value at this path. */
+  valueAt(path: readonly PropertyKey[]): unknown;
+}
+
+function unknownKeyHint(key: string, path: readonly PropertyKey[], place: KeyPlace): string {
+  const value = place.valueAt([...path, key]);
+  const line = typeof value === 'string' ? lineSettingsHint(value) : undefined;
+  if (line !== undefined) return line;
+  const known = place.keysAt(path);
+  const near = closest(key, known);
+  if (near !== undefined) return `did you mean ${near}?`;
+  if (known.length > 0 && known.length <= 8) return `keys here: ${known.join(', ')}`;
+  return 'remove it or check its spelling';
 }
 
 /** zod's per-parse error map: plainer words for the commonest mistakes. */

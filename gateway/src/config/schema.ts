@@ -4,10 +4,11 @@
  * from them. Durations and sizes are plain numbers whose unit is in the key name (`periodMs`, `quotaMb`).
  */
 import { z } from 'zod';
-import { ProfileFile, Quirks } from '../profiles/schema.js';
+import { ByteOrder, ProfileFile, Quirks, WordOrder } from '../profiles/schema.js';
 import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
 import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
+import { lineSettingError } from './line-settings.js';
 
 export * from './schema-parts.js';
 export * from './schema-uplinks.js';
@@ -21,17 +22,20 @@ const serialLine = {
   baud: z
     .union(
       STANDARD_BAUDS.map((b) => z.literal(b)),
-      { error: `not a standard baud rate (${STANDARD_BAUDS.join(', ')})` },
+      { error: lineSettingError(`not a standard baud rate (${STANDARD_BAUDS.join(', ')})`) },
     )
     .meta({ unit: 'bit/s', description: 'Baud rate of the RS-485 line.' })
     .default(9600),
   dataBits: z
-    .union([z.literal(7), z.literal(8)], { error: 'data bits are 7 or 8' })
+    .union([z.literal(7), z.literal(8)], { error: lineSettingError('data bits are 7 or 8') })
     .meta({ unit: 'bits', description: 'Data bits per character.' })
     .default(8),
-  parity: z.enum(['none', 'even', 'odd']).meta({ description: 'Parity bit.' }).default('none'),
+  parity: z
+    .enum(['none', 'even', 'odd'], { error: lineSettingError('parity is none, even or odd', true) })
+    .meta({ description: 'Parity bit: none, even or odd (N, E, O in the short 8N1 notation).' })
+    .default('none'),
   stopBits: z
-    .union([z.literal(1), z.literal(2)], { error: 'stop bits are 1 or 2' })
+    .union([z.literal(1), z.literal(2)], { error: lineSettingError('stop bits are 1 or 2') })
     .meta({ unit: 'bits', description: 'Stop bits per character.' })
     .default(1),
 };
@@ -139,6 +143,14 @@ export const DeviceOverrides = z
     maxReadBits: quirk('maxReadBits', 'bits'),
     bootDelayMs: quirk('bootDelayMs', 'ms'),
     turnaroundMs: quirk('turnaroundMs', 'ms'),
+    wordOrder: WordOrder.optional().meta({
+      description:
+        'Word order of every value over more than one register on this device, for a unit whose firmware differs from its profile: high-first (ABCD) or low-first (CDAB). Absent: each point’s profile order.',
+    }),
+    byteOrder: ByteOrder.optional().meta({
+      description:
+        'Byte order inside each register of every numeric or text point on this device: big (AB) or little (BA). Absent: each point’s profile order.',
+    }),
     points: z
       .record(PointKey, PointOverride)
       .optional()
@@ -186,6 +198,12 @@ export const Limit = z
       description:
         'Compare the value converted to reference O2. Absent: true when the outlet has referenceO2Pct.',
     }),
+    warningPct: num(
+      '%',
+      1,
+      100,
+      'Early warning when the period value reaches this share of max (an `alarm` event).',
+    ).default(90),
   })
   .strict();
 
@@ -215,6 +233,30 @@ export const Outlet = z
       .strict()
       .optional()
       .meta({ description: 'Flue-gas condition points used for standard-state conversion and flow.' }),
+    o2GuardPct: num(
+      '%',
+      1,
+      20.9,
+      'Measured O2 at or above this is held at it for the reference-O2 conversion, which grows without bound near 21 %.',
+    ).default(19),
+    ductAreaM2: num(
+      'm2',
+      0.001,
+      1000,
+      'Inner cross-section of the duct at the velocity probe; needed to compute the flow from flue.velocity.',
+    ).optional(),
+    ambientPressureKpa: num(
+      'kPa',
+      50,
+      110,
+      'Ambient (barometric) pressure added to the flue static pressure, which profiles report as gauge.',
+    ).default(101.325),
+    minSamplesPerMinute: int(
+      'count',
+      1,
+      600,
+      'Valid samples a minute value needs (HJ 75: 12 at one sample every 5 s). Absent: 12, or fewer when a device polls slower.',
+    ).optional(),
     limits: z
       .record(PointRefText, Limit)
       .default({})
@@ -227,6 +269,13 @@ export const Outlet = z
         code: 'custom',
         path: ['o2'],
         message: 'referenceO2Pct needs o2: the point giving measured O2',
+      });
+    }
+    if (o.flue?.velocity !== undefined && o.flue.flow === undefined && o.ductAreaM2 === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ductAreaM2'],
+        message: 'flue.velocity needs ductAreaM2 to give a flow (or give flue.flow)',
       });
     }
   })

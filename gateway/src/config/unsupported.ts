@@ -16,10 +16,6 @@ export interface UnsupportedSetting {
 }
 
 export const UNSUPPORTED: readonly UnsupportedSetting[] = [
-  { path: ['site', 'timezone'], feature: 'local-time periods (days, reports)' },
-  { path: ['devices', '*', 'overrides', 'bootDelayMs'], feature: 'waiting for a device to boot' },
-  { path: ['outlets'], feature: 'emission processing (outlets, reference O2, flue gas, limits)' },
-  { path: ['uplinks', 'hj212'], feature: 'the HJ 212 uplink' },
   { path: ['siteIo'], feature: 'the site I/O controller' },
 ];
 

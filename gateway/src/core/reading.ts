@@ -14,6 +14,7 @@ export type Quality =
   | 'bad_reply'
   | 'exception'
   | 'backoff'
+  | 'overrun'
   | 'decode_error'
   | 'device_status';
 

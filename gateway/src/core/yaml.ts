@@ -3,7 +3,16 @@
  * `file:line path: message`, so an installer can go straight to the line.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isCollection,
+  isNode,
+  isScalar,
+  visit,
+  type Document,
+  type YAMLError,
+} from 'yaml';
 import type { z } from 'zod';
 import { LantianError, type ErrorCode } from './errors.js';
 
@@ -45,12 +54,7 @@ export function parseYaml(file: string, text: string, yamlCode: ErrorCode): Yaml
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const problems: Problem[] = doc.errors.map((e) => ({
-      file,
-      path: '',
-      message: e.message.split('\n')[0] ?? e.message,
-      line: e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line,
-    }));
+    const problems: Problem[] = doc.errors.map((e) => syntaxProblem(file, doc, lineCounter, e));
     throw new LantianError(yamlCode, problems.map(formatProblem).join('\n'), { context: { file, problems } });
   }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
@@ -61,6 +65,46 @@ export function parseYaml(file: string, text: string, yamlCode: ErrorCode): Yaml
     return undefined;
   };
   return { file, text, data: doc.toJS({ maxAliasCount: 1000 }) as unknown, lineOf };
+}
+
+/**
+ * A syntax error where the mistake is. The parser notices an unclosed `[`, `{` or quote only
+ * where the file or block ends, and an over-indented line as a problem of the line above; the
+ * problem names the line that opened the bracket or quote, or the line that runs on.
+ */
+function syntaxProblem(file: string, doc: Document, lines: LineCounter, e: YAMLError): Problem {
+  const message = e.message.split('\n')[0] ?? e.message;
+  const at = (offset: number) => lines.linePos(offset).line;
+  const seen = e.linePos?.[0]?.line ?? at(e.pos[0]);
+  if (/end with a [\]}]|Missing closing/.test(message)) {
+    let opened: number | undefined;
+    visit(doc, (_key, node) => {
+      const open = (isCollection(node) && node.flow) || (isScalar(node) && node.type?.startsWith('QUOTE'));
+      const range = isNode(node) ? node.range : undefined;
+      if (open && range && range[0] < e.pos[0] && e.pos[0] <= range[2])
+        opened = Math.max(opened ?? 0, range[0]);
+    });
+    if (opened !== undefined && at(opened) !== seen) {
+      return {
+        file,
+        path: '',
+        message,
+        line: at(opened),
+        hint: `opened here and never closed (noticed at line ${seen})`,
+      };
+    }
+  }
+  if (e.code === 'MULTILINE_IMPLICIT_KEY' && at(e.pos[1]) > seen) {
+    const next = at(e.pos[1]);
+    return {
+      file,
+      path: '',
+      message,
+      line: next,
+      hint: `line ${next} is indented further than line ${seen} and runs on from it: check its indentation`,
+    };
+  }
+  return { file, path: '', message, line: seen };
 }
 
 export function readYamlFile(file: string, notFound: ErrorCode, yamlCode: ErrorCode): YamlFile {

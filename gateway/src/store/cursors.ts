@@ -2,7 +2,8 @@
  * One cursor per uplink: every sequence number up to `prefix` is done (delivered, or evicted
  * and announced by a gap event), plus the done ranges above it (live batches acknowledged while
  * a replay is still behind them). Persisted on every change, so a restart resends only what
- * was in flight.
+ * was in flight. A cursor that cannot be written (disk full) stays right in memory and tells
+ * its owner, which retries later: acknowledging a message must never fail because of the disk.
  */
 import type { SqliteDb } from './schema.js';
 import { RangeSet, type SeqRange } from './ranges.js';
@@ -19,18 +20,32 @@ export class Cursor {
   private prefixSeq: number;
   private readonly above: RangeSet;
   private readonly save: (prefix: number, ranges: string) => void;
+  private saved = true;
 
+  /**
+   * `onSaveFailed` is called when persisting throws (the cursor keeps its new position in
+   * memory and `saved` is false until a later `persist()` succeeds); without it, the error throws.
+   */
   constructor(
     readonly uplink: string,
     db: SqliteDb,
+    private readonly onSaveFailed?: (cursor: Cursor, error: unknown) => void,
   ) {
     const row = db.prepare('SELECT prefix, ranges FROM cursors WHERE uplink = ?').get(uplink) as
       { prefix: number; ranges: string } | undefined;
-    if (!row) db.prepare(`INSERT INTO cursors (uplink, prefix, ranges) VALUES (?, 0, '[]')`).run(uplink);
     this.prefixSeq = row?.prefix ?? 0;
     this.above = new RangeSet(row ? (JSON.parse(row.ranges) as SeqRange[]) : []);
-    const stmt = db.prepare('UPDATE cursors SET prefix = ?, ranges = ? WHERE uplink = ?');
-    this.save = (prefix, ranges) => stmt.run(prefix, ranges, uplink);
+    const stmt = db.prepare(
+      `INSERT INTO cursors (uplink, prefix, ranges) VALUES (?, ?, ?)
+       ON CONFLICT (uplink) DO UPDATE SET prefix = excluded.prefix, ranges = excluded.ranges`,
+    );
+    this.save = (prefix, ranges) => stmt.run(uplink, prefix, ranges);
+    if (!row) this.persist();
+  }
+
+  /** False while the latest position is only in memory (its write failed and awaits a retry). */
+  get isSaved(): boolean {
+    return this.saved;
   }
 
   get prefix(): number {
@@ -69,7 +84,26 @@ export class Cursor {
   }
 
   persist(): void {
+    try {
+      this.persistOrThrow();
+    } catch (e) {
+      if (!this.onSaveFailed) throw e;
+      this.saved = false;
+      this.onSaveFailed(this, e);
+    }
+  }
+
+  /** Writes the cursor, throwing on failure: for use inside a transaction that must roll back. */
+  persistOrThrow(): void {
     this.save(this.prefixSeq, JSON.stringify(this.above.toArray()));
+    this.saved = true;
+  }
+
+  /** Puts the cursor back to a snapshot (a transaction that moved it rolled back). */
+  restore(s: CursorSnapshot): void {
+    this.prefixSeq = s.prefix;
+    this.above.dropThrough(Number.MAX_SAFE_INTEGER);
+    for (const [a, b] of s.ranges) this.above.add(a, b);
   }
 
   snapshot(): CursorSnapshot {

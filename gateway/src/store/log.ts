@@ -4,12 +4,16 @@
  * is committed (see docs/store.md for what `synchronous` promises). Readers (the uplinks) walk
  * it in sequence order from their own cursors.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '../core/clock.js';
 import { LantianError } from '../core/errors.js';
 import type { Flag } from '../core/flags.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
 import { Cursor } from './cursors.js';
+import { readMark, SeqMark, type MarkState } from './mark.js';
+import { PendingReadings, type UnloggedPayload } from './pending.js';
 import { PointDictionary } from './dictionary.js';
 import {
   checkAggregate,
@@ -19,13 +23,14 @@ import {
   decodeRaw,
   encodeQuality,
   encodeRaw,
+  encodeAggregateDetail,
   type AggregateDraft,
   type BlobDraft,
   type EventDraft,
   type LogRecord,
 } from './records.js';
 import { Retention, type RetentionOptions } from './retention.js';
-import { openDatabase, type SqliteDb } from './schema.js';
+import { diskFullError, isDiskFull, openDatabase, sqliteCode, type SqliteDb } from './schema.js';
 
 export interface LogOptions extends RetentionOptions {
   /** Path of the SQLite file; created (with its directory) when missing. */
@@ -45,6 +50,13 @@ export interface LogOptions extends RetentionOptions {
    * STORE_WRITE_FAILED. Default: none.
    */
   hardLimitBytes?: number;
+  /**
+   * Readings `accept()` keeps in memory while the log cannot write (disk full, I/O error);
+   * beyond it the oldest overflow into an `unlogged` event. Default 50 000 (about 10 MB).
+   */
+  pendingMaxReadings?: number;
+  /** How often writes that failed (queued readings, cursors) are retried, milliseconds. Default 1000. */
+  retryMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -63,7 +75,37 @@ export interface DeviceCounters {
   lastTs: number;
 }
 
+export interface LogStats {
+  lastSeq: number;
+  /** Disk used by the log (see docs/store.md, "Retention and the quota"). */
+  bytes: number;
+  gapEvents: number;
+  droppedRecords: number;
+  boot: number;
+  /** Readings waiting in memory because the log cannot write (disk full). */
+  pendingReadings: number;
+  /** Readings that never reached the log: recorded by `unlogged` events, or about to be. */
+  unloggedReadings: number;
+  /** Writes that failed since the log was opened (batches and cursors). */
+  writeFailures: number;
+}
+
 type Row = unknown[];
+
+/** The record count from `meta`; counted once (and stored) for a log written before it was kept. */
+function countRows(db: SqliteDb): number {
+  const kept = db.prepare(`SELECT value FROM meta WHERE key = 'row_count'`).pluck().get() as
+    number | undefined;
+  if (kept !== undefined) return kept;
+  let n = 0;
+  for (const t of ['readings', 'events', 'aggregates', 'blobs'])
+    n += db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('row_count', ?)`).run(n);
+  return n;
+}
+
+const isWriteFailure = (e: unknown): e is LantianError =>
+  e instanceof LantianError && e.code === 'STORE_WRITE_FAILED';
 
 export class Log {
   private readonly db: SqliteDb;
@@ -73,31 +115,52 @@ export class Log {
   private readonly devices = new Map<string, DeviceCounters>();
   private readonly retention: Retention;
   private readonly stmt;
+  private readonly logger: Logger;
+  private readonly pending: PendingReadings;
+  private readonly retryMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private writeFailures = 0;
+  /** Records in the log (one per seq still held), kept in `meta` so quota accounting is O(1). */
+  private rows = 0;
+  /** Records deleted inside the running transaction (by retention). */
+  private deletedInWrite = 0;
+  /** Why the log last refused a write, while queued readings wait ('' when writing works). */
+  private pendingReason = '';
+  /** Cursors whose last change could not be written; kept in memory and retried. */
+  private readonly unsaved = new Set<Cursor>();
   private nextSeq: number;
   private closed = false;
   readonly path: string;
   readonly boot: number;
-  /** Random id made when the file was created: a platform sees a replaced log by its change. */
-  readonly logId: string;
+  private id: string;
+  private readonly mark: SeqMark;
   /** The configured disk quota in bytes, if any. */
   readonly quotaBytes: number | undefined;
 
   constructor(options: LogOptions) {
     this.path = options.path;
     this.quotaBytes = options.quotaBytes;
+    const created = !existsSync(options.path);
+    // The mark of a log that was here before: a new log starts above every seq it may have issued.
+    const before = readMark(options.path);
+    const startSeq = Math.max(options.startSeq ?? 1, created && before ? before.reserved + 1 : 1);
     this.db = openDatabase(options.path, {
       synchronous: options.synchronous ?? 'normal',
       integrityCheck: options.integrityCheck ?? 'quick',
-      startSeq: options.startSeq ?? 1,
+      startSeq,
       ...(options.hardLimitBytes === undefined ? {} : { hardLimitBytes: options.hardLimitBytes }),
     });
     const db = this.db;
     this.stmt = {
       reading: db.prepare('INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)'),
       event: db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
-      aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       blob: db.prepare('INSERT INTO blobs VALUES (?, ?, ?, ?, ?)'),
       setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
+      setRows: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('row_count', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
       readReadings: db
         .prepare('SELECT * FROM readings WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
         .raw(),
@@ -107,22 +170,52 @@ export class Log {
         .raw(),
       readBlobs: db.prepare('SELECT * FROM blobs WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
     };
-    const meta = (key: string) =>
-      (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
-    this.nextSeq = meta('next_seq');
-    this.logId = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
-    // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
-    this.boot = meta('boot') + 1;
-    this.stmt.setMeta.run(this.boot, 'boot');
-    this.dict = new PointDictionary(db);
-    for (const uplink of db.prepare('SELECT uplink FROM cursors').pluck().all() as string[]) {
-      this.cursors.set(uplink, new Cursor(uplink, db));
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.retryMs = options.retryMs ?? 1000;
+    this.pending = new PendingReadings(options.pendingMaxReadings ?? 50_000);
+    let mark: SeqMark | undefined;
+    try {
+      const meta = (key: string) =>
+        (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
+      this.nextSeq = meta('next_seq');
+      this.id = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
+      // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
+      const storedBoot = meta('boot');
+      this.boot = Math.max(storedBoot, before?.boot ?? 0) + 1;
+      this.stmt.setMeta.run(this.boot, 'boot');
+      this.rows = countRows(db);
+      this.dict = new PointDictionary(db);
+      for (const uplink of db.prepare('SELECT uplink FROM cursors').pluck().all() as string[]) {
+        this.cursors.set(uplink, this.newCursor(uplink));
+      }
+      this.mark = mark = new SeqMark(options.path, {
+        logId: this.id,
+        boot: this.boot,
+        next: this.nextSeq,
+        // Never lower: whatever log the mark described, its seqs may be out there.
+        reserved: Math.max(before?.reserved ?? 0, this.nextSeq - 1),
+      });
+      if (before) this.checkMark(before, storedBoot, created);
+      this.retention = new Retention(this, db, options, {
+        clock: this.clock,
+        logger: this.logger,
+      });
+      this.retention.maintain();
+    } catch (e) {
+      db.close();
+      mark?.close();
+      if (isDiskFull(e)) throw diskFullError(this.path, e);
+      throw e;
     }
-    this.retention = new Retention(this, db, options, {
-      clock: options.clock ?? systemClock,
-      logger: options.logger ?? silentLogger,
-    });
-    this.retention.maintain();
+  }
+
+  /**
+   * The epoch of the seqs: made when the file was created and again when the log had to skip
+   * seqs it may already have issued (a lost WAL). A platform keys records by (logId, seq).
+   */
+  get logId(): string {
+    return this.id;
   }
 
   /** Highest sequence number ever given out (0 when the log is new). */
@@ -138,6 +231,7 @@ export class Log {
     this.open();
     drafts.forEach(checkReading);
     if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
+    this.retention.makeRoom(drafts.length);
     const span = this.write(() => {
       const ins = this.stmt.reading;
       for (const r of drafts) {
@@ -148,6 +242,63 @@ export class Log {
     for (const r of drafts) this.count(r.device, r.flag, r.ts);
     this.afterAppend();
     return span;
+  }
+
+  /**
+   * The acquisition side's way in: commits like `append()` when the log can write; when it
+   * cannot (STORE_WRITE_FAILED: disk full, I/O error) the batch waits in a bounded in-memory
+   * queue, in order, and is retried every `retryMs` (see docs/store.md, "A full disk").
+   * Returns the seqs, or undefined when the batch was queued. Never throws for a failed write;
+   * throws STORE_RECORD_INVALID for a bad batch, which is never queued.
+   */
+  accept(drafts: readonly ReadingDraft[]): SeqSpan | undefined {
+    this.open();
+    drafts.forEach(checkReading);
+    if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
+    if (this.pending.empty) {
+      try {
+        return this.append(drafts);
+      } catch (e) {
+        if (!isWriteFailure(e)) throw e;
+        this.writeFailed(e);
+      }
+    }
+    this.pending.push(drafts, this.pendingReason);
+    this.scheduleRetry();
+    return undefined;
+  }
+
+  /**
+   * Writes what waits (queued readings, then an `unlogged` event for what overflowed, then
+   * unsaved cursors); returns true when nothing is left. Runs by itself every `retryMs`.
+   */
+  retryPending(): boolean {
+    this.open();
+    try {
+      for (let b = this.pending.peek(); b; b = this.pending.peek()) {
+        this.append(b);
+        this.pending.shift();
+      }
+      const lost = this.pending.unlogged();
+      if (lost) {
+        this.recordUnlogged(lost);
+        this.pending.clearUnlogged();
+      }
+    } catch (e) {
+      if (!isWriteFailure(e)) throw e;
+      this.writeFailed(e);
+      return false;
+    }
+    for (const c of [...this.unsaved]) {
+      c.persist();
+      if (!c.isSaved) return false;
+      this.unsaved.delete(c);
+    }
+    if (this.pendingReason !== '') {
+      this.logger.info({ file: this.path }, 'the log accepts writes again; queued readings committed');
+      this.pendingReason = '';
+    }
+    return true;
   }
 
   appendEvent(event: EventDraft): number {
@@ -164,10 +315,23 @@ export class Log {
   appendAggregates(rows: readonly AggregateDraft[]): SeqSpan {
     this.open();
     rows.forEach(checkAggregate);
+    this.retention.makeRoom(rows.length);
     const span = this.write(() => {
       for (const a of rows) {
         const pid = this.dict.id(a.device, a.point);
-        this.stmt.aggregate.run(this.nextSeq++, pid, a.period, a.start, a.min, a.avg, a.max, a.count, a.flag);
+        const detail = encodeAggregateDetail(a);
+        this.stmt.aggregate.run(
+          this.nextSeq++,
+          pid,
+          a.period,
+          a.start,
+          a.min,
+          a.avg,
+          a.max,
+          a.count,
+          a.flag,
+          detail,
+        );
       }
     });
     this.afterAppend();
@@ -204,7 +368,7 @@ export class Log {
     this.open();
     let c = this.cursors.get(uplink);
     if (!c) {
-      c = new Cursor(uplink, this.db);
+      c = this.newCursor(uplink);
       this.cursors.set(uplink, c);
     }
     return c;
@@ -224,16 +388,20 @@ export class Log {
     return this.devices;
   }
 
-  stats(): { lastSeq: number; bytes: number; gapEvents: number; droppedRecords: number; boot: number } {
+  stats(): LogStats {
     this.open();
     const meta = (key: string) =>
-      this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number;
+      (this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
+    const pending = this.pending.status();
     return {
       lastSeq: this.lastSeq,
       bytes: this.retention.usedBytes(),
       gapEvents: meta('gap_events'),
       droppedRecords: meta('dropped_records'),
       boot: this.boot,
+      pendingReadings: pending.pendingReadings,
+      unloggedReadings: meta('unlogged_readings') + pending.overflowReadings,
+      writeFailures: this.writeFailures,
     };
   }
 
@@ -243,29 +411,59 @@ export class Log {
     this.retention.maintain(true);
   }
 
+  /**
+   * Closes the file after a last attempt to write what waits; what still cannot be written is
+   * logged as an error with its exact extent (it never had a seq, so no uplink expects it).
+   */
   close(): void {
     if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    if (!this.pending.empty || this.unsaved.size > 0) {
+      try {
+        this.retryPending();
+      } catch (e) {
+        this.logger.error({ file: this.path, err: e }, 'writing queued readings at close failed');
+      }
+      if (!this.pending.empty) {
+        this.logger.error(
+          { file: this.path, ...this.pending.status(), unlogged: this.pending.unlogged() },
+          'the log was closed with readings it could not write: they are lost',
+        );
+      }
+    }
     this.closed = true;
     this.listeners.clear();
     this.db.close();
+    try {
+      this.mark.advance(this.nextSeq, true);
+    } finally {
+      this.mark.close();
+    }
   }
 
   /**
    * Runs `body` in one immediate transaction that also stores the next sequence number;
-   * rolls the in-memory counters back if anything fails. Used by retention for gap events.
+   * rolls the in-memory counters back if anything fails (and calls `onRollback` for state the
+   * caller changed). Used by retention for gap events.
    */
-  write(body: () => void): SeqSpan {
+  write(body: () => void, onRollback?: () => void): SeqSpan {
     const first = this.nextSeq;
+    this.deletedInWrite = 0;
     try {
       this.db
         .transaction(() => {
           body();
+          // Every seq given out is one record; retention reports what it deleted.
+          this.stmt.setRows.run(this.rows + (this.nextSeq - first) - this.deletedInWrite);
+          // Reserved on disk before the seqs are committed: the mark is never below them.
+          this.mark.reserve(this.nextSeq - 1);
           this.stmt.setMeta.run(this.nextSeq, 'next_seq');
         })
         .immediate();
     } catch (e) {
       this.nextSeq = first;
       this.dict.rollback();
+      onRollback?.();
       if (e instanceof LantianError) throw e;
       throw new LantianError(
         'STORE_WRITE_FAILED',
@@ -277,7 +475,19 @@ export class Log {
       );
     }
     this.dict.commit();
+    this.rows += this.nextSeq - first - this.deletedInWrite;
+    this.advanceMark();
     return { first, last: this.nextSeq - 1 };
+  }
+
+  /** Records held now (all four kinds); O(1). */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** Retention deleted `n` records inside a transaction opened by `write()`. */
+  countDeleted(n: number): void {
+    this.deletedInWrite += n;
   }
 
   /** Appends a gap event inside a transaction opened by `write()`; returns its seq. */
@@ -287,10 +497,157 @@ export class Log {
     return seq;
   }
 
+  /**
+   * The batch is committed: nothing here may throw back to the caller, who would take the
+   * batch for not written and hand it over again.
+   */
   private afterAppend(): void {
-    this.retention.maintain();
+    try {
+      this.retention.maintain();
+    } catch (e) {
+      this.logger.error(
+        { file: this.path, err: e },
+        'retention failed after a commit; retried at the next one',
+      );
+    }
     const last = this.lastSeq;
-    for (const l of this.listeners) l(last);
+    for (const l of this.listeners) {
+      try {
+        l(last);
+      } catch (e) {
+        this.logger.error({ file: this.path, err: e }, 'a log listener threw');
+      }
+    }
+  }
+
+  private advanceMark(): void {
+    try {
+      this.mark.advance(this.nextSeq);
+    } catch (e) {
+      // Only the lost-WAL check loses precision; `reserved` still bounds every seq.
+      this.logger.warn({ file: this.path, err: e }, 'cannot update the high-water mark');
+    }
+  }
+
+  /**
+   * Compares the log with its mark at open. Behind the mark (fewer seqs than it recorded, or an
+   * older boot): committed transactions were lost, so a new epoch starts above every seq that
+   * may have been issued. A new file beside the mark of another log: that log was replaced.
+   */
+  private checkMark(before: MarkState, storedBoot: number, created: boolean): void {
+    if (created) {
+      if (before.logId === this.id) return;
+      this.recordEpoch('log_replaced', this.nextSeq, this.nextSeq - 1, {
+        previousLogId: before.logId,
+        previousReserved: before.reserved,
+        firstSeq: this.nextSeq,
+      });
+      return;
+    }
+    if (before.logId !== this.id) {
+      this.logger.warn(
+        { file: this.path, markLogId: before.logId, logId: this.id },
+        'the high-water mark belonged to another log; seqs continue above both',
+      );
+      if (this.nextSeq <= before.reserved)
+        this.recordEpoch('log_rewound', this.nextSeq, before.reserved, {
+          issuedThrough: before.next - 1,
+          previousLogId: this.id,
+          reason: 'mark_of_another_log',
+        });
+      return;
+    }
+    if (this.nextSeq >= before.next && storedBoot >= before.boot) return;
+    this.recordEpoch('log_rewound', this.nextSeq, before.reserved, {
+      issuedThrough: before.next - 1,
+      previousLogId: this.id,
+      reason: this.nextSeq < before.next ? 'behind_mark' : 'older_boot',
+    });
+  }
+
+  /**
+   * Skips `from..to` (seqs the log may have issued and no longer holds) in one transaction: a
+   * new `log_id` unless the file is new, the range done in every cursor, and an event of `kind`
+   * that names it, the old and the new id.
+   */
+  private recordEpoch(kind: string, from: number, to: number, detail: Record<string, unknown>): void {
+    const logId = kind === 'log_replaced' ? this.id : randomBytes(8).toString('hex');
+    this.nextSeq = Math.max(this.nextSeq, to + 1);
+    const range = kind === 'log_replaced' ? {} : { from, to, count: Math.max(0, to - from + 1) };
+    const payload = { ...range, ...detail, logId, boot: this.boot };
+    this.write(() => {
+      this.stmt.setMeta.run(logId, 'log_id');
+      for (const c of this.cursors.values()) {
+        if (to >= from) c.markDoneInMemory(from, to);
+        c.persistOrThrow();
+      }
+      this.stmt.event.run(this.nextSeq++, this.clock.now(), kind, JSON.stringify(payload));
+      this.db.prepare(`UPDATE meta SET value = value + 1 WHERE key = 'gap_events'`).run();
+    });
+    this.id = logId;
+    this.mark.adopt(logId);
+    this.logger.error(
+      { file: this.path, ...payload },
+      kind === 'log_replaced'
+        ? 'a new log replaces the one this high-water mark belonged to; seqs continue above it'
+        : 'the log went back in time (lost WAL or restored file): new epoch above every seq it may have issued',
+    );
+  }
+
+  private newCursor(uplink: string): Cursor {
+    return new Cursor(uplink, this.db, (cursor, e) => {
+      if (!this.unsaved.has(cursor))
+        this.logger.warn(
+          { file: this.path, uplink, err: e },
+          'cannot write the cursor; it is kept in memory and written when the log can write again',
+        );
+      this.unsaved.add(cursor);
+      this.writeFailures++;
+      this.scheduleRetry();
+    });
+  }
+
+  private writeFailed(e: unknown): void {
+    this.writeFailures++;
+    if (this.pendingReason === '') {
+      this.pendingReason = `${(e as LantianError).code} ${sqliteCode((e as LantianError).context)}`.trim();
+      this.logger.error(
+        { file: this.path, err: e },
+        'the log cannot write: readings are queued in memory and retried',
+      );
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      let done = false;
+      try {
+        done = this.retryPending();
+      } catch (e) {
+        this.logger.error({ file: this.path, err: e }, 'retrying queued writes failed');
+      }
+      if (!done) this.scheduleRetry();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /** The `unlogged` event and its counter, in one transaction. */
+  private recordUnlogged(lost: UnloggedPayload): void {
+    const payload = JSON.stringify(lost);
+    this.write(() => {
+      this.stmt.event.run(this.nextSeq++, this.clock.now(), 'unlogged', payload);
+      this.db
+        .prepare(
+          `INSERT INTO meta (key, value) VALUES ('unlogged_readings', ?)
+           ON CONFLICT (key) DO UPDATE SET value = value + excluded.value`,
+        )
+        .run(lost.count);
+    });
+    this.logger.error({ file: this.path, ...lost }, 'readings lost while the log could not write');
+    this.afterAppend();
   }
 
   private count(device: string, flag: Flag, ts: number): void {
@@ -331,7 +688,7 @@ export class Log {
   }
 
   private aggregate(r: Row): LogRecord {
-    const [seq, pid, period, start, min, avg, max, count, flag] = r as [
+    const [seq, pid, period, start, min, avg, max, count, flag, detail] = r as [
       number,
       number,
       AggregateDraft['period'],
@@ -341,8 +698,10 @@ export class Log {
       number | null,
       number,
       Flag,
+      string | null,
     ];
-    return { type: 'aggregate', seq, ...this.dict.ref(pid), period, start, min, avg, max, count, flag };
+    const rec = { seq, ...this.dict.ref(pid), period, start, min, avg, max, count, flag };
+    return { type: 'aggregate', ...rec, ...(detail === null ? {} : (JSON.parse(detail) as object)) };
   }
 
   private blob(r: Row): LogRecord {

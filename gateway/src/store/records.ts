@@ -2,9 +2,10 @@
  * What the log holds, and the checks a record passes before it is written. The log is
  * evidence: it stores what it is given or refuses it, never a silently altered value.
  */
-import { isFlag, type Flag } from '../core/flags.js';
+import { isFlag } from '../core/flags.js';
 import { LantianError } from '../core/errors.js';
 import type { Quality, Reading, ReadingDraft } from '../core/reading.js';
+import type { Aggregate } from '../processing/types.js';
 
 /** Kinds of event the gateway records; `gap` is written by the log itself. */
 export type EventKind =
@@ -26,20 +27,24 @@ export interface EventDraft {
   payload: unknown;
 }
 
-export type AggregatePeriod = 'minute' | 'hour' | 'day';
+export type AggregatePeriod = Aggregate['period'];
 
-export interface AggregateDraft {
-  device: string;
-  point: string;
-  period: AggregatePeriod;
-  /** Start of the period, UTC milliseconds. */
-  start: number;
-  min: number | null;
-  avg: number | null;
-  max: number | null;
-  count: number;
-  flag: Flag;
-}
+/** A minute, hour or day value as processing makes it (gateway/src/processing/types.ts). */
+export type AggregateDraft = Aggregate;
+
+/** The fields of an aggregate kept in its `detail` column (JSON) rather than a column of their own. */
+export const AGGREGATE_DETAIL_KEYS = [
+  'inputs',
+  'required',
+  'outlet',
+  'hj212',
+  'unit',
+  'zsMin',
+  'zsAvg',
+  'zsMax',
+  'cou',
+  'derivation',
+] as const satisfies readonly (keyof Aggregate)[];
 
 export interface BlobDraft {
   ts: number;
@@ -138,4 +143,11 @@ export function encodeQuality(q: readonly Quality[] | undefined): string | null 
 
 export function decodeQuality(s: string): Quality[] {
   return s === '' ? [] : (s.split(',') as Quality[]);
+}
+
+/** The detail fields an aggregate has, as JSON for the `detail` column; null when it has none. */
+export function encodeAggregateDetail(a: AggregateDraft): string | null {
+  const detail: Record<string, unknown> = {};
+  for (const k of AGGREGATE_DETAIL_KEYS) if (a[k] !== undefined) detail[k] = a[k];
+  return Object.keys(detail).length === 0 ? null : JSON.stringify(detail);
 }

@@ -3,7 +3,7 @@
  * upgrade the schema in one transaction. A new log is built under a temporary name and renamed
  * into place, so a crash during creation never leaves an empty file that looks like a log.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LantianError, type ErrorCode } from '../core/errors.js';
@@ -67,6 +67,9 @@ const MIGRATIONS: readonly string[] = [
     ('next_seq', 1), ('boot', 0), ('gap_events', 0), ('dropped_records', 0),
     ('log_id', lower(hex(randomblob(8))));
   `,
+  // What processing adds to an aggregate (reference-O2 value, emission amount, outlet, HJ 212
+  // code, how it was derived) as JSON; NULL for aggregates that carry none of it.
+  `ALTER TABLE aggregates ADD COLUMN detail TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -85,23 +88,59 @@ export interface OpenDatabaseOptions {
 }
 
 const RECOVER_HINT = (path: string) =>
-  `The gateway did not start and left the file untouched. Stop the gateway, move ${path} aside ` +
-  `together with its -wal and -shm files (for example to ${path}.broken), and keep it: ` +
-  `'sqlite3 ${path}.broken .recover > recovered.sql' rescues the readable rows. ` +
-  `Then start the gateway again to create a new, empty log.`;
+  `The gateway did not start and left the file untouched. Stop the gateway and run ` +
+  `'lantian log recover ${path}': it moves the file with its -wal aside, salvages what it can ` +
+  `read and starts a new log above every seq the old one issued (docs/store.md).`;
 
 function fail(code: ErrorCode, path: string, what: string, cause?: unknown): LantianError {
   const hint = code === 'STORE_OPEN_FAILED' || code === 'STORE_LOCKED' ? '' : ` ${RECOVER_HINT(path)}`;
   return new LantianError(code, `${path}: ${what}.${hint}`, { cause, context: { file: path } });
 }
 
-function sqliteCode(e: unknown): string {
+/** The `code` of a SQLite or system error (or of a LantianError's context), '' when none. */
+export function sqliteCode(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' ? code : '';
 }
 
+/** Free space the log needs to start and take in readings for a while: 1 MiB. */
+export const START_FREE_BYTES = 1024 * 1024;
+
+/** A write failed because the disk (or the file-size limit) is full. */
+export function isDiskFull(e: unknown): boolean {
+  const code = sqliteCode(e instanceof LantianError ? e.context : e);
+  return code.startsWith('SQLITE_FULL') || code === 'ENOSPC' || code === 'EFBIG';
+}
+
+/** Free bytes on the file system that holds `path`, or undefined when it cannot be asked. */
+function freeBytes(path: string): number | undefined {
+  try {
+    const s = statfsSync(dirname(path));
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** STORE_DISK_FULL naming the file, the space it needs and the space there is. */
+export function diskFullError(path: string, e: unknown): LantianError {
+  const free = freeBytes(path);
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+  return new LantianError(
+    'STORE_DISK_FULL',
+    `${path}: the disk is full: the log needs at least ${mib(START_FREE_BYTES)} free in ${dirname(path)} ` +
+      `to start${free === undefined ? '' : `, ${mib(free)} is free`}. Free some space (or move the log to a ` +
+      'larger disk) and start again; the log file was not changed.',
+    { cause: e, context: { file: path, neededBytes: START_FREE_BYTES, freeBytes: free ?? null } },
+  );
+}
+
 /** Maps a SQLite failure while opening or checking to the store code that explains it. */
 function classify(path: string, e: unknown): LantianError {
+  if (isDiskFull(e)) return diskFullError(path, e);
+  // Creating the WAL index on a full disk fails as an I/O error, not as SQLITE_FULL.
+  if (/^SQLITE_(IOERR|CANTOPEN)/.test(sqliteCode(e)) && (freeBytes(path) ?? Infinity) < START_FREE_BYTES)
+    return diskFullError(path, e);
   if (e instanceof LantianError) return e;
   const code = sqliteCode(e);
   const detail = (e as Error).message;
@@ -134,6 +173,11 @@ function migrate(db: SqliteDb, path: string, migrations: readonly string[]): voi
   }
 }
 
+/** Gives an empty database the log's schema (for salvage files, which are never opened as a log). */
+export function createSchema(db: SqliteDb): void {
+  migrate(db, db.name, MIGRATIONS);
+}
+
 /** Builds a new log under a temporary name and renames it into place once complete. */
 function create(path: string, migrations: readonly string[], startSeq: number): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -160,6 +204,45 @@ function checkExisting(path: string): void {
   if (statSync(path).size === 0) throw fail('STORE_CORRUPT', path, 'the log file is empty (truncated)');
 }
 
+/**
+ * Runs every check on a read-only connection, so a refused file is never written: a read-only
+ * connection neither checkpoints the WAL into the file nor deletes it on close. The `-shm` index
+ * (and an empty `-wal`) it may create are removed again if they were not there before.
+ */
+function inspect(path: string, options: OpenDatabaseOptions, known: number): void {
+  const had = { wal: existsSync(`${path}-wal`), shm: existsSync(`${path}-shm`) };
+  let db: SqliteDb | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (appId !== APPLICATION_ID) {
+      throw fail('STORE_NOT_A_LOG', path, `this SQLite file is not a Lantian log (application_id ${appId})`);
+    }
+    if (version > known) {
+      throw new LantianError(
+        'STORE_SCHEMA_NEWER',
+        `${path}: the log was written by schema version ${version}, this gateway knows up to ${known}. ` +
+          'The file was left untouched: run the gateway version that wrote it, or move the file aside to start a new log.',
+        { context: { file: path, version, known } },
+      );
+    }
+    if (options.integrityCheck === 'quick') {
+      const result = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+      const problems = result.map((r) => r.quick_check).filter((m) => m !== 'ok');
+      if (problems.length > 0)
+        throw fail('STORE_CORRUPT', path, `integrity check failed: ${problems.join('; ')}`);
+    }
+  } catch (e) {
+    throw classify(path, e);
+  } finally {
+    db?.close();
+    if (!had.shm) rmSync(`${path}-shm`, { force: true });
+    if (!had.wal && existsSync(`${path}-wal`) && statSync(`${path}-wal`).size === 0)
+      rmSync(`${path}-wal`, { force: true });
+  }
+}
+
 /** Opens (or creates) the log file with every check; throws a LantianError naming the file. */
 export function openDatabase(path: string, options: OpenDatabaseOptions): SqliteDb {
   const migrations = options.migrations ?? MIGRATIONS;
@@ -169,6 +252,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
   } catch (e) {
     throw classify(path, e);
   }
+  inspect(path, options, migrations.length);
   let db: SqliteDb;
   try {
     db = new Database(path, { fileMustExist: true, timeout: 0 });
@@ -182,25 +266,6 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal')
       throw fail('STORE_OPEN_FAILED', path, `cannot switch the log to WAL mode (got ${String(mode)})`);
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (appId !== APPLICATION_ID) {
-      throw fail('STORE_NOT_A_LOG', path, `this SQLite file is not a Lantian log (application_id ${appId})`);
-    }
-    if (version > migrations.length) {
-      throw new LantianError(
-        'STORE_SCHEMA_NEWER',
-        `${path}: the log was written by schema version ${version}, this gateway knows up to ${migrations.length}. ` +
-          'The file was left untouched: run the gateway version that wrote it, or move the file aside to start a new log.',
-        { context: { file: path, version, known: migrations.length } },
-      );
-    }
-    if (options.integrityCheck === 'quick') {
-      const result = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
-      const problems = result.map((r) => r.quick_check).filter((m) => m !== 'ok');
-      if (problems.length > 0)
-        throw fail('STORE_CORRUPT', path, `integrity check failed: ${problems.join('; ')}`);
-    }
     migrate(db, path, migrations);
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Keep the WAL file from staying large after a burst: it counts against the quota.

@@ -9,13 +9,13 @@ import { bytesTimeMs, silenceMs, type LineSettings } from '../wire/model.js';
 import { waitUntil } from '../wire/precise-timer.js';
 import type { ActiveFault } from '../faults.js';
 import { BusStats } from './stats.js';
-import { decide, rtuReply, type BusContext } from './transact.js';
+import { decide, noteAnswered, rtuReply, type BusContext } from './transact.js';
 
 export interface RtuRequest {
   /** A complete RTU frame (address, PDU, CRC) whose CRC has been checked. */
   frame: Buffer;
-  /** Puts reply bytes on the link the request came from. */
-  send(bytes: Buffer): void;
+  /** Puts reply bytes on the link the request came from; false when they could not be sent. */
+  send(bytes: Buffer): boolean;
   /** Breaks the link the request came from (the connection-drop fault). */
   drop(fault: ActiveFault): void;
 }
@@ -86,7 +86,7 @@ export class RtuBus {
     const deadline = reqEnd + silence + turnaroundMs + bytesTimeMs(reply.length, this.line);
     await waitUntil(deadline, this.abort.signal);
     if (this.abort.signal.aborted) return;
-    req.send(reply);
+    if (req.send(reply)) noteAnswered(d, pdu, this.ctx.now());
     const sentAt = performance.now();
     this.log.debug({ bus: this.ctx.name, frame: reply.toString('hex'), lateMs: sentAt - deadline }, 'reply');
     d.device.noteReplyEnd(deadline);

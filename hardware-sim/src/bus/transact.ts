@@ -92,6 +92,17 @@ export function decide(bus: BusContext, unitId: number, pdu: Buffer, mono: numbe
   }
 }
 
+/**
+ * Books a reply that went out on the wire with the device that sent it, when it is sound: no
+ * collision, and no fault that damages the frame or sends it from another address.
+ */
+export function noteAnswered(d: Extract<Decision, { kind: 'reply' }>, request: Buffer, at: number): void {
+  if (d.others.length > 0) return;
+  const kind = d.fault?.spec.kind;
+  if (kind !== undefined && kind !== 'late-answer' && kind !== 'exception' && kind !== 'power-cycle') return;
+  d.device.served.note(request, d.pdu, at);
+}
+
 /** Noise bytes for the garbage fault, reproducible per fault. */
 export function garbage(fault: ActiveFault, n: number): Buffer {
   const rng = mulberry32(Number(fault.id.slice(1)) * 7919 + fault.since);

@@ -5,6 +5,7 @@
 import { LantianError, type Clock } from '../../../gateway/src/core/index.js';
 import type { BusStatsSnapshot } from '../bus/stats.js';
 import type { ModbusDevice } from '../device/modbus-device.js';
+import type { ServedCounts, ServedValue } from '../device/served.js';
 import { DEVICE_STATES, type DeviceState } from '../device/status.js';
 import type { PointValue } from '../device/encode.js';
 import { FaultSpec, isAction, type ActiveFault, type FaultBook, type FaultKind } from '../faults.js';
@@ -132,6 +133,25 @@ export class SimControl {
   resetStats(bus?: string): void {
     if (bus === undefined) for (const b of this.rt.buses.values()) b.resetStats();
     else this.bus(bus).resetStats();
+  }
+
+  /** Per Modbus device: requests answered with a sound reply and point values served. */
+  served(): ServedCounts[] {
+    return this.modbusDevices().map((d) => d.served.counts());
+  }
+
+  /** Calls `listener` with every point value any Modbus device serves from now on. */
+  onServed(listener: (v: ServedValue) => void): () => void {
+    const offs = this.modbusDevices().map((d) => d.served.onServed(listener));
+    return () => offs.forEach((off) => off());
+  }
+
+  resetServed(): void {
+    for (const d of this.modbusDevices()) d.served.reset();
+  }
+
+  private modbusDevices(): ModbusDevice[] {
+    return [...this.rt.devices.values()].flatMap((d) => (d.kind === 'modbus' ? [d.device] : []));
   }
 
   buses(): SimBusInfo[] {

@@ -5,6 +5,7 @@
  *   GET    /stats                         statistics of every bus
  *   GET    /stats/:bus                    statistics of one bus
  *   POST   /stats/reset                   reset counters ({"bus": name} for one bus)
+ *   GET    /served                        per device: requests answered, point values served
  *   GET    /faults                        active faults
  *   POST   /faults                        inject a fault (body: a fault spec) -> 201 with its id
  *   DELETE /faults                        clear every fault
@@ -55,6 +56,7 @@ function routes(c: SimControl): [string, RegExp, Handler, number?][] {
   return [
     ['GET', /^\/$/, () => ({ buses: c.buses(), devices: c.devices(), faults: c.faults() })],
     ['GET', /^\/stats$/, () => c.allStats()],
+    ['GET', /^\/served$/, () => c.served()],
     ['GET', /^\/stats\/([^/]+)$/, ([bus]) => c.stats(bus!)],
     [
       'POST',

@@ -15,6 +15,7 @@ import type { Behaviour } from './behaviours.js';
 import { encodeField, encodeWords, type PointValue } from './encode.js';
 import { DeviceMemory, type Addressing } from './memory.js';
 import { activeStates, type StateWindow } from './schedule.js';
+import { ServedLedger } from './served.js';
 import { STATE_FLAG, mappingsBySource, statusValue, type DeviceState } from './status.js';
 
 export interface ModbusDeviceOptions {
@@ -51,6 +52,8 @@ export class ModbusDevice implements DataModel {
   readonly turnaroundMs: number;
   readonly maxReadRegisters: number;
   readonly maxReadBits: number;
+  /** What this device has answered and served, for witnesses. */
+  readonly served: ServedLedger;
   private readonly memory: DeviceMemory;
   private readonly example: ExampleSpec | undefined;
   private readonly functions: Set<number>;
@@ -68,6 +71,7 @@ export class ModbusDevice implements DataModel {
     this.turnaroundMs = o.turnaroundMs ?? o.profile.quirks.turnaroundMs;
     this.maxReadRegisters = o.profile.quirks.maxReadRegisters;
     this.maxReadBits = o.profile.quirks.maxReadBits;
+    this.served = new ServedLedger(o.id, o.profile.points);
     this.memory = new DeviceMemory(o.profile, o.addressing ?? 'span');
     this.functions = new Set(o.functions ?? this.defaultFunctions());
     this.statusSources = mappingsBySource(o.profile.status, o.profile.points);

@@ -45,7 +45,9 @@ export class PtyLine {
 
   private async start(): Promise<void> {
     const args = ['-d', '-d', `pty,raw,echo=0,link=${this.o.simLink}`, `pty,raw,echo=0,link=${this.o.link}`];
-    const child = spawn('socat', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // In its own process group: a Ctrl-C in the terminal stops the simulator (which then ends
+    // socat itself), not the line under a gateway that is still draining.
+    const child = spawn('socat', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.socat = child;
     await new Promise<void>((resolve, reject) => {
       const fail = (message: string, cause?: unknown) => {

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { LantianError, type Logger } from '../../../gateway/src/core/index.js';
 import type { RtuBus } from '../bus/rtu-bus.js';
 import { BusStats } from '../bus/stats.js';
-import { damage, decide, type BusContext, type Decision } from '../bus/transact.js';
+import { damage, decide, noteAnswered, type BusContext, type Decision } from '../bus/transact.js';
 import { MbapFramer, mbapFrame, type RtuRequestFramer } from '../modbus/framing.js';
 import { exceptionPdu } from '../modbus/pdu.js';
 import { waitUntil } from '../wire/precise-timer.js';
@@ -124,6 +124,7 @@ export class ModbusTcpServer extends TcpListener {
     if (socket.destroyed) return;
     const frame = tcpReply(tid, d);
     socket.write(frame);
+    noteAnswered(d, pdu, this.ctx.now());
     d.device.noteReplyEnd(performance.now());
     record(frame.length, { exception: ((d.pdu[0] ?? 0) & 0x80) !== 0 });
   }
@@ -153,7 +154,9 @@ export class RtuOverTcpServer extends TcpListener {
       this.bus.submit({
         frame,
         send: (bytes) => {
-          if (!socket.destroyed) socket.write(bytes);
+          if (socket.destroyed) return false;
+          socket.write(bytes);
+          return true;
         },
         drop: () => socket.destroy(),
       }),

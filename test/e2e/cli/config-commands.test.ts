@@ -58,6 +58,14 @@ function tempCopyOfV0(): string {
   return join(dir, 'site.yaml');
 }
 
+describe('lantian --version', SLOW, () => {
+  it('prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    expect([r.code, r.stdout.trim()]).toEqual([0, version]);
+  });
+});
+
 describe('lantian check-config', SLOW, () => {
   it('exits 0 on the example config and prints a one-line summary', async () => {
     const r = await run(['check-config', 'examples/site.yaml']);

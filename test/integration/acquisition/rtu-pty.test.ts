@@ -5,9 +5,10 @@
 import { SerialPort } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
-import { ModbusSerialTransport } from '../../../gateway/src/acquisition/transport/modbus-serial.js';
+import { ModbusTransport } from '../../../gateway/src/acquisition/transport/modbus.js';
 import { parseRtuRequest, registersPdu, withCrc } from '../../fixtures/acquisition/frames.js';
 import { ptyPair } from '../../fixtures/acquisition/pty.js';
+import { requireTool } from '../../helpers/tools.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -31,7 +32,7 @@ async function device(path: string, answer: (frame: Buffer) => Buffer | undefine
 }
 
 describe('RTU on a pty', () => {
-  it('reads registers, maps an exception, and times out on a silent unit', async () => {
+  requireTool('socat').it('reads registers, maps an exception, and times out on a silent unit', async () => {
     const pty = await ptyPair();
     cleanup.push(() => pty.close());
     await device(pty.b, (frame) => {
@@ -46,7 +47,7 @@ describe('RTU on a pty', () => {
         ),
       ]);
     });
-    const t = new ModbusSerialTransport({ kind: 'rtu', path: pty.a, line: { baud: 9600 } });
+    const t = new ModbusTransport({ kind: 'rtu', path: pty.a, line: { baud: 9600 } });
     cleanup.push(() => t.close());
     await t.open(2000);
     expect(await t.read({ unitId: 1, function: 3, address: 10, count: 4 }, 1000)).toEqual([10, 11, 12, 13]);
@@ -63,7 +64,7 @@ describe('RTU on a pty', () => {
   });
 
   it('reports a missing serial port as TRANSPORT_CONNECT_FAILED', async () => {
-    const t = new ModbusSerialTransport({
+    const t = new ModbusTransport({
       kind: 'rtu',
       path: '/dev/lantian-no-such-port',
       line: { baud: 9600 },

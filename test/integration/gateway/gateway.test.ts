@@ -11,13 +11,18 @@ import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway, mqttOptions } from '../../../gateway/src/gateway.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
-import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
-import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
+import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
+import {
+  loadScenario,
+  startSimulator,
+  withFreePorts,
+  type Simulator,
+} from '../../../hardware-sim/src/index.js';
 
 let dir: string;
 let sim: Simulator;
 let broker: EmbeddedBroker;
-let receiver: Receiver;
+let receiver: PlatformWitness;
 
 function siteConfig(port: number, brokerUrl: string): string {
   const file = join(dir, 'site.yaml');
@@ -42,9 +47,9 @@ storage: { path: log.db, quotaMb: 64 }
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-gateway-'));
-  sim = await startSimulator('examples/sim/stack.yaml');
+  sim = await startSimulator(withFreePorts(loadScenario('examples/sim/stack.yaml')));
   broker = await startEmbeddedBroker({ port: 0 });
-  receiver = await createReceiver({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
+  receiver = await startPlatform({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
 });
 
 afterEach(async () => {
@@ -67,6 +72,8 @@ describe('the gateway built from a site config', () => {
 
     const first = new Gateway(loaded);
     first.start();
+    // One unanswered request: its readings carry flag B and the reason in quality.
+    sim.control.inject({ kind: 'no-answer', device: 'stack1-dust', count: 1 });
     await receiver.waitFor((s) => s.records >= 60, 15_000);
     await first.stop();
     const afterFirst = receiver.stats().maxSeq;
@@ -84,12 +91,11 @@ describe('the gateway built from a site config', () => {
     expect(s.holes).toEqual([]);
     expect(s.duplicates).toBe(0);
     expect(new Set(logged.map((r) => r.seq)).size).toBe(logged.length);
-    for (const r of logged)
-      expect(receiver.readings.get(r.seq), `seq ${r.seq}`).toMatchObject({
-        device: r.device,
-        point: r.point,
-        flag: r.flag,
-      });
+    // End to end, every field: the value, its flag, the reasons for it and the register words.
+    for (const { type: _type, ...reading } of logged)
+      expect(receiver.readings.get(reading.seq), `seq ${reading.seq}`).toEqual(reading);
+    expect(logged.every((r) => r.flag === 'B' || (r.raw?.length ?? 0) > 0)).toBe(true);
+    expect(logged.some((r) => (r.quality?.length ?? 0) > 0)).toBe(true);
 
     const devices = new Set(logged.map((r) => r.device));
     expect([...devices].sort()).toEqual(['stack1-dust', 'stack1-flue', 'stack1-uv']);

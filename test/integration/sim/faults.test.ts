@@ -3,7 +3,7 @@
  * from the client side: raw sockets and the pty show the exact bytes, modbus-serial shows what
  * a real master makes of them.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/index.js';
 import {
   bus,
@@ -18,6 +18,9 @@ import {
   tcpClient,
   useCleanup,
 } from './helpers.js';
+import { requireTool } from '../../helpers/tools.js';
+
+const socat = requireTool('socat');
 
 useCleanup();
 
@@ -45,7 +48,7 @@ async function dtu() {
   return { s, link: await rawTcp(bus(s, 'dtu').port!) };
 }
 
-describe('fault injection seen from the client', () => {
+socat.describe('fault injection seen from the client', () => {
   it('no answer: the master times out until the fault is cleared', async () => {
     const s = await sim(scenario);
     const c = await rtuTcpClient(bus(s, 'dtu').port!, 1, 300);

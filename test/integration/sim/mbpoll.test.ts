@@ -3,8 +3,9 @@
  * TCP and over RTU on a pty at 9600 baud: holding registers, float32 values and the exception
  * codes for bad requests.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { bus, mbpollRtu, mbpollTcp, sim, useCleanup } from './helpers.js';
+import { requireTool } from '../../helpers/tools.js';
 
 useCleanup();
 
@@ -21,7 +22,7 @@ const scenario = {
   ],
 };
 
-describe('mbpoll against the simulator over Modbus TCP', () => {
+requireTool('mbpoll').describe('mbpoll against the simulator over Modbus TCP', () => {
   it('reads holding registers and big-endian float32 values', async () => {
     const s = await sim(scenario);
     const port = bus(s, 'net').port!;
@@ -42,7 +43,7 @@ describe('mbpoll against the simulator over Modbus TCP', () => {
   });
 });
 
-describe('mbpoll against the simulator over RTU on a pty at 9600 8N1', () => {
+requireTool('mbpoll', 'socat').describe('mbpoll against the simulator over RTU on a pty at 9600 8N1', () => {
   it('reads holding registers and float32 values, one device after another on the same line', async () => {
     const s = await sim(scenario);
     const path = bus(s, 'line').path!;

@@ -19,6 +19,9 @@ import {
   tcpClient,
   useCleanup,
 } from './helpers.js';
+import { requireTool } from '../../helpers/tools.js';
+
+const socat = requireTool('socat');
 
 useCleanup();
 
@@ -47,7 +50,7 @@ async function clients() {
 }
 
 describe('modbus-serial against the simulator', () => {
-  it('reads the same float32 words over Modbus TCP, RTU over TCP and RTU on a pty', async () => {
+  socat.it('reads the same float32 words over Modbus TCP, RTU over TCP and RTU on a pty', async () => {
     const { net, dtu, line } = await clients();
     for (const c of [net, dtu, line]) {
       const r = await c.readHoldingRegisters(12, 4);
@@ -58,39 +61,45 @@ describe('modbus-serial against the simulator', () => {
     }
   });
 
-  it('gets exception 03 for a quantity of 0 and of 126 registers over Modbus TCP', async () => {
+  socat.it('gets exception 03 for a quantity of 0 and of 126 registers over Modbus TCP', async () => {
     const { net } = await clients();
     expect((await failure(() => net.readHoldingRegisters(10, 0))).modbusCode).toBe(3);
     expect((await failure(() => net.readHoldingRegisters(10, 126))).modbusCode).toBe(3);
     expect((await failure(() => net.readCoils(0, 2001))).modbusCode).toBe(3);
   });
 
-  it('answers raw RTU requests for 0 and 126 registers with exception 03 frames, CRC included', async () => {
-    // modbus-serial's RTU ports wait for at least 6 bytes when 0 registers are asked for, so
-    // these frames are written by hand, with the CRC computed here.
-    const s = await sim(scenario);
-    const dtu = await rawTcp(bus(s, 'dtu').port!);
-    const line = await rawPty(bus(s, 'line').path!);
-    for (const [link, unit] of [
-      [dtu, '01'],
-      [line, '07'],
-    ] as const) {
-      for (const quantity of ['0000', '007E']) {
-        link.send(rtu(`${unit} 03 000A ${quantity}`));
-        expect((await link.receive(5, 1000)).toString('hex')).toBe(rtu(`${unit} 83 03`).toString('hex'));
+  socat.it(
+    'answers raw RTU requests for 0 and 126 registers with exception 03 frames, CRC included',
+    async () => {
+      // modbus-serial's RTU ports wait for at least 6 bytes when 0 registers are asked for, so
+      // these frames are written by hand, with the CRC computed here.
+      const s = await sim(scenario);
+      const dtu = await rawTcp(bus(s, 'dtu').port!);
+      const line = await rawPty(bus(s, 'line').path!);
+      for (const [link, unit] of [
+        [dtu, '01'],
+        [line, '07'],
+      ] as const) {
+        for (const quantity of ['0000', '007E']) {
+          link.send(rtu(`${unit} 03 000A ${quantity}`));
+          expect((await link.receive(5, 1000)).toString('hex')).toBe(rtu(`${unit} 83 03`).toString('hex'));
+        }
       }
-    }
-  });
+    },
+  );
 
-  it('gets exception 02 for an address outside the map and 01 for a function the device lacks', async () => {
-    const { s, net } = await clients();
-    expect((await failure(() => net.readHoldingRegisters(5000, 2))).modbusCode).toBe(2);
-    const box = await rtuTcpClient(bus(s, 'dtu').port!, 4);
-    expect((await failure(() => box.readInputRegisters(500, 1))).modbusCode).toBe(1);
-    expect((await failure(() => box.readCoils(0, 1))).modbusCode).toBe(1);
-  });
+  socat.it(
+    'gets exception 02 for an address outside the map and 01 for a function the device lacks',
+    async () => {
+      const { s, net } = await clients();
+      expect((await failure(() => net.readHoldingRegisters(5000, 2))).modbusCode).toBe(2);
+      const box = await rtuTcpClient(bus(s, 'dtu').port!, 4);
+      expect((await failure(() => box.readInputRegisters(500, 1))).modbusCode).toBe(1);
+      expect((await failure(() => box.readCoils(0, 1))).modbusCode).toBe(1);
+    },
+  );
 
-  it('writes registers and coils and reads them back', async () => {
+  socat.it('writes registers and coils and reads them back', async () => {
     const { net, line } = await clients();
     for (const c of [net, line]) {
       await c.writeRegister(40, 3);
@@ -105,7 +114,7 @@ describe('modbus-serial against the simulator', () => {
     }
   });
 
-  it('reads the device identification with FC43/14', async () => {
+  socat.it('reads the device identification with FC43/14', async () => {
     const { s, net } = await clients();
     const id = await net.readDeviceIdentification(1, 0);
     expect(id.data).toEqual({ 0: 'Fixture Instruments', 1: 'CEMS-UV', 2: '1.0' });
@@ -150,7 +159,7 @@ describe('modbus-serial against the simulator', () => {
     expect(s.stats('dtu').collisions).toBe(1);
   });
 
-  it('puts a pty at the path the scenario gives and removes it when stopped', async () => {
+  socat.it('puts a pty at the path the scenario gives and removes it when stopped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lantian-sim-test-'));
     onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     const link = join(dir, 'ttyRS485');
@@ -166,12 +175,15 @@ describe('modbus-serial against the simulator', () => {
     expect(existsSync(link)).toBe(false);
   });
 
-  it('refuses a read larger than the profile allows with exception 03 but serves the largest allowed', async () => {
-    const s = await sim(scenario);
-    const box = await rtuTcpClient(bus(s, 'dtu').port!, 4);
-    expect((await box.readHoldingRegisters(500, 8)).data).toHaveLength(8);
-    expect((await failure(() => box.readHoldingRegisters(500, 9))).modbusCode).toBe(3);
-  });
+  socat.it(
+    'refuses a read larger than the profile allows with exception 03 but serves the largest allowed',
+    async () => {
+      const s = await sim(scenario);
+      const box = await rtuTcpClient(bus(s, 'dtu').port!, 4);
+      expect((await box.readHoldingRegisters(500, 8)).data).toHaveLength(8);
+      expect((await failure(() => box.readHoldingRegisters(500, 9))).modbusCode).toBe(3);
+    },
+  );
 
   it('stays silent for its boot delay after the simulator starts, then answers', async () => {
     const s = await sim({

@@ -3,8 +3,11 @@
  * simulator's encoder: PMS5003 32-byte frames (sum of all bytes before the checksum) and SDS011
  * 10-byte frames (low byte of the sum of the six data bytes).
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { bus, rawPty, sim, useCleanup, type RawLink } from './helpers.js';
+import { requireTool } from '../../helpers/tools.js';
+
+const socat = requireTool('socat');
 
 useCleanup();
 
@@ -72,7 +75,7 @@ const pms = (extra: Record<string, unknown> = {}) => ({
   ],
 });
 
-describe('Plantower PMS5003 on a pty', () => {
+socat.describe('Plantower PMS5003 on a pty', () => {
   it('streams 32-byte frames in active mode whose datasheet checksum holds', async () => {
     const s = await sim(pms());
     const link = await rawPty(bus(s, 'pm').path!);
@@ -153,7 +156,7 @@ const sds = (mode = 'active') => ({
   ],
 });
 
-describe('Nova SDS011 on a pty', () => {
+socat.describe('Nova SDS011 on a pty', () => {
   it('streams 10-byte data frames whose checksum and values follow the protocol', async () => {
     const s = await sim(sds());
     const link = await rawPty(bus(s, 'pm').path!);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { transactionWireTimeMs, replyDelayMs, type LineSettings } from '../../../hardware-sim/src/index.js';
 import { bus, rawPty, rawTcp, rtu, sim, useCleanup, type RawLink } from './helpers.js';
+import { requireTool } from '../../helpers/tools.js';
 
 useCleanup();
 
@@ -85,22 +86,26 @@ describe('serial wire-time model on RTU buses at 9600 8N1', () => {
     expect(stats.efficiency).toBeLessThanOrEqual(1.001);
   }, 30_000);
 
-  it('applies the same timing on a pty', async () => {
-    const s = await sim(scenario('pty'));
-    const link = await rawPty(bus(s, 'b').path!);
-    const { latencies } = await poll(link, 40, 10);
-    const modelLatency = replyDelayMs(8, 5 + 2 * N, LINE, TURNAROUND);
-    const stats = s.stats('b');
-    const simRatio = (modelLatency + stats.replyLateMs.median) / modelLatency;
-    const clientRatio = median(latencies) / modelLatency;
-    const seen = JSON.stringify({ simRatio, clientRatio, late: stats.replyLateMs });
-    expect(simRatio, seen).toBeLessThan(1.03);
-    // socat relays every byte between the two ptys: two more processes to schedule, so the
-    // client's view is only checked for sense.
-    expect(clientRatio, seen).toBeGreaterThan(0.97);
-    expect(clientRatio, seen).toBeLessThan(1.5);
-    expect(stats.busyMs / stats.modelMs, seen).toBeGreaterThan(0.99);
-  }, 30_000);
+  requireTool('socat').it(
+    'applies the same timing on a pty',
+    async () => {
+      const s = await sim(scenario('pty'));
+      const link = await rawPty(bus(s, 'b').path!);
+      const { latencies } = await poll(link, 40, 10);
+      const modelLatency = replyDelayMs(8, 5 + 2 * N, LINE, TURNAROUND);
+      const stats = s.stats('b');
+      const simRatio = (modelLatency + stats.replyLateMs.median) / modelLatency;
+      const clientRatio = median(latencies) / modelLatency;
+      const seen = JSON.stringify({ simRatio, clientRatio, late: stats.replyLateMs });
+      expect(simRatio, seen).toBeLessThan(1.03);
+      // socat relays every byte between the two ptys: two more processes to schedule, so the
+      // client's view is only checked for sense.
+      expect(clientRatio, seen).toBeGreaterThan(0.97);
+      expect(clientRatio, seen).toBeLessThan(1.5);
+      expect(stats.busyMs / stats.modelMs, seen).toBeGreaterThan(0.99);
+    },
+    30_000,
+  );
 
   it('serves one transaction at a time: a request that arrives while the bus is busy waits', async () => {
     const s = await sim(scenario('rtu-tcp'));

@@ -1,28 +1,17 @@
-import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openLog } from '../../../gateway/src/store/index.js';
-import { lastNumber, runTs, type Child } from '../../helpers/store-child.js';
-import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+import { lastNumber, childFixture, storeAppender } from '../../helpers/store-child.js';
+import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
-const appender = fileURLToPath(new URL('../../helpers/store-appender.ts', import.meta.url));
-let tmp: TempDir;
-const children: Child[] = [];
-beforeEach(() => {
-  tmp = tempDir();
-});
-afterEach(async () => {
-  for (const c of children.splice(0)) await c.kill();
-  tmp.remove();
-});
+const fixture = childFixture();
 
 describe('the log under kill -9', () => {
   it('keeps every committed reading, intact and in order, across repeated SIGKILLs', async () => {
-    const path = tmp.file('log.db');
+    const path = fixture.tmp().file('log.db');
     let committed = 0;
     for (let round = 0; round < 4; round++) {
       // Alternate the durability setting: the file must stay consistent under both.
-      const child = runTs(appender, [path, round % 2 === 0 ? 'normal' : 'full']);
-      children.push(child);
+      const child = fixture.start(storeAppender, [path, round % 2 === 0 ? 'normal' : 'full']);
       const ready = Number((await child.waitForLine(/^ready (\d+)/))[1]);
       // Nothing committed before the previous kill may be missing at the restart.
       expect(ready).toBeGreaterThanOrEqual(committed);
@@ -46,5 +35,5 @@ describe('the log under kill -9', () => {
     } finally {
       log.close();
     }
-  });
+  }, 90_000); // four child processes through tsx: slow on a loaded machine
 });

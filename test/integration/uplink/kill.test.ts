@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLog, RangeSet } from '../../../gateway/src/store/index.js';
-import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
 import { brokerKinds, brokerTitle, type TestBroker } from '../../helpers/broker.js';
 import { PRODUCER } from '../../helpers/producer-settings.js';
 import { lastNumber, runTs, type Child } from '../../helpers/store-child.js';
@@ -25,7 +25,7 @@ describe.each(brokerKinds())('gateway killed with SIGKILL during production', (k
   describe.skipIf(kind.skip !== undefined)(`against ${brokerTitle(kind)}`, () => {
     let broker: TestBroker;
     let tmp: TempDir;
-    let receiver: Receiver | undefined;
+    let receiver: PlatformWitness | undefined;
     const children: Child[] = [];
 
     beforeEach(async () => {
@@ -44,7 +44,7 @@ describe.each(brokerKinds())('gateway killed with SIGKILL during production', (k
       { timeout: 90_000 },
       async () => {
         const path = tmp.file('log.db');
-        receiver = await createReceiver({
+        receiver = await startPlatform({
           url: broker.url,
           gatewayId: PRODUCER.gatewayId,
           keepReadings: true,

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../gateway/src/core/clock.js';
-import { openLog, type GapPayload, type Log } from '../../../gateway/src/store/index.js';
+import { openLog, type Log } from '../../../gateway/src/store/index.js';
 import { MqttPublisher } from '../../../gateway/src/uplink/mqtt/publisher.js';
-import { createReceiver, summary, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { startPlatform, summary, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
 import { brokerKinds, brokerTitle, type TestBroker } from '../../helpers/broker.js';
 import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 import { ackedThrough, connected } from '../../helpers/uplink-wait.js';
@@ -16,11 +16,11 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
     let tmp: TempDir;
     let log: Log;
     let publisher: MqttPublisher;
-    let receiver: Receiver;
+    let receiver: PlatformWitness;
 
     const setUp = async (quotaBytes?: number) => {
       log = openLog({ path: tmp.file('log.db'), quotaBytes });
-      receiver = await createReceiver({ url: broker.url, gatewayId, keepReadings: true });
+      receiver = await startPlatform({ url: broker.url, gatewayId, keepReadings: true });
       publisher = new MqttPublisher(log, {
         url: broker.url,
         clientId: 'gw-outage-uplink',
@@ -106,9 +106,7 @@ describe.each(brokerKinds())('broker outage during production', (kind) => {
 
         // Every missing seq is explained by a gap event the receiver got; nothing else is missing.
         expect(s.gaps.length).toBeGreaterThanOrEqual(2);
-        expect(s.gaps.every((g: GapPayload) => g.reason === 'quota' && g.uplinks.includes('mqtt'))).toBe(
-          true,
-        );
+        expect(s.gaps.every((g) => g.reason === 'quota' && g.uplinks.includes('mqtt'))).toBe(true);
         // A gap may name records the receiver has anyway: messages in flight when the eviction
         // ran (before the outage, or in the replay after it) still arrive.
         const lost = s.gaps.reduce((n, g) => n + g.count, 0);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLog, type Log } from '../../../gateway/src/store/index.js';
 import { MqttPublisher } from '../../../gateway/src/uplink/mqtt/publisher.js';
-import { createReceiver, type Receiver } from '../../../gateway/src/uplink/mqtt/receiver.js';
+import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
 import { brokerKinds, brokerTitle, type TestBroker } from '../../helpers/broker.js';
 import { ackedThrough, connected } from '../../helpers/uplink-wait.js';
 import { syntheticAggregate, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
@@ -12,7 +12,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     let tmp: TempDir;
     let log: Log;
     let publisher: MqttPublisher | undefined;
-    let receiver: Receiver | undefined;
+    let receiver: PlatformWitness | undefined;
     const gatewayId = 'gw-test';
 
     beforeEach(async () => {
@@ -45,7 +45,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     };
 
     it('delivers every record live, in seq order, with its content, and says online', async () => {
-      receiver = await createReceiver({ url: broker.url, gatewayId, keepReadings: true });
+      receiver = await startPlatform({ url: broker.url, gatewayId, keepReadings: true });
       startPublisher();
       await connected(publisher!);
       const expected = syntheticBatch(0, 1000);
@@ -68,7 +68,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     });
 
     it('sends a live reading at once when nothing live awaits a PUBACK, without lingering', async () => {
-      receiver = await createReceiver({ url: broker.url, gatewayId });
+      receiver = await startPlatform({ url: broker.url, gatewayId });
       // A linger far longer than the wait below: only sending at once can pass.
       startPublisher({ batch: { maxReadings: 500, lingerMs: 60_000 } });
       await connected(publisher!);
@@ -81,7 +81,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
     });
 
     it('splits batches to fit maxMessageBytes and delivers every reading in order', async () => {
-      receiver = await createReceiver({ url: broker.url, gatewayId, keepReadings: true });
+      receiver = await startPlatform({ url: broker.url, gatewayId, keepReadings: true });
       log.append(syntheticBatch(0, 2000));
       startPublisher({ batch: { maxReadings: 1000, lingerMs: 20 }, maxMessageBytes: 16 * 1024 });
       await ackedThrough(publisher!, 2000);
@@ -94,7 +94,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
 
     it('replays a backlog in order, marked replay, while live batches keep flowing', async () => {
       for (let i = 0; i < 20_000; i += 500) log.append(syntheticBatch(i, 500));
-      receiver = await createReceiver({ url: broker.url, gatewayId });
+      receiver = await startPlatform({ url: broker.url, gatewayId });
       startPublisher({ inFlight: 4 });
       await connected(publisher!);
       let produced = 20_000;
@@ -120,7 +120,7 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       startPublisher({ healthIntervalMs: 1000 });
       await connected(publisher!);
       // A receiver that comes later still gets the retained health.
-      receiver = await createReceiver({ url: broker.url, gatewayId });
+      receiver = await startPlatform({ url: broker.url, gatewayId });
       const s = await receiver.waitFor(
         (x) => x.health !== undefined && x.health.uplink.backlog === 0,
         15_000,

@@ -104,10 +104,11 @@ describe('scheduler', () => {
     line.devices.get(1)!.faults = ['timeout', 'timeout'];
     await clock.runFor(1000);
     line.devices.get(1)!.cells.set('3:1', 0x8000); // so2 becomes 0x41488000 = 12.53125
-    await clock.runFor(1000);
+    // The retry waits out the late-reply window (one timeout) after the first timeout.
+    await clock.runFor(1700);
     await engine.stop();
     const so2 = of('a1').filter((r) => r.point === 'so2');
-    expect(so2.map((r) => [r.value, r.flag])).toEqual([
+    expect(so2.slice(0, 3).map((r) => [r.value, r.flag])).toEqual([
       [12.5, 'N'],
       [null, 'B'],
       [12.53125, 'N'],
@@ -175,6 +176,9 @@ describe('scheduler and dead devices', () => {
     expect(cost).toBeCloseTo(deadTime / 120_000, 2);
     // Two polls with one retry each (4 × 500 ms), then single-request probes at growing, jittered intervals.
     expect(deadTx.slice(0, 4).every((t) => t.outcome === 'TRANSPORT_TIMEOUT')).toBe(true);
+    // A probe waits twice the modelled read (request, 10 ms turnaround, reply: 55.8 ms) plus
+    // 50 ms, not the 500 ms timeout: the others are held up that much less.
+    expect(deadTx.slice(4).every((t) => t.end - t.start === 162)).toBe(true);
     const probes = deadTx.slice(4).map((t) => t.start);
     const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
     expect(probes.length).toBeGreaterThanOrEqual(4);
@@ -187,7 +191,7 @@ describe('scheduler and dead devices', () => {
     expect(h.state).toBe('backoff');
     expect(h.polls + h.skippedPolls + h.overruns).toBeGreaterThanOrEqual(118);
     const so2 = dead.of('a3').filter((r) => r.point === 'so2');
-    expect(so2.length).toBe(h.polls + h.skippedPolls);
+    expect(so2.length).toBe(h.polls + h.skippedPolls + h.overruns);
     expect(so2.every((r) => r.value === null && r.flag === 'B')).toBe(true);
   });
 
@@ -219,6 +223,23 @@ describe('scheduler and dead devices', () => {
     expect(engine.health().buses[0]).toMatchObject({ drops: 1, connectFailures: 2 });
     // A link failure is not the device's fault: it is never backed off for it.
     expect(health(engine, 'a1').skippedPolls).toBe(0);
+  });
+
+  it('discards a poll cut short by stop(): no B reading for a read the stop interrupted', async () => {
+    const { clock, line, engine, readings } = rig([
+      { periodMs: 5000 },
+      { periodMs: 5000 },
+      { periodMs: 5000 },
+    ]);
+    for (const d of line.devices.values()) d.turnaroundMs = 300;
+    engine.start();
+    await clock.runFor(1_500); // every device mid-poll: one read on the line, the others queued
+    expect(line.log.at(-1)!.end).toBe(0);
+    const before = readings.length;
+    await clock.until(engine.stop(), 5_000);
+    expect(readings.slice(before)).toEqual([]);
+    expect(readings.filter((r) => r.flag === 'B')).toEqual([]);
+    expect(engine.health().devices.every((d) => d.failedPolls === 0 && d.linkErrors === 0)).toBe(true);
   });
 
   it('stops promptly: no transaction after stop(), every loop ended', async () => {
@@ -275,5 +296,63 @@ describe('one device, one read at a time', () => {
     expect(log).toHaveLength(4);
     for (let i = 1; i < log.length; i++) expect(log[i]!.start).toBeGreaterThanOrEqual(log[i - 1]!.end);
     expect(log.map((t) => t.address)).toEqual([0, 100, 0, 100]);
+  });
+});
+
+describe('many devices', () => {
+  it('starts and polls 50 devices without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // 50 analyzers at 9600 baud: about 5.2 s per round of polls.
+      const { clock, engine, readings } = rig(Array.from({ length: 50 }, () => ({ periodMs: 10_000 })));
+      engine.start();
+      await clock.runFor(12_000);
+      await clock.until(engine.stop(), 5_000);
+      await new Promise((r) => setImmediate(r));
+      expect(new Set(readings.map((r) => r.device)).size).toBe(50);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
+
+describe('boot delay', () => {
+  const booting: Profile = { ...bench, quirks: { ...bench.quirks, bootDelayMs: 3000 } };
+  const starts = (line: MemoryLine, unit: number) =>
+    line.log.filter((t) => t.unitId === unit).map((t) => t.start);
+
+  it('gives a device bootDelayMs after each link connect before its first request; others go on', async () => {
+    const { clock, line, engine } = rig([{ profile: booting }, {}]);
+    engine.start();
+    await clock.runFor(5_000);
+    expect(starts(line, 1)[0]).toBeGreaterThanOrEqual(3000);
+    expect(starts(line, 2)[0]).toBeLessThan(100);
+    line.drop();
+    await clock.runFor(6_000);
+    await engine.stop();
+    // The link reconnects on the first request after the drop (at 5 s or later); the booting
+    // device waits 3 s after that, while its neighbour is polled as before.
+    expect(starts(line, 1).filter((t) => t > 5000)[0]).toBeGreaterThanOrEqual(8000);
+    expect(starts(line, 2).filter((t) => t > 5000 && t < 8000).length).toBeGreaterThanOrEqual(4);
+    expect(line.opens).toBe(2);
+  });
+
+  it('gives a device bootDelayMs after it answers a probe again, before its next request', async () => {
+    const { clock, line, engine } = rig([{ profile: booting }]);
+    line.devices.get(1)!.silent = true;
+    engine.start();
+    await clock.runFor(15_000);
+    expect(health(engine, 'a1').state).toBe('backoff');
+    line.devices.get(1)!.silent = false;
+    await clock.runFor(70_000);
+    await engine.stop();
+    const log = line.log.filter((t) => t.unitId === 1);
+    const probe = log.findIndex((t, i) => i > 0 && t.outcome === 'ok');
+    expect(probe).toBeGreaterThan(0);
+    expect(log[probe + 1]!.start - log[probe]!.end).toBeGreaterThanOrEqual(3000);
+    expect(health(engine, 'a1').state).toBe('ok');
   });
 });

@@ -1,12 +1,12 @@
 /**
- * The modbus-serial transports over real sockets, against hand-built frames: good frames
+ * The Modbus transports over real sockets, against hand-built frames: good frames
  * round-trip, broken ones map to the right error code, and the pitfalls the wrapper exists for
  * (no default timeout, stale input, a drop mid-request) are covered.
  */
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
-import { ModbusSerialTransport } from '../../../gateway/src/acquisition/transport/modbus-serial.js';
+import { ModbusTransport } from '../../../gateway/src/acquisition/transport/modbus.js';
 import type { ReadFrame } from '../../../gateway/src/acquisition/transport/types.js';
 import {
   bitsPdu,
@@ -38,7 +38,7 @@ async function outcome(
 
 /** An open transport of `kind` to `srv`, closed (with the server) after the test. */
 async function connectTo(srv: RawServer, kind: 'tcp' | 'rtu-tcp') {
-  const t = new ModbusSerialTransport({ kind, host: '127.0.0.1', port: srv.port });
+  const t = new ModbusTransport({ kind, host: '127.0.0.1', port: srv.port });
   await t.open(2000);
   cleanup.push(
     () => srv.close(),
@@ -136,8 +136,11 @@ describe('RTU over TCP: frames to error codes', () => {
       setTimeout(() => sock.write(reply), 40);
       return undefined;
     });
+    const late: unknown[] = [];
+    t.onLateReply?.((r) => late.push(r));
     expect(await outcome(t.read(read3, 100))).toMatchObject({ code: 'TRANSPORT_TIMEOUT' });
     await new Promise((r) => setTimeout(r, 800)); // the late reply has arrived meanwhile
+    expect(late).toMatchObject([{ unitId: 7, function: 3 }]);
     expect(await t.read(read3, 500)).toEqual([2, 2]);
   });
 
@@ -204,11 +207,35 @@ describe('Modbus TCP: frames to error codes', () => {
     expect(await outcome(t.read(read3, 150))).toMatchObject(expected);
   });
 
+  it('tells a late reply by its transaction id: never the next answer, reported as late', async () => {
+    const held: Buffer[] = [];
+    const srv = await rawServer((sock, data) => {
+      const tid = data.readUInt16BE(0);
+      const r = parseRtuRequest(data.subarray(6));
+      const body = [r.unitId, ...registersPdu(3, [tid, tid])];
+      const head = Buffer.alloc(6);
+      head.writeUInt16BE(tid, 0);
+      head.writeUInt16BE(body.length, 4);
+      const reply = Buffer.concat([head, Buffer.from(body)]);
+      // The first request is answered only together with the second: late, and first on the wire.
+      if (held.length === 0) held.push(reply);
+      else sock.write(Buffer.concat([held[0]!, reply]));
+    });
+    const { t } = await connectTo(srv, 'tcp');
+    const late: unknown[] = [];
+    t.onLateReply?.((r) => late.push(r));
+    expect(await outcome(t.read(read3, 100))).toMatchObject({ code: 'TRANSPORT_TIMEOUT' });
+    const second = await t.read(read3, 500);
+    expect(second[0]).toBe(second[1]);
+    expect(second[0]).not.toBe(held[0]!.readUInt16BE(0));
+    expect(late).toMatchObject([{ unitId: 7, function: 3 }]);
+  });
+
   it('reports a refused connection as TRANSPORT_CONNECT_FAILED', async () => {
     const srv = await rawServer(() => undefined);
     const port = srv.port;
     await srv.close();
-    const t = new ModbusSerialTransport({ kind: 'tcp', host: '127.0.0.1', port });
+    const t = new ModbusTransport({ kind: 'tcp', host: '127.0.0.1', port });
     const err = await t.open(2000).catch((e: unknown) => e);
     expect(isLantianError(err, 'TRANSPORT_CONNECT_FAILED')).toBe(true);
     expect(t.isOpen).toBe(false);
@@ -223,7 +250,7 @@ describe('Modbus TCP: frames to error codes', () => {
     await new Promise((r) => server.on('initialized', r));
     cleanup.push(() => new Promise((r) => server.close(() => r(undefined))));
     const port = (server as unknown as { _server: { address(): { port: number } } })._server.address().port;
-    const t = new ModbusSerialTransport({ kind: 'tcp', host: '127.0.0.1', port });
+    const t = new ModbusTransport({ kind: 'tcp', host: '127.0.0.1', port });
     cleanup.push(() => t.close());
     await t.open(2000);
     expect(await t.read({ unitId: 3, function: 4, address: 5, count: 3 }, 500)).toEqual([10, 12, 14]);

@@ -1,6 +1,7 @@
 /**
- * The transport interface the bus and drivers know. Real transports wrap modbus-serial; unit
- * tests use in-memory doubles. Nothing above this file imports modbus-serial or serialport.
+ * The transport interface the bus and drivers know. The real transport (modbus.ts) frames Modbus
+ * itself on serialport or a socket; unit tests use in-memory doubles. Nothing above this folder
+ * imports serialport or node:net.
  */
 import type { LineSettings } from '../line.js';
 import type { FunctionCode } from '../planner.js';
@@ -58,6 +59,19 @@ export interface Transport {
   close(): Promise<void>;
   /** `listener` runs once when the link drops by itself (not after `close()`). */
   onDrop(listener: (cause?: unknown) => void): void;
+  /**
+   * `listener` runs for each reply that answers a request which had already timed out (matched
+   * by unit id, function and byte count; on Modbus TCP by transaction id). Such a reply is never
+   * taken as the answer to a later request. Optional: in-memory doubles have no late replies.
+   */
+  onLateReply?(listener: (reply: LateReply) => void): void;
+}
+
+export interface LateReply {
+  unitId: number;
+  function: number;
+  /** Time since its request timed out, ms. */
+  ageMs: number;
 }
 
 export type TransportFactory = (link: LinkSettings) => Transport;

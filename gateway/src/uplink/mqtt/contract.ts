@@ -69,6 +69,25 @@ export const dataBatchSchema = z
   .describe('Topic data: readings in ascending seq (seqs of other record kinds may lie between).');
 export type DataBatch = z.infer<typeof dataBatchSchema>;
 
+const optNum = (d: string) => z.number().nullable().optional().describe(d);
+/** What processing adds to an aggregate (gateway/src/processing/types.ts); all optional. */
+const aggregateDetail = {
+  inputs: z.number().int().nonnegative().optional().describe('Inputs of any flag in the period.'),
+  required: z.number().int().nonnegative().optional().describe('Valid inputs the period needs (HJ 75).'),
+  outlet: z.string().min(1).optional().describe('Outlet (stack) the series belongs to.'),
+  hj212: z.string().min(1).optional().describe('HJ 212 factor code, e.g. a21026.'),
+  unit: z.string().optional().describe('Unit of min, avg and max.'),
+  zsMin: optNum('Minimum converted to the reference O2 (HJ 212 ZsMin).'),
+  zsAvg: optNum('Average converted to the reference O2 (HJ 212 ZsAvg).'),
+  zsMax: optNum('Maximum converted to the reference O2 (HJ 212 ZsMax).'),
+  cou: optNum('Amount over the period (HJ 212 Cou): kg for a pollutant, m3 for the flow.'),
+  derivation: z
+    .object({ conversions: z.array(z.string()), inputs: z.record(z.string(), z.number()) })
+    .strict()
+    .optional()
+    .describe('Conversions applied and the period means they used.'),
+};
+
 export const aggregateSchema = z
   .object({
     seq,
@@ -81,6 +100,7 @@ export const aggregateSchema = z
     max: z.number().nullable(),
     count: z.number().int().nonnegative(),
     flag,
+    ...aggregateDetail,
   })
   .strict();
 export const aggBatchSchema = z

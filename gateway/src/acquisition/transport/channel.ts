@@ -1,0 +1,88 @@
+/**
+ * The byte pipes under the Modbus transport: a local serial port (serialport) or a TCP socket
+ * (node:net). A channel only moves bytes and reports that it closed; framing is the transport's.
+ */
+import { connect, type Socket } from 'node:net';
+import { SerialPort } from 'serialport';
+import type { LinkSettings } from './types.js';
+
+export interface Channel {
+  write(bytes: Buffer): void;
+  /** Closes the pipe; resolves within a second even if the port does not confirm. */
+  close(): Promise<void>;
+}
+
+export interface ChannelEvents {
+  onData(bytes: Buffer): void;
+  /** The pipe closed by itself (cable, peer, device server). */
+  onClose(cause?: unknown): void;
+}
+
+export function openChannel(link: LinkSettings, events: ChannelEvents): Promise<Channel> {
+  return link.kind === 'rtu' ? openSerial(link, events) : openSocket(link.host, link.port ?? 502, events);
+}
+
+async function openSerial(
+  link: Extract<LinkSettings, { kind: 'rtu' }>,
+  events: ChannelEvents,
+): Promise<Channel> {
+  const port = new SerialPort({
+    path: link.path,
+    baudRate: link.line.baud,
+    dataBits: link.line.dataBits ?? 8,
+    parity: link.line.parity ?? 'none',
+    stopBits: link.line.stopBits ?? 1,
+    autoOpen: false,
+  });
+  // An 'error' event without a listener would crash the process; failures surface as close.
+  port.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+  let closing = false;
+  port.on('data', (d: Buffer) => events.onData(d));
+  port.on('close', (err?: unknown) => {
+    if (!closing) events.onClose(err);
+  });
+  return {
+    write: (bytes) => void port.write(bytes),
+    close: () => {
+      closing = true;
+      if (!port.isOpen) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        port.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+async function openSocket(host: string, port: number, events: ChannelEvents): Promise<Channel> {
+  const socket: Socket = connect({ host, port });
+  socket.setNoDelay(true);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
+  let closing = false;
+  let cause: unknown;
+  socket.on('error', (e) => (cause = e));
+  socket.on('data', (d: Buffer) => events.onData(d));
+  socket.on('close', () => {
+    if (!closing) events.onClose(cause);
+  });
+  return {
+    write: (bytes) => void socket.write(bytes),
+    close: () => {
+      closing = true;
+      socket.destroy();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Period boundaries on the wall clock of the site's time zone (site.timezone). HJ 212 and HJ 75
+ * periods are local: a Chinese day runs from 00:00 to 24:00 Beijing time (UTC+8), and an hour
+ * in a zone with a half-hour offset starts at hh:00 local, not at a UTC hour.
+ */
+import type { AggregatePeriodKind } from './types.js';
+
+const HOUR = 3_600_000;
+
+export class SiteCalendar {
+  private readonly format: Intl.DateTimeFormat;
+  /** The last minute computed: readings of one minute share it without an Intl call. */
+  private lastMinute = { start: 0, end: 0 };
+
+  constructor(readonly timeZone: string) {
+    this.format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  }
+
+  /** Local time minus UTC at `ts`, in milliseconds (+8 h for Asia/Shanghai). */
+  offsetMs(ts: number): number {
+    const p: Record<string, number> = {};
+    for (const part of this.format.formatToParts(ts)) p[part.type] = Number(part.value);
+    const local = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
+    return local - (ts - (((ts % 1000) + 1000) % 1000));
+  }
+
+  /** Start (UTC ms) of the period of kind `kind` that contains `ts`. */
+  start(ts: number, kind: AggregatePeriodKind): number {
+    if (kind === 'minute') {
+      const m = this.lastMinute;
+      if (ts >= m.start && ts < m.end) return m.start;
+    }
+    const size = kind === 'minute' ? 60_000 : kind === 'hour' ? HOUR : 24 * HOUR;
+    const off = this.offsetMs(ts);
+    const localStart = Math.floor((ts + off) / size) * size;
+    // Across a daylight-saving change the offset at the start can differ from the one at ts.
+    const start = localStart - this.offsetMs(localStart - off);
+    const s = start <= ts ? start : localStart - off;
+    if (kind === 'minute') this.lastMinute = { start: s, end: s + 60_000 };
+    return s;
+  }
+
+  /** Start of the period after the one starting at `start`. */
+  end(start: number, kind: AggregatePeriodKind): number {
+    if (kind === 'minute') return start + 60_000;
+    // Half-way into the next period lands inside it even on 23- and 25-hour days.
+    return this.start(start + (kind === 'hour' ? 1.5 * HOUR : 36 * HOUR), kind);
+  }
+
+  /** Length of the period starting at `start`, in seconds. */
+  seconds(start: number, kind: AggregatePeriodKind): number {
+    return (this.end(start, kind) - start) / 1000;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The processing engine: committed readings in, closed minute / hour / day aggregates and
+ * limit events out. Pure apart from its own state: no clock, no I/O. Time enters as the `now`
+ * argument (the live path passes the injected clock, offline reprocessing the readings' own
+ * timestamps), so the same input gives the same output.
+ *
+ * A series' minute closes when a reading of a later minute arrives or when `now` passes the
+ * minute's end; the minute is finalised (outlet conversions, then hour and day) once `now` is
+ * GRACE_MS past its end, so readings of a slow poll still count. A reading of a finalised minute
+ * is late: counted, never aggregated (the aggregate is already on the record).
+ */
+import type { Flag } from '../core/flags.js';
+import type { ReadingDraft } from '../core/reading.js';
+import { SiteCalendar } from './calendar.js';
+import { ppmToMgM3 } from './conversions.js';
+import { LimitWatch } from './limits.js';
+import { convertOutletMinute } from './outlet.js';
+import { FLOW_POINT, NOX_POINT, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
+import { counts, FlagTally, required, Stats } from './rules.js';
+import type { Aggregate, AggregatePeriodKind, ProcessingOutput } from './types.js';
+
+/** How long after its end a minute waits for slow polls before it is finalised. */
+export const GRACE_MS = 10_000;
+
+interface Period {
+  start: number;
+  end: number;
+  tally: FlagTally;
+  stats: Stats;
+  zs: Stats;
+  cou: number;
+  couCount: number;
+}
+
+interface Series {
+  plan: Pick<SeriesPlan, 'device' | 'point' | 'unit' | 'minSamples'> & Partial<SeriesPlan>;
+  minute?: Period;
+  hour?: Period;
+  day?: Period;
+  /** Whether this series carries zs / Cou fields (a pollutant or flow of a converting outlet). */
+  zs: boolean;
+  cou: boolean;
+}
+
+export interface ProcessingHealth {
+  samples: number;
+  /** Readings of a minute already finalised. */
+  late: number;
+  /** Readings of points processing does not aggregate (status, strings, unknown). */
+  ignored: number;
+  aggregates: Record<AggregatePeriodKind, number>;
+  events: number;
+}
+
+const newPeriod = (start: number, end: number): Period => ({
+  start,
+  end,
+  tally: new FlagTally(),
+  stats: new Stats(),
+  zs: new Stats(),
+  cou: 0,
+  couCount: 0,
+});
+
+export class Processor {
+  readonly calendar: SiteCalendar;
+  /** Series fed by readings, by `device/point`. */
+  private readonly series = new Map<string, Series>();
+  /** Series an outlet computes, by `outlet/point`; kept apart so no reading can feed them. */
+  private readonly derived = new Map<string, Series>();
+  /** Closed, not yet finalised minutes by start. */
+  private readonly pending = new Map<number, Map<string, Aggregate>>();
+  private finalisedUntil = -Infinity;
+  private readonly limits: LimitWatch;
+  private readonly health: ProcessingHealth = {
+    samples: 0,
+    late: 0,
+    ignored: 0,
+    aggregates: { minute: 0, hour: 0, day: 0 },
+    events: 0,
+  };
+
+  constructor(readonly plan: ProcessingPlan) {
+    this.calendar = new SiteCalendar(plan.timeZone);
+    for (const s of plan.series)
+      this.series.set(seriesKey(s.device, s.point), { plan: s, zs: false, cou: false });
+    for (const o of plan.outlets) {
+      const zs = o.referenceO2Pct !== undefined && o.o2 !== undefined;
+      const cou = o.flue.flow !== undefined || (o.flue.velocity !== undefined && o.ductAreaM2 !== undefined);
+      for (const k of o.pollutants) Object.assign(this.series.get(k)!, { zs, cou });
+      const derived = (point: string, unit: string, hj212: string, z: boolean) =>
+        this.derived.set(seriesKey(o.id, point), {
+          plan: { device: o.id, point, unit, hj212, outlet: o.id, minSamples: 1 },
+          zs: z,
+          cou,
+        });
+      if (cou) derived(FLOW_POINT, 'm3/s', 'a00000', false);
+      if (o.noxFrom) derived(NOX_POINT, 'mg/m3', 'a21002', zs);
+    }
+    this.limits = new LimitWatch(plan.outlets);
+  }
+
+  /** Takes committed readings, then closes what `now` (UTC ms) has passed. */
+  push(readings: readonly ReadingDraft[], now: number): ProcessingOutput {
+    for (const r of readings) this.ingest(r);
+    return this.advance(now);
+  }
+
+  /** Closes and finalises every period `now` has passed by the grace time. */
+  advance(now: number): ProcessingOutput {
+    const out: ProcessingOutput = { aggregates: [], events: [] };
+    for (const s of this.series.values()) {
+      if (s.minute && s.minute.end + GRACE_MS <= now) this.closeMinute(s);
+    }
+    const due = [...this.pending.keys()]
+      .filter((start) => start + 60_000 + GRACE_MS <= now)
+      .sort((a, b) => a - b);
+    for (const start of due) this.finaliseMinute(start, out);
+    for (const kind of ['hour', 'day'] as const) {
+      const closed: Aggregate[] = [];
+      for (const s of [...this.series.values(), ...this.derived.values()]) {
+        const p = s[kind];
+        if (p && p.end + GRACE_MS <= now) closed.push(...this.closeUpper(s, kind, out));
+      }
+      this.emit(closed, out);
+    }
+    return out;
+  }
+
+  /** Closes every open period, whatever the time: the end of an offline input. */
+  flush(): ProcessingOutput {
+    return this.advance(Number.MAX_SAFE_INTEGER);
+  }
+
+  stats(): ProcessingHealth {
+    return { ...this.health, aggregates: { ...this.health.aggregates } };
+  }
+
+  private ingest(r: ReadingDraft): void {
+    const s = this.series.get(seriesKey(r.device, r.point));
+    if (!s || typeof r.value === 'string') {
+      this.health.ignored++;
+      return;
+    }
+    const start = this.calendar.start(r.ts, 'minute');
+    if (start < this.finalisedUntil || (s.minute && start < s.minute.start)) {
+      this.health.late++;
+      return;
+    }
+    if (s.minute && start >= s.minute.end) this.closeMinute(s);
+    s.minute ??= newPeriod(start, start + 60_000);
+    this.health.samples++;
+    const ok = typeof r.value === 'number' && Number.isFinite(r.value);
+    const flag: Flag = ok || !counts(r.flag) ? r.flag : 'D';
+    s.minute.tally.add(flag);
+    if (ok && counts(flag)) s.minute.stats.add(r.value as number);
+  }
+
+  /** Moves a series' open minute to the pending minutes, as an aggregate without outlet values. */
+  private closeMinute(s: Series): void {
+    const m = s.minute!;
+    s.minute = undefined;
+    const need = required('minute', s.plan.minSamples);
+    const a = this.aggregate(s, 'minute', m, need);
+    const molar = s.plan.ppmMolarMass;
+    if (molar !== undefined) {
+      const conv = (v: number | null) => (v === null ? null : ppmToMgM3(v, molar).value);
+      a.min = conv(a.min);
+      a.max = conv(a.max);
+      if (a.avg !== null)
+        a.derivation = { conversions: ['ppm_to_mg_m3'], inputs: { ppm: a.avg, molarMassGPerMol: molar } };
+      a.avg = conv(a.avg);
+    }
+    let bucket = this.pending.get(m.start);
+    if (!bucket) this.pending.set(m.start, (bucket = new Map<string, Aggregate>()));
+    bucket.set(seriesKey(s.plan.device, s.plan.point), a);
+  }
+
+  private finaliseMinute(start: number, out: ProcessingOutput): void {
+    const bucket = this.pending.get(start)!;
+    this.pending.delete(start);
+    this.finalisedUntil = Math.max(this.finalisedUntil, start + 60_000);
+    const minutes: [Series, Aggregate][] = [...bucket].map(([k, a]) => [this.series.get(k)!, a]);
+    for (const o of this.plan.outlets) {
+      for (const a of convertOutletMinute(o, bucket, start, 60)) {
+        minutes.push([this.derived.get(seriesKey(a.device, a.point))!, a]);
+      }
+    }
+    this.emit(
+      minutes.map(([, a]) => a),
+      out,
+    );
+    const closedHours: Aggregate[] = [];
+    for (const [s, a] of minutes) {
+      if (s.hour && start >= s.hour.end) closedHours.push(...this.closeUpper(s, 'hour', out));
+      s.hour ??= this.open(start, 'hour');
+      this.feed(s.hour, a);
+    }
+    this.emit(closedHours, out);
+  }
+
+  private open(ts: number, kind: 'hour' | 'day'): Period {
+    const start = this.calendar.start(ts, kind);
+    return newPeriod(start, this.calendar.end(start, kind));
+  }
+
+  /** Closes a series' hour or day; an hour goes on into its day. Returns the closed aggregate. */
+  private closeUpper(s: Series, kind: 'hour' | 'day', out: ProcessingOutput): Aggregate[] {
+    const p = s[kind]!;
+    s[kind] = undefined;
+    const a = this.aggregate(s, kind, p, required(kind, 0));
+    if (kind === 'hour') {
+      if (s.day && a.start >= s.day.end) this.emit(this.closeUpper(s, 'day', out), out);
+      s.day ??= this.open(a.start, 'day');
+      this.feed(s.day, a);
+    }
+    return [a];
+  }
+
+  private feed(p: Period, a: Aggregate): void {
+    p.tally.add(a.flag);
+    if (!counts(a.flag) || a.avg === null) return;
+    p.stats.add(a.avg, a.min ?? a.avg, a.max ?? a.avg);
+    if (a.zsAvg !== undefined && a.zsAvg !== null) p.zs.add(a.zsAvg, a.zsMin ?? a.zsAvg, a.zsMax ?? a.zsAvg);
+    if (a.cou !== undefined && a.cou !== null) {
+      p.cou += a.cou;
+      p.couCount++;
+    }
+  }
+
+  private aggregate(s: Series, kind: AggregatePeriodKind, p: Period, need: number): Aggregate {
+    const plan = s.plan;
+    const a: Aggregate = {
+      device: plan.device,
+      point: plan.point,
+      period: kind,
+      start: p.start,
+      min: p.stats.low,
+      avg: p.stats.avg,
+      max: p.stats.high,
+      count: p.stats.count,
+      flag: p.tally.periodFlag(p.stats.count, need),
+      inputs: p.tally.total,
+      required: need,
+      ...(plan.outlet === undefined ? {} : { outlet: plan.outlet }),
+      ...(plan.hj212 === undefined ? {} : { hj212: plan.hj212 }),
+      unit: plan.unit,
+    };
+    if (kind !== 'minute') {
+      if (s.zs) Object.assign(a, { zsMin: p.zs.low, zsAvg: p.zs.avg, zsMax: p.zs.high });
+      if (s.cou) a.cou = p.couCount > 0 ? p.cou : null;
+    }
+    return a;
+  }
+
+  private emit(aggregates: Aggregate[], out: ProcessingOutput): void {
+    if (aggregates.length === 0) return;
+    out.aggregates.push(...aggregates);
+    for (const a of aggregates) this.health.aggregates[a.period]++;
+    const events = this.limits.judge(aggregates, (a) =>
+      a.period === 'minute' ? a.start + 60_000 : this.calendar.end(a.start, a.period),
+    );
+    this.health.events += events.length;
+    out.events.push(...events);
+  }
+}

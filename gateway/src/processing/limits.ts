@@ -1,0 +1,72 @@
+/**
+ * Emission limits per outlet and pollutant on the period the config names, with an early
+ * warning. Each limit has two independent states, each raised and cleared once:
+ *   - `alarm` (level warning): the period value reached warningPct % of the limit;
+ *   - `exceedance`: the period value is above the limit.
+ * Only valid periods (flag N or S) are judged: an invalid hour proves neither compliance nor an
+ * exceedance, so it changes no state. HJ 76-2017 asks a CEMS to raise and record an alarm when
+ * the converted hourly average exceeds the limit.
+ */
+import type { LimitPlan } from './plan.js';
+import { counts } from './rules.js';
+import type { Aggregate, ProcessingEvent } from './types.js';
+
+interface LimitState {
+  plan: LimitPlan;
+  outlet: string;
+  warning: boolean;
+  exceeded: boolean;
+}
+
+export class LimitWatch {
+  private readonly states: LimitState[];
+
+  constructor(outlets: readonly { id: string; limits: readonly LimitPlan[] }[]) {
+    this.states = outlets.flatMap((o) =>
+      o.limits.map((plan) => ({ plan, outlet: o.id, warning: false, exceeded: false })),
+    );
+  }
+
+  /** Judges closed aggregates; returns the events their values raise or clear. */
+  judge(aggregates: readonly Aggregate[], periodEnd: (a: Aggregate) => number): ProcessingEvent[] {
+    const events: ProcessingEvent[] = [];
+    for (const a of aggregates) {
+      for (const s of this.states) {
+        const p = s.plan;
+        if (a.device !== p.device || a.point !== p.point || a.period !== p.averaging) continue;
+        const value = p.corrected ? a.zsAvg : a.avg;
+        if (!counts(a.flag) || value === null || value === undefined) continue;
+        const payload = (state: 'raised' | 'cleared', limit: number) => ({
+          state,
+          outlet: s.outlet,
+          device: p.device,
+          point: p.point,
+          ...(a.hj212 === undefined ? {} : { hj212: a.hj212 }),
+          period: p.averaging,
+          start: a.start,
+          value,
+          limit,
+          max: p.max,
+          corrected: p.corrected,
+          ...(a.unit === undefined ? {} : { unit: a.unit }),
+        });
+        const ts = periodEnd(a);
+        const warn = value >= p.warning;
+        if (warn !== s.warning) {
+          s.warning = warn;
+          events.push({
+            ts,
+            kind: 'alarm',
+            payload: { level: 'warning', ...payload(warn ? 'raised' : 'cleared', p.warning) },
+          });
+        }
+        const over = value > p.max;
+        if (over !== s.exceeded) {
+          s.exceeded = over;
+          events.push({ ts, kind: 'exceedance', payload: payload(over ? 'raised' : 'cleared', p.max) });
+        }
+      }
+    }
+    return events;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * What processing computes for a site config: one series per polled numeric measurement point,
+ * and per outlet the O2, flue and pollutant series its conversions use. Pure; also the source of
+ * the outlet lines of `check-config --plan`.
+ */
+import { parsePointRef } from '../core/reading.js';
+import type { ProfileRegistry } from '../profiles/index.js';
+import { pollingPlan } from '../config/plan.js';
+import type { OutletConfig, SiteConfig } from '../config/schema.js';
+import { MOLAR_MASS } from './conversions.js';
+
+/** Conversion of the samples of a series before aggregation. */
+export interface SeriesPlan {
+  device: string;
+  point: string;
+  /** Unit of the aggregates (mg/m3 when ppm is converted). */
+  unit: string;
+  /** Unit the device reports. */
+  sourceUnit: string;
+  hj212?: string;
+  outlet?: string;
+  /** Valid samples a minute needs. */
+  minSamples: number;
+  /** Set when the device reports ppm of a gas whose molar mass is known (formula 20). */
+  ppmMolarMass?: number;
+  /** Measuring range of the analyzer, for the data-quality checks. */
+  range?: [number, number];
+}
+
+export interface LimitPlan {
+  device: string;
+  point: string;
+  max: number;
+  warning: number;
+  averaging: 'minute' | 'hour' | 'day';
+  corrected: boolean;
+}
+
+export type FlueKey = 'temperature' | 'pressure' | 'moisture' | 'velocity' | 'flow';
+
+export interface OutletPlan {
+  id: string;
+  name: string;
+  referenceO2Pct?: number;
+  o2GuardPct: number;
+  /** Series key (`device/point`) of the measured O2. */
+  o2?: string;
+  flue: Partial<Record<FlueKey, string>>;
+  /** Unit of flue.flow (m3/s or m3/h), when given. */
+  flowUnit?: string;
+  ductAreaM2?: number;
+  ambientPressureKpa: number;
+  /** mg/m3 series of the outlet's devices: reported with zsAvg (if referenceO2Pct) and Cou (if a flow). */
+  pollutants: string[];
+  /** NOx as NO2 computed from NO and NO2 series when no device reports NOx itself. */
+  noxFrom?: { no: string; no2: string };
+  limits: LimitPlan[];
+  /** Why something is not computed, for the plan text. */
+  notes: string[];
+}
+
+export interface ProcessingPlan {
+  timeZone: string;
+  series: SeriesPlan[];
+  outlets: OutletPlan[];
+}
+
+const NUMERIC = new Set(['u16', 'i16', 'u32', 'i32', 'u64', 'i64', 'f32', 'f64', 'bcd', 'bits']);
+/** Point of an outlet-computed dry standard flow series (HJ 212 a00000, m3/s). */
+export const FLOW_POINT = 'dry_std_flow';
+/** Point of an outlet-computed NOx-as-NO2 series (HJ 212 a21002). */
+export const NOX_POINT = 'nox_as_no2';
+
+export function seriesKey(device: string, point: string): string {
+  return `${device}/${point}`;
+}
+
+export function processingPlan(config: SiteConfig, profiles: ProfileRegistry): ProcessingPlan {
+  const outletOf = new Map<string, [string, OutletConfig]>();
+  for (const [id, o] of Object.entries(config.outlets)) for (const d of o.devices) outletOf.set(d, [id, o]);
+  const series: SeriesPlan[] = [];
+  for (const bus of pollingPlan(config, profiles)) {
+    for (const d of bus.devices) {
+      const outlet = outletOf.get(d.id);
+      const perMinute = Math.max(1, Math.floor(60_000 / d.periodMs));
+      const minSamples = outlet?.[1].minSamplesPerMinute ?? Math.min(12, perMinute);
+      for (const p of d.points) {
+        if (p.role !== 'measurement' || !NUMERIC.has(p.type)) continue;
+        const molar = p.unit === 'ppm' && p.hj212 !== undefined ? MOLAR_MASS[p.hj212] : undefined;
+        series.push({
+          device: d.id,
+          point: p.key,
+          unit: molar ? 'mg/m3' : p.unit,
+          sourceUnit: p.unit,
+          minSamples,
+          ...(p.hj212 === undefined ? {} : { hj212: p.hj212 }),
+          ...(outlet ? { outlet: outlet[0] } : {}),
+          ...(molar ? { ppmMolarMass: molar.gPerMol } : {}),
+          ...(p.range ? { range: [p.range[0], p.range[1]] as [number, number] } : {}),
+        });
+      }
+    }
+  }
+  const byKey = new Map(series.map((s) => [seriesKey(s.device, s.point), s]));
+  const outlets = Object.entries(config.outlets).map(([id, o]) => outletPlan(id, o, series, byKey));
+  return { timeZone: config.site.timezone, series, outlets };
+}
+
+function outletPlan(
+  id: string,
+  o: OutletConfig,
+  series: SeriesPlan[],
+  byKey: Map<string, SeriesPlan>,
+): OutletPlan {
+  const notes: string[] = [];
+  const polled = (ref: string | undefined, what: string): string | undefined => {
+    if (ref === undefined) return undefined;
+    if (byKey.has(ref)) return ref;
+    notes.push(`${what} ${ref} is not polled`);
+    return undefined;
+  };
+  const flue: Partial<Record<FlueKey, string>> = {};
+  for (const k of ['temperature', 'pressure', 'moisture', 'velocity', 'flow'] as const) {
+    const ref = polled(o.flue?.[k], `flue ${k}`);
+    if (ref !== undefined) flue[k] = ref;
+  }
+  const own = series.filter((s) => s.outlet === id);
+  const o2 = polled(o.o2, 'o2');
+  const pollutants = own.filter((s) => s.unit === 'mg/m3').map((s) => seriesKey(s.device, s.point));
+  const code = (c: string) => own.find((s) => s.hj212 === c);
+  const no = code('a21003');
+  const no2 = code('a21004');
+  const noxFrom =
+    code('a21002') === undefined && no?.unit === 'mg/m3' && no2?.unit === 'mg/m3'
+      ? { no: seriesKey(no.device, no.point), no2: seriesKey(no2.device, no2.point) }
+      : undefined;
+  if (flue.flow === undefined && flue.velocity === undefined)
+    notes.push('no flow: no emission amounts (Cou)');
+  else if (flue.temperature === undefined || flue.pressure === undefined || flue.moisture === undefined) {
+    notes.push('flow needs flue temperature, pressure and moisture for the standard state: no Cou');
+  }
+  const flowUnit = flue.flow === undefined ? undefined : byKey.get(flue.flow)?.unit;
+  if (flowUnit !== undefined && flowUnit !== 'm3/s' && flowUnit !== 'm3/h') {
+    notes.push(`flue flow is in ${flowUnit}, not m3/s or m3/h: no Cou`);
+    delete flue.flow;
+  }
+  const limits: LimitPlan[] = [];
+  for (const [ref, l] of Object.entries(o.limits)) {
+    const r = parsePointRef(ref);
+    if (!r || !byKey.has(ref)) {
+      notes.push(`limit on ${ref}: the point is not polled`);
+      continue;
+    }
+    limits.push({
+      device: r.device,
+      point: r.point,
+      max: l.max,
+      warning: (l.max * l.warningPct) / 100,
+      averaging: l.averaging,
+      corrected: l.corrected,
+    });
+  }
+  return {
+    id,
+    name: o.name,
+    ...(o.referenceO2Pct === undefined ? {} : { referenceO2Pct: o.referenceO2Pct }),
+    o2GuardPct: o.o2GuardPct,
+    ...(o2 === undefined ? {} : { o2 }),
+    flue,
+    ...(flowUnit === undefined || flue.flow === undefined ? {} : { flowUnit }),
+    ...(o.ductAreaM2 === undefined ? {} : { ductAreaM2: o.ductAreaM2 }),
+    ambientPressureKpa: o.ambientPressureKpa,
+    pollutants,
+    ...(noxFrom ? { noxFrom } : {}),
+    limits,
+    notes,
+  };
+}
