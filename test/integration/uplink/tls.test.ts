@@ -82,6 +82,29 @@ describe('MQTT over TLS', () => {
     await ackedThrough(publisher, 10);
   });
 
+  it('says which side is likely wrong when TLS meets a plain port, or plain meets a TLS port', async () => {
+    broker = await startEmbeddedBroker({ port: 0 });
+    publisher = new MqttPublisher(log, {
+      ...base,
+      url: broker.url.replace('mqtt://', 'mqtts://'),
+      tls: { insecureSkipVerifyInTestsOnly: true },
+    });
+    let failed = firstConnectError(publisher);
+    publisher.start();
+    expect((await failed).message).toMatch(/probably speaks plain MQTT; use mqtt:\/\//);
+    await publisher.stop();
+    await broker.close();
+
+    broker = await startEmbeddedBroker({
+      tls: { key: tls.read(tls.serverKey), cert: tls.read(tls.serverCert) },
+    });
+    publisher = new MqttPublisher(log, { ...base, url: broker.url.replace('mqtts://', 'mqtt://') });
+    failed = firstConnectError(publisher);
+    publisher.start();
+    expect((await failed).message).toMatch(/probably expects TLS; use mqtts:\/\//);
+    expect(publisher.status().connected).toBe(false);
+  });
+
   it('names an unreadable TLS file and rejects invalid options with their own codes', () => {
     const code = (fn: () => unknown) => {
       try {

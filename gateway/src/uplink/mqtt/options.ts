@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { LantianError } from '../../core/errors.js';
 import { formatPath } from '../../core/yaml.js';
 import { CONTRACT_VERSION, topics, type StateMessage } from './contract.js';
-import { mqttSettingsShape, refineMqttSettings } from './settings.js';
+import { mqttSettingsShape, refineMqttSettings, TLS_URL } from './settings.js';
 
 /**
  * The publisher's options: the site config's MQTT settings (same schema, same defaults) with the
@@ -118,4 +118,28 @@ export function clientOptions(o: ResolvedMqttOptions, now: number): IClientOptio
     opts.rejectUnauthorized = !o.tls.insecureSkipVerifyInTestsOnly;
   }
   return opts;
+}
+
+/**
+ * What a failed connection most likely means when TLS and plain TCP are mixed up: both sides
+ * only see the socket reset or closed ("read ECONNRESET"), which names neither side.
+ * `err` is undefined when the broker closed the connection without any error or CONNACK.
+ */
+export function tlsMismatchHint(
+  url: string,
+  err: (Error & { code?: unknown }) | undefined,
+): string | undefined {
+  const tls = TLS_URL.test(url);
+  if (tls && err) {
+    const reset =
+      err.code === 'ECONNRESET' ||
+      /ECONNRESET|before secure TLS|wrong version number|packet length too long|unexpected eof/i.test(
+        err.message,
+      );
+    if (reset)
+      return `the broker at ${url} dropped the TLS handshake: that port probably speaks plain MQTT; use mqtt:// (or ws://), or the broker's TLS port`;
+  }
+  if (!tls && (!err || err.code === 'ECONNRESET'))
+    return `the broker at ${url} closed the connection before answering CONNECT: that port probably expects TLS; use mqtts:// (or wss://) with tls settings, or the broker's plain port`;
+  return undefined;
 }

@@ -29,6 +29,7 @@ import {
   clientOptions,
   resolveOptions,
   stateMessage,
+  tlsMismatchHint,
   topicsOf,
   type MqttUplinkOptions,
   type ResolvedMqttOptions,
@@ -104,6 +105,9 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private refusalsInRow = 0;
   private lastRefusal: LoginRefusal | undefined;
   private refusalTimer: NodeJS.Timeout | undefined;
+  /** The current connection attempt got a CONNACK / reported an error. */
+  private attemptConnected = false;
+  private attemptFailed = false;
   private fault: Error | undefined;
   private pumpQueued = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -141,9 +145,14 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
     client.on('error', (e) => {
+      this.attemptFailed = true;
       if (e instanceof ErrorWithReasonCode && !this.connected) this.onRefused(e);
-      else this.logger.warn({ err: e.message }, 'mqtt error');
-      this.emit('connectError', e);
+      else this.connectFailed(e);
+    });
+    client.on('close', () => {
+      // Closed before any CONNACK and without an error: say what that usually means.
+      if (!this.attemptConnected && !this.attemptFailed && !this.stopping) this.connectFailed(undefined);
+      this.attemptConnected = this.attemptFailed = false;
     });
     this.unsubscribe = this.log.onAppend(() => this.onAppend());
   }
@@ -208,6 +217,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   }
 
   private onConnect(): void {
+    this.attemptConnected = true;
     if (this.stopping) return;
     const head = this.log.lastSeq;
     if (!this.everConnected) this.replayPos = this.cursor.prefix;
@@ -258,6 +268,17 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
         c.reconnect({ incomingStore: c.incomingStore, outgoingStore: c.outgoingStore });
     }, wait);
     this.emit('refused', refusal, wait);
+  }
+
+  /** A connection attempt or connection failed: logged with a hint when TLS looks mixed up. */
+  private connectFailed(e: (Error & { code?: unknown }) | undefined): void {
+    const hint = this.connected ? undefined : tlsMismatchHint(this.options.url, e);
+    const err = e ?? new Error('connection closed before CONNACK');
+    this.logger.warn(
+      { err: err.message, ...(hint ? { hint } : {}) },
+      hint ? `mqtt connection failed: ${hint}` : 'mqtt error',
+    );
+    this.emit('connectError', hint ? new Error(`${err.message}: ${hint}`, { cause: err }) : err);
   }
 
   private onClose(): void {
