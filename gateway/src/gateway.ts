@@ -20,6 +20,8 @@ import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 import { Processor } from './processing/engine.js';
 import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
+import { Hj212Session } from './uplink/hj212/session.js';
+import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -78,6 +80,8 @@ export class Gateway {
   readonly uplinks = new Map<string, MqttPublisher>();
   readonly processing: LiveProcessing;
   private ticks?: AbortController;
+  /** One HJ 212 session per platform, each with its own connection and cursor. */
+  readonly hj212 = new Map<string, Hj212Session>();
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -116,6 +120,9 @@ export class Gateway {
           new MqttPublisher(this.log, mqtt, { clock, logger: this.logger, acquisitionHealth }),
         );
       }
+      for (const o of hj212SessionOptions(loaded)) {
+        this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
+      }
     } catch (e) {
       this.log.close();
       throw e;
@@ -143,6 +150,7 @@ export class Gateway {
       this.logger.error({ err: e }, 'processing could not append aggregates'),
     );
     for (const u of this.uplinks.values()) u.start();
+    for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.logger.info(
       {
@@ -176,6 +184,7 @@ export class Gateway {
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
     await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
+    await Promise.all([...this.hj212.values()].map((h) => h.stop()));
     this.log.close();
     this.logger.info('gateway stopped');
   }

@@ -1,7 +1,7 @@
 /**
  * `lantian-sim`: run a scenario, or steer a running one through its control interface.
  *
- *   lantian-sim run SCENARIO.yaml [--control-port N] [--profiles DIR]...
+ *   lantian-sim run SCENARIO.yaml [--control-port N] [--profiles DIR]... [--write-site-config FILE]
  *   lantian-sim inject --device ID | --bus NAME --kind KIND [fault options]
  *   lantian-sim clear [ID] | faults | stats [BUS] | set DEVICE POINT VALUE
  *   lantian-sim state DEVICE STATE on|off [--duration-ms N] | power-cycle DEVICE [--off-ms N]
@@ -12,8 +12,12 @@
 import { Argument, Command, Option } from 'commander';
 import { pino } from 'pino';
 import { createLogger, isLantianError } from '../../gateway/src/core/index.js';
+import { writeFileSync } from 'node:fs';
+import { loadScenario } from './scenario/load.js';
+import { siteConfigFor } from './scenario/site-config.js';
 import { startSimulator } from './simulator.js';
 import { FAULT_KINDS } from './faults.js';
+import { registerHj212Platform } from './hj212/control.js';
 
 const EXIT = { ok: 0, unexpected: 1, invalid: 2 } as const;
 
@@ -23,15 +27,27 @@ const num = (v: string) => {
   return n;
 };
 
-async function run(scenario: string, o: { controlPort: number; profiles?: string[]; logLevel: string }) {
+interface RunOptions {
+  controlPort: number;
+  profiles?: string[];
+  logLevel: string;
+  writeSiteConfig?: string;
+}
+
+async function run(file: string, o: RunOptions) {
   // Logs go to stderr so that stdout carries only the lines scripts wait for.
   const logger = createLogger({ level: o.logLevel, name: 'lantian-sim' }, pino.destination(2));
-  const sim = await startSimulator(scenario, {
+  const sim = await startSimulator(file, {
     controlPort: o.controlPort,
     logger,
     ...(o.profiles ? { profilesDir: o.profiles } : {}),
   });
   for (const b of sim.buses) process.stdout.write(`bus ${b.name} listening on ${b.address}\n`);
+  if (o.writeSiteConfig !== undefined) {
+    // The scenario passed every check to get here; read once more for the config's contents.
+    writeFileSync(o.writeSiteConfig, siteConfigFor(loadScenario(file), sim.buses));
+    process.stdout.write(`site config written to ${o.writeSiteConfig}\n`);
+  }
   process.stdout.write(`control listening on ${sim.controlUrl}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -91,6 +107,10 @@ function buildProgram(): Command {
     )
     .option('--profiles <dir...>', 'profile directories instead of device-profiles/')
     .option('--log-level <level>', 'pino log level on stderr', 'warn')
+    .option(
+      '--write-site-config <file>',
+      'write a Lantian site config for this scenario (its device ids, where its buses listen) to FILE',
+    )
     .action(run);
   const control = (c: Command) =>
     c.addOption(new Option('--control <url>', 'control interface URL').env('LANTIAN_SIM_CONTROL'));
@@ -176,6 +196,7 @@ function buildProgram(): Command {
       o.offMs === undefined ? {} : { offMs: o.offMs },
     ),
   );
+  registerHj212Platform(program);
   return program;
 }
 

@@ -3,7 +3,8 @@
  * benchmarks) start scenarios with `startSimulator` and steer them through `control`.
  */
 export { startSimulator, type Simulator, type SimulatorOptions } from './simulator.js';
-export { loadScenario, parseScenario } from './scenario/load.js';
+export { loadScenario, parseScenario, withFreePorts } from './scenario/load.js';
+export { siteConfigFor, type SiteConfigOptions } from './scenario/site-config.js';
 export type { Scenario, BusSpec, DeviceSpec } from './scenario/schema.js';
 export { SimControl, type SimBusInfo, type DeviceInfo } from './control/control.js';
 export type { BusStatsSnapshot } from './bus/stats.js';

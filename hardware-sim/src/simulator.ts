@@ -33,7 +33,7 @@ import {
   faultKindsFor,
   findExample,
 } from './scenario/compile.js';
-import { loadScenario } from './scenario/load.js';
+import { inspectScenarioFile } from './scenario/load.js';
 import { isUart, type Scenario, type UartDeviceSpec } from './scenario/schema.js';
 
 export interface SimulatorOptions {
@@ -76,10 +76,12 @@ export async function startSimulator(
   scenario: Scenario | string,
   options: SimulatorOptions = {},
 ): Promise<Simulator> {
-  const s = typeof scenario === 'string' ? loadScenario(scenario) : scenario;
+  // From a file, every problem is reported at once: what the schema found, then the references.
+  const { scenario: s, problems } =
+    typeof scenario === 'string' ? inspectScenarioFile(scenario) : { scenario, problems: [] };
   const clock = options.clock ?? systemClock;
   const log = childLogger(options.logger ?? silentLogger, 'sim');
-  const profileOf = checkScenario(s, registryFor(s, options));
+  const profileOf = checkScenario(s, registryFor(s, options), problems);
   const startMs = clock.now();
   const faults = new FaultBook(s.seed);
   const devices = new Map<string, RuntimeDevice>();

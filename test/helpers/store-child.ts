@@ -1,6 +1,7 @@
 /** Runs a TypeScript helper as a child process (through tsx) and follows its stdout lines. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach } from 'vitest';
 import { tempDir, type TempDir } from './store-fixtures.js';
 
@@ -14,6 +15,9 @@ export interface Child {
   kill(): Promise<void>;
   exited: Promise<number | null>;
 }
+
+/** The appender child of the store's process tests (see store-appender.ts). */
+export const storeAppender = fileURLToPath(new URL('./store-appender.ts', import.meta.url));
 
 export function runTs(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const proc = spawn(process.execPath, ['--import', 'tsx', file, ...args], {

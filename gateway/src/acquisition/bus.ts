@@ -59,6 +59,8 @@ export interface Transaction {
   retries: number;
   /** Silence this device needs after its own reply before its next request, ms. */
   minGapMs: number;
+  /** Time the device needs after power-on, ms: after each link connect it gets no request sooner. */
+  bootDelayMs?: number;
   signal?: AbortSignal;
 }
 
@@ -81,6 +83,10 @@ interface DeviceStats {
    * the device gets no request before then (others use the line meanwhile).
    */
   lateUntil: number;
+  /** No request before this monotonic time: the device is booting (bootDelayMs). */
+  notBefore: number;
+  /** Link connects this device has waited out its boot delay after. */
+  connectsSeen: number;
 }
 
 /** Exceptions 05 (acknowledge, try later) and 06 (busy) invite a retry; the rest are final. */
@@ -166,6 +172,8 @@ export class Bus {
         latency: new SampleWindow(),
         lastFrameEnd: -Infinity,
         lateUntil: -Infinity,
+        notBefore: -Infinity,
+        connectsSeen: 0,
       };
       this.devices.set(id, d);
     }
@@ -174,7 +182,18 @@ export class Bus {
 
   private readyAt(tx: Transaction): number {
     const d = this.device(tx.device);
-    return Math.max(this.lastFrameEnd + this.opts.silenceMs, d.lastFrameEnd + tx.minGapMs, d.lateUntil);
+    return Math.max(
+      this.lastFrameEnd + this.opts.silenceMs,
+      d.lastFrameEnd + tx.minGapMs,
+      d.lateUntil,
+      d.notBefore,
+    );
+  }
+
+  /** The device gets no request for `ms` from now (it is booting); others use the line meanwhile. */
+  hold(device: string, ms: number): void {
+    const d = this.device(device);
+    d.notBefore = Math.max(d.notBefore, this.opts.clock.monotonic() + ms);
   }
 
   /** A reply came after its request timed out: counted, and the device may be asked again. */
@@ -221,9 +240,10 @@ export class Bus {
         if (at < 0) continue;
         this.queue.splice(at, 1);
         try {
-          const data = await this.attempt(next.tx, next.attempts++);
-          if (data === undefined) {
-            // Retry: queued again at the front, so it goes first once ready.
+          const data = await this.attempt(next.tx, next.attempts);
+          if (data === 'retry' || data === 'wait') {
+            // Queued again at the front, so it goes first once ready; waiting is no attempt.
+            if (data === 'retry') next.attempts++;
             this.queue.unshift(next);
             continue;
           }
@@ -258,8 +278,11 @@ export class Bus {
     ac.abort();
   }
 
-  /** One attempt of `tx`: its data, undefined when it should be retried, or the final error. */
-  private async attempt(tx: Transaction, attempt: number): Promise<number[] | undefined> {
+  /**
+   * One attempt of `tx`: its data, `retry` when it should be tried again, `wait` when the link
+   * just connected and the device must first boot, or the final error.
+   */
+  private async attempt(tx: Transaction, attempt: number): Promise<number[] | 'retry' | 'wait'> {
     const dev = this.device(tx.device);
     const clock = this.opts.clock;
     if (attempt > 0) {
@@ -273,6 +296,13 @@ export class Bus {
       countError(dev.counters, e);
       countError(this.counters, e);
       throw e;
+    }
+    const connects = this.link.counters.connects;
+    if (dev.connectsSeen !== connects) {
+      // The link (re)connected: whatever sits behind it may just have been powered up.
+      dev.connectsSeen = connects;
+      dev.notBefore = Math.max(dev.notBefore, this.link.connectedAt + (tx.bootDelayMs ?? 0));
+      if (clock.monotonic() < dev.notBefore) return 'wait';
     }
     this.unitDevices.set(tx.frame.unitId, tx.device);
     dev.counters.requests++;
@@ -308,7 +338,7 @@ export class Bus {
         if (this.opts.transport.kind !== 'tcp') dev.lateUntil = t1 + tx.timeoutMs;
         await this.noteTimeout();
       }
-      if (attempt < tx.retries && retryable(e) && !isLinkDown(e)) return undefined;
+      if (attempt < tx.retries && retryable(e) && !isLinkDown(e)) return 'retry';
       throw e;
     }
   }

@@ -126,7 +126,8 @@ function validate(options: AcquisitionOptions): void {
 export class Acquisition {
   private readonly buses: Bus[] = [];
   private readonly pollers: DevicePoller[] = [];
-  private abort: AbortController | undefined;
+  /** One controller per poller: a shared signal would carry a listener per device at once. */
+  private aborts: AbortController[] | undefined;
   private loops: Promise<void>[] = [];
   private readonly clock: Clock;
 
@@ -177,10 +178,11 @@ export class Acquisition {
 
   /** Starts periodic polling; every device is due at once, the buses serialise them. */
   start(): void {
-    if (this.abort) return;
-    this.abort = new AbortController();
+    if (this.aborts) return;
+    const aborts = this.pollers.map(() => new AbortController());
+    this.aborts = aborts;
     const first = this.clock.monotonic();
-    this.loops = this.pollers.map((p) => p.run(this.abort!.signal, first));
+    this.loops = this.pollers.map((p, i) => p.run(aborts[i]!.signal, first));
   }
 
   /** Polls every device once, outside the schedule; the readings are returned, not sent to `onReadings`. */
@@ -206,7 +208,7 @@ export class Acquisition {
 
   /** Stops polling, abandons queued reads, closes every link. */
   async stop(): Promise<void> {
-    this.abort?.abort();
+    for (const a of this.aborts ?? []) a.abort();
     await Promise.all(this.buses.map((b) => b.close()));
     await Promise.all(this.loops);
     this.loops = [];

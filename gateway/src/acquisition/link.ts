@@ -40,6 +40,8 @@ export class Link {
   private failures = 0;
   private closed = false;
   readonly counters: LinkCounters = { connects: 0, connectFailures: 0, drops: 0, recycles: 0 };
+  /** Monotonic time of the last successful connect. */
+  connectedAt = -Infinity;
   private readonly initialMs: number;
   private readonly maxMs: number;
   private readonly connectTimeoutMs: number;
@@ -107,6 +109,7 @@ export class Link {
         });
       }
       this.counters.connects++;
+      this.connectedAt = this.clock.monotonic();
       this.state = { kind: 'up' };
       this.log.info({ link: this.where }, 'link open');
     } catch (e) {

@@ -22,8 +22,11 @@ import type { Bus } from './bus.js';
 import { cycleOutcomes, planDevice, toDrafts, type ReadResult } from './device.js';
 import { SampleWindow, type DeviceHealth, type DeviceState } from './health.js';
 import { backoffMs } from './link.js';
-import type { PlanStrategy, PlannedRead, RequestCost } from './planner.js';
+import { requestCostMs, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { isLinkDown, isModbusException } from './transport/errors.js';
+
+/** Slack on a probe's timeout for adapter, socket and event-loop latency, ms. */
+const PROBE_MARGIN_MS = 50;
 
 export interface BackoffOptions {
   /** Polls in a row with no answer at all before the device is backed off (default 2). */
@@ -159,11 +162,19 @@ export class DevicePoller {
         const data = await bus.execute({
           device: id,
           frame: { unitId, function: read.function, address: read.address, count: read.count },
-          timeoutMs,
+          // A probe of a backed-off device is one request with a short timeout: a live device
+          // answers within its turnaround and the wire time, so a dead one costs little.
+          timeoutMs: probe && reads.length === 0 ? this.probeTimeoutMs(read) : timeoutMs,
           retries: probe && reads.length === 0 ? 0 : retries,
           minGapMs: profile.quirks.minGapMs,
+          bootDelayMs: profile.quirks.bootDelayMs,
           signal,
         });
+        // Back from a back-off (often a power cycle): the device may still be booting, so its
+        // next request waits bootDelayMs.
+        if (probe && reads.length === 0 && profile.quirks.bootDelayMs > 0) {
+          bus.hold(id, profile.quirks.bootDelayMs);
+        }
         answered = true;
         reads.push(read);
         results.push({ ok: true, data, ts: clock.now() });
@@ -199,6 +210,12 @@ export class DevicePoller {
     }
     this.afterPoll(answered, silence);
     return toDrafts(id, cycleOutcomes(profile, this.o.points, reads, results));
+  }
+
+  /** Twice the modelled time of the read (request, turnaround, reply) plus a margin, at most the timeout. */
+  private probeTimeoutMs(read: PlannedRead): number {
+    const modelled = requestCostMs(this.o.cost, read.function, read.count);
+    return Math.min(this.o.timeoutMs, Math.ceil(2 * modelled + PROBE_MARGIN_MS));
   }
 
   private afterPoll(answered: boolean, silence: LantianError | undefined): void {

@@ -7,9 +7,13 @@ import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
+import { registerKeys } from './commands/keys.js';
+import { registerLog } from './commands/log.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
+import { registerProfiles } from './commands/profiles.js';
 import { registerRun } from './commands/run.js';
+import { registerVerify } from './commands/verify.js';
 import { EXIT } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -20,9 +24,13 @@ function buildProgram(): Command {
     .showHelpAfterError();
   registerCheckConfig(program);
   registerHj212(program);
+  registerKeys(program);
+  registerLog(program);
   registerMigrateConfig(program);
   registerPoll(program);
+  registerProfiles(program);
   registerRun(program);
+  registerVerify(program);
   return program;
 }
 

@@ -26,6 +26,10 @@ export function printProblems(io: Io, file: string, problems: readonly ConfigPro
 export const plural = (n: number, word: string): string =>
   `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 
+/** The help of `--profiles`, the same on every command that reads a site config. */
+export const PROFILES_OPTION =
+  'a site’s own device-profile folder, added to the bundled library (same id: the site’s wins)';
+
 /** Options of every command that reads a site config. */
 export interface ConfigFileOptions {
   secrets?: string;
@@ -43,7 +47,7 @@ export function addConfigCommand<O extends ConfigFileOptions>(
     .description(spec.description)
     .argument('<file>', 'site config (YAML)')
     .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
-    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)')
+    .option('--profiles <dir>', PROFILES_OPTION)
     .option(...spec.option)
     .action((file: string, options: O) => {
       process.exitCode = run(file, options, processIo);
@@ -53,6 +57,6 @@ export function addConfigCommand<O extends ConfigFileOptions>(
 export function loadOptions(o: ConfigFileOptions): LoadOptions {
   return {
     ...(o.secrets === undefined ? {} : { secretsFile: o.secrets }),
-    ...(o.profiles === undefined ? {} : { profilesDir: o.profiles }),
+    ...(o.profiles === undefined ? {} : { siteProfilesDir: o.profiles }),
   };
 }

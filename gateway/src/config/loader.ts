@@ -2,11 +2,19 @@
  * Loads a site config: YAML -> version check and migration -> schema -> cross-references
  * -> secrets. Every problem is collected (not just the first) and located as FILE:PATH.
  */
+import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { isLantianError } from '../core/errors.js';
 import { readYamlFile } from '../core/yaml.js';
-import { loadProfiles, type ProfileRegistry } from '../profiles/index.js';
+import {
+  DEFAULT_PROFILES_DIR,
+  loadProfileFile,
+  loadProfiles,
+  profileFiles,
+  ProfileRegistry,
+  type Profile,
+} from '../profiles/index.js';
 import { crossCheck, type ConfigView } from './crossref.js';
 import { optionKeysAt } from './docs.js';
 import { migrateRaw, versionOf } from './migrations.js';
@@ -36,6 +44,11 @@ export interface LoadOptions {
   profiles?: ProfileRegistry;
   /** Where to load profiles from when `profiles` is not given. Default: device-profiles/. */
   profilesDir?: string;
+  /**
+   * A site's own profile folder (`--profiles DIR`), added to the library: its profiles join the
+   * bundled ones, and one with the id of a bundled profile replaces it (with a warning).
+   */
+  siteProfilesDir?: string;
   /** Secrets file; wins over the config's `secretsFile`. Relative to the working directory. */
   secretsFile?: string;
   /** Lets `tls.insecureSkipVerifyForTestsOnly` through. Only tests set it. */
@@ -78,7 +91,10 @@ export function inspectRaw(
   lineOf: (path: readonly PropertyKey[]) => number | undefined,
   options: LoadOptions = {},
 ): Inspection {
-  const profiles = options.profiles ?? loadProfiles(options.profilesDir);
+  const library = options.profiles
+    ? { profiles: options.profiles, replaced: [] }
+    : withSiteProfiles(loadProfiles(options.profilesDir), options.siteProfilesDir);
+  const profiles = library.profiles;
   const found = versionOf(data);
   if ('problem' in found) {
     const list = new ProblemList(file, lineOf);
@@ -138,7 +154,12 @@ export function inspectRaw(
     allowInsecureTls: options.allowInsecureTls ?? false,
   });
 
-  const problems = [...notes.items, ...byLine(list.items), ...fromSecrets.problems];
+  const problems = [
+    ...notes.items,
+    ...byLine(list.items),
+    ...fromSecrets.problems,
+    ...library.replaced.map(replacedProblem),
+  ];
   if (!parsed.success || errorsOf(problems).length > 0) return { problems };
   const config = absolutePaths(parsed.data, dir);
   return {
@@ -164,6 +185,35 @@ export function loadSiteConfig(file: string, options: LoadOptions = {}): LoadedC
   const { problems, loaded } = inspectSiteConfig(file, options);
   if (!loaded) throw configError(problems);
   return loaded;
+}
+
+/** The bundled library plus a site's own folder; same ids: the site's profile wins. */
+function withSiteProfiles(
+  bundled: ProfileRegistry,
+  dir: string | undefined,
+): { profiles: ProfileRegistry; replaced: { site: Profile; bundled: Profile }[] } {
+  if (dir === undefined) return { profiles: bundled, replaced: [] };
+  // The site's templates when it has a templates/ folder, else the bundled ones.
+  const own = join(dir, 'templates');
+  const templates = existsSync(own) ? own : join(DEFAULT_PROFILES_DIR, 'templates');
+  const site = profileFiles(dir).map((f) => loadProfileFile(f, templates));
+  const ids = new Set(site.map((p) => p.id));
+  const replaced = site.flatMap((p) => (bundled.has(p.id) ? [{ site: p, bundled: bundled.get(p.id) }] : []));
+  return {
+    profiles: new ProfileRegistry([...bundled.all().filter((p) => !ids.has(p.id)), ...site]),
+    replaced,
+  };
+}
+
+function replacedProblem(r: { site: Profile; bundled: Profile }): ConfigProblem {
+  return {
+    file: r.site.file,
+    path: 'id',
+    message: `replaces the bundled profile ${r.site.id} (${r.bundled.file}) for this site`,
+    hint: 'give it an id of its own (e.g. a -site suffix) unless it is meant to correct the bundled one',
+    code: 'PROFILE_DUPLICATE_ID',
+    severity: 'warning',
+  };
 }
 
 function hintFor(code: string, file: string): string | undefined {

@@ -1,6 +1,7 @@
 /**
  * The polling plan a config implies: per bus, the enabled devices with their effective period,
- * timeout, retries and quirks, and the points they read with per-device overrides applied.
+ * timeout, retries and quirks, and the points they read with per-device overrides applied
+ * (scale and offset, a device's own word and byte order).
  * Pure: the scheduler and `lantian poll` build on it; the interim demo prints it.
  */
 import type { ProfileRegistry } from '../profiles/index.js';
@@ -42,7 +43,15 @@ export function pollingPlan(config: SiteConfig, profiles: ProfileRegistry): BusP
         const profile = profiles.get(d.profile);
         const o = d.overrides ?? {};
         const skipped = o.skip ?? [];
-        const { points: pointOverrides = {}, skip: _s, timeoutMs, retries, ...quirkOverrides } = o;
+        const {
+          points: pointOverrides = {},
+          skip: _s,
+          timeoutMs,
+          retries,
+          wordOrder,
+          byteOrder,
+          ...quirkOverrides
+        } = o;
         const quirks = { ...profile.quirks };
         for (const [k, v] of Object.entries(quirkOverrides) as [keyof typeof quirks, number | undefined][]) {
           if (v !== undefined) quirks[k] = v;
@@ -58,11 +67,32 @@ export function pollingPlan(config: SiteConfig, profiles: ProfileRegistry): BusP
           quirks,
           points: profile.points
             .filter((p) => POLLED_ROLES.has(p.role) && !skipped.includes(p.key))
-            .map((p) => ({ ...p, ...definedOnly(pointOverrides[p.key] ?? {}) })),
+            .map((p) => ({
+              ...p,
+              ...orders(p, wordOrder, byteOrder),
+              ...definedOnly(pointOverrides[p.key] ?? {}),
+            })),
           skipped,
         };
       }),
   }));
+}
+
+/**
+ * A device's own word and byte order, where they mean something: words only for values over
+ * several registers, bytes for register values other than bit fields (bits stay where the
+ * profile puts them in the register).
+ */
+function orders(
+  p: ResolvedPoint,
+  wordOrder: ResolvedPoint['wordOrder'] | undefined,
+  byteOrder: ResolvedPoint['byteOrder'] | undefined,
+): Partial<Pick<ResolvedPoint, 'wordOrder' | 'byteOrder'>> {
+  const registers = p.function === 3 || p.function === 4;
+  return {
+    ...(wordOrder !== undefined && registers && p.count > 1 ? { wordOrder } : {}),
+    ...(byteOrder !== undefined && registers && p.type !== 'bits' ? { byteOrder } : {}),
+  };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

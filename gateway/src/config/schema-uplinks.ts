@@ -101,6 +101,12 @@ export const Hj212Platform = z
       .meta({ description: 'Which data this platform receives.' }),
     timeoutS: int('s', 1, 120, 'Answer timeout (OverTime) before a packet is sent again.').default(10),
     retries: int('count', 0, 10, 'Resends (ReCount) before the link counts as down.').default(3),
+    maxTimeStepS: int(
+      's',
+      0,
+      86_400,
+      'Largest clock correction the platform may apply with CN 1012 (set time); 0 refuses every correction.',
+    ).default(300),
     heartbeatS: int('s', 10, 3600, 'Heartbeat period (CN 9015). Absent: no heartbeat.').optional(),
     sm4Key: SecretRef.optional().meta({
       description: 'Secret holding the SM4 data-area key (HJ 212-2025). Absent: clear text.',

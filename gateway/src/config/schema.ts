@@ -4,7 +4,7 @@
  * from them. Durations and sizes are plain numbers whose unit is in the key name (`periodMs`, `quotaMb`).
  */
 import { z } from 'zod';
-import { ProfileFile, Quirks } from '../profiles/schema.js';
+import { ByteOrder, ProfileFile, Quirks, WordOrder } from '../profiles/schema.js';
 import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
 import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
@@ -143,6 +143,14 @@ export const DeviceOverrides = z
     maxReadBits: quirk('maxReadBits', 'bits'),
     bootDelayMs: quirk('bootDelayMs', 'ms'),
     turnaroundMs: quirk('turnaroundMs', 'ms'),
+    wordOrder: WordOrder.optional().meta({
+      description:
+        'Word order of every value over more than one register on this device, for a unit whose firmware differs from its profile: high-first (ABCD) or low-first (CDAB). Absent: each point’s profile order.',
+    }),
+    byteOrder: ByteOrder.optional().meta({
+      description:
+        'Byte order inside each register of every numeric or text point on this device: big (AB) or little (BA). Absent: each point’s profile order.',
+    }),
     points: z
       .record(PointKey, PointOverride)
       .optional()

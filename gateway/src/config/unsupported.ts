@@ -16,8 +16,6 @@ export interface UnsupportedSetting {
 }
 
 export const UNSUPPORTED: readonly UnsupportedSetting[] = [
-  { path: ['devices', '*', 'overrides', 'bootDelayMs'], feature: 'waiting for a device to boot' },
-  { path: ['uplinks', 'hj212'], feature: 'the HJ 212 uplink' },
   { path: ['siteIo'], feature: 'the site I/O controller' },
 ];
 

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   STORE_RECORD_INVALID: 'A record handed to the log is not valid; nothing of its batch was written.',
   STORE_WRITE_FAILED: 'Writing to the log failed (disk full, I/O error); the batch was not committed.',
   STORE_DISK_FULL: 'The disk holding the log is full; the message names the file and the space needed.',
+  STORE_RECOVER_FAILED: 'A damaged log could not be recovered safely; nothing was moved (see the message).',
   STORE_MIGRATION_FAILED:
     'Upgrading the log schema failed; the upgrade was rolled back, the file is unchanged.',
 
@@ -70,6 +71,12 @@ export const ERROR_CODES = {
   HJ212_BUILD: 'A packet to build breaks the standard (field format, separator in a value, length).',
   HJ212_DECRYPT: 'An SM4-encrypted data area cannot be decrypted (no key, malformed cipher block list).',
   HJ212_TIMEOUT: 'The platform did not answer a packet within OverTime after ReCount resends.',
+
+  // integrity: signing keys, sealed messages, the verifier
+  INTEGRITY_KEY_EXISTS: 'A key pair already exists where a new one was to be created; it was kept.',
+  INTEGRITY_KEY_INVALID: 'A key file cannot be read or does not hold an Ed25519 key in PEM.',
+  INTEGRITY_KEY_UNSAFE: 'The private key file is readable by group or others; it must be mode 0600.',
+  INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',

@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './logger.js';
 export * from './yaml.js';
+export * from './suggest.js';

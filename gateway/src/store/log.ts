@@ -92,6 +92,18 @@ export interface LogStats {
 
 type Row = unknown[];
 
+/** The record count from `meta`; counted once (and stored) for a log written before it was kept. */
+function countRows(db: SqliteDb): number {
+  const kept = db.prepare(`SELECT value FROM meta WHERE key = 'row_count'`).pluck().get() as
+    number | undefined;
+  if (kept !== undefined) return kept;
+  let n = 0;
+  for (const t of ['readings', 'events', 'aggregates', 'blobs'])
+    n += db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+  db.prepare(`INSERT INTO meta (key, value) VALUES ('row_count', ?)`).run(n);
+  return n;
+}
+
 const isWriteFailure = (e: unknown): e is LantianError =>
   e instanceof LantianError && e.code === 'STORE_WRITE_FAILED';
 
@@ -109,6 +121,10 @@ export class Log {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
   private writeFailures = 0;
+  /** Records in the log (one per seq still held), kept in `meta` so quota accounting is O(1). */
+  private rows = 0;
+  /** Records deleted inside the running transaction (by retention). */
+  private deletedInWrite = 0;
   /** Why the log last refused a write, while queued readings wait ('' when writing works). */
   private pendingReason = '';
   /** Cursors whose last change could not be written; kept in memory and retried. */
@@ -142,6 +158,9 @@ export class Log {
       aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       blob: db.prepare('INSERT INTO blobs VALUES (?, ?, ?, ?, ?)'),
       setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
+      setRows: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('row_count', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
       readReadings: db
         .prepare('SELECT * FROM readings WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
         .raw(),
@@ -165,6 +184,7 @@ export class Log {
       const storedBoot = meta('boot');
       this.boot = Math.max(storedBoot, before?.boot ?? 0) + 1;
       this.stmt.setMeta.run(this.boot, 'boot');
+      this.rows = countRows(db);
       this.dict = new PointDictionary(db);
       for (const uplink of db.prepare('SELECT uplink FROM cursors').pluck().all() as string[]) {
         this.cursors.set(uplink, this.newCursor(uplink));
@@ -211,6 +231,7 @@ export class Log {
     this.open();
     drafts.forEach(checkReading);
     if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
+    this.retention.makeRoom(drafts.length);
     const span = this.write(() => {
       const ins = this.stmt.reading;
       for (const r of drafts) {
@@ -294,6 +315,7 @@ export class Log {
   appendAggregates(rows: readonly AggregateDraft[]): SeqSpan {
     this.open();
     rows.forEach(checkAggregate);
+    this.retention.makeRoom(rows.length);
     const span = this.write(() => {
       for (const a of rows) {
         const pid = this.dict.id(a.device, a.point);
@@ -426,10 +448,13 @@ export class Log {
    */
   write(body: () => void, onRollback?: () => void): SeqSpan {
     const first = this.nextSeq;
+    this.deletedInWrite = 0;
     try {
       this.db
         .transaction(() => {
           body();
+          // Every seq given out is one record; retention reports what it deleted.
+          this.stmt.setRows.run(this.rows + (this.nextSeq - first) - this.deletedInWrite);
           // Reserved on disk before the seqs are committed: the mark is never below them.
           this.mark.reserve(this.nextSeq - 1);
           this.stmt.setMeta.run(this.nextSeq, 'next_seq');
@@ -450,8 +475,19 @@ export class Log {
       );
     }
     this.dict.commit();
+    this.rows += this.nextSeq - first - this.deletedInWrite;
     this.advanceMark();
     return { first, last: this.nextSeq - 1 };
+  }
+
+  /** Records held now (all four kinds); O(1). */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** Retention deleted `n` records inside a transaction opened by `write()`. */
+  countDeleted(n: number): void {
+    this.deletedInWrite += n;
   }
 
   /** Appends a gap event inside a transaction opened by `write()`; returns its seq. */

@@ -28,6 +28,8 @@ export interface RetentionOptions {
 /** After an eviction the log is brought down to this share of the quota. */
 const LOW_WATER = 0.9;
 const MAX_CHUNKS = 200;
+/** Room left in the quota for the high-water mark and the file system's rounding. */
+const FILE_SLACK = 8192;
 const AGE_DELETE_CHUNK = 50_000;
 
 const TABLES: { table: string; type: RecordType; ts: string }[] = [
@@ -45,6 +47,7 @@ export class Retention {
   private readonly pageCount;
   private readonly freeCount;
   private readonly pageSize: number;
+  private readonly walBudget: number | undefined;
 
   constructor(
     private readonly log: Log,
@@ -56,22 +59,50 @@ export class Retention {
     this.freeCount = db.prepare('PRAGMA freelist_count').pluck();
     this.pageSize = db.pragma('page_size', { simple: true }) as number;
     if (options.quotaBytes !== undefined) {
-      // Small quotas need a small WAL: it counts against the quota until checkpointed.
-      const pages = Math.round(options.quotaBytes / this.pageSize / 10);
-      db.pragma(`wal_autocheckpoint = ${Math.min(1000, Math.max(64, pages))}`);
+      // The WAL is part of the quota: a tenth of it (16 to 1000 pages), truncated back to that
+      // after every checkpoint, and checkpointed at once when one big transaction overshoots.
+      const pages = Math.min(1000, Math.max(16, Math.round(options.quotaBytes / this.pageSize / 10)));
+      this.walBudget = pages * this.pageSize;
+      db.pragma(`wal_autocheckpoint = ${pages}`);
+      db.pragma(`journal_size_limit = ${this.walBudget}`);
     }
   }
 
-  /** Pages in use (not on the free list) plus the WAL file. */
+  /** What the log takes on disk: the whole file (free pages included) plus the WAL file. */
   usedBytes(): number {
-    const pages = (this.pageCount.get() as number) - (this.freeCount.get() as number);
-    let wal = 0;
+    return (this.pageCount.get() as number) * this.pageSize + this.walBytes();
+  }
+
+  /** Bytes of the pages in use, not on the free list. */
+  private inUseBytes(): number {
+    return ((this.pageCount.get() as number) - (this.freeCount.get() as number)) * this.pageSize;
+  }
+
+  private walBytes(): number {
     try {
-      wal = statSync(`${this.log.path}-wal`).size;
+      return statSync(`${this.log.path}-wal`).size;
     } catch {
-      // No WAL file: nothing pending.
+      return 0; // No WAL file: nothing pending.
     }
-    return pages * this.pageSize + wal;
+  }
+
+  /**
+   * The pages the file may use: the quota less the WAL's share and the mark. The file only
+   * grows when no free page is left, so keeping the pages in use under this keeps the file under it.
+   */
+  private fileBudget(quota: number): number {
+    return quota - (this.walBudget ?? 0) - FILE_SLACK;
+  }
+
+  /** Average bytes per record, from O(1) counters (the record count is kept in `meta`). */
+  private perRow(): number {
+    const rows = this.log.rowCount;
+    return rows < 64 ? 64 : Math.max(16, this.inUseBytes() / rows);
+  }
+
+  /** Before a write of `rows` records: evicts first if they would not fit in the quota. */
+  makeRoom(rows: number): void {
+    this.enforceQuota(rows);
   }
 
   maintain(forceAge = false): void {
@@ -103,7 +134,13 @@ export class Retention {
       const del = this.db.prepare(
         `DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ${AGE_DELETE_CHUNK})`,
       );
-      while (del.run(bound).changes === AGE_DELETE_CHUNK);
+      let n = 0;
+      do {
+        this.log.write(() => {
+          n = del.run(bound).changes;
+          this.log.countDeleted(n);
+        });
+      } while (n === AGE_DELETE_CHUNK);
     }
   }
 
@@ -128,15 +165,18 @@ export class Retention {
     return lo;
   }
 
-  private enforceQuota(): void {
+  private enforceQuota(incomingRows = 0): void {
     const quota = this.options.quotaBytes;
-    if (quota === undefined || this.usedBytes() <= quota) return;
+    if (quota === undefined) return;
+    if (this.walBytes() > (this.walBudget ?? Infinity)) this.checkpoint();
+    const budget = this.fileBudget(quota);
+    const incoming = incomingRows * this.perRow();
+    let used = this.inUseBytes();
+    if (used + incoming <= budget) return;
     this.checkpoint();
-    let used = this.usedBytes();
-    if (used <= quota) return;
-    const target = quota * LOW_WATER;
+    const target = Math.max(0, budget * LOW_WATER - incoming);
     for (let i = 0; i < MAX_CHUNKS && used > target; i++) {
-      const rows = this.rowsToFree(used - target);
+      const rows = Math.max(64, Math.ceil((used - target) / this.perRow()));
       if (!this.evictDelivered(rows) && !this.evictUndelivered(rows)) {
         if (!this.warnedFull) {
           this.env.logger.warn(
@@ -148,18 +188,9 @@ export class Retention {
         return;
       }
       this.checkpoint();
-      used = this.usedBytes();
+      used = this.inUseBytes();
     }
     this.warnedFull = false;
-  }
-
-  /** Rows that free about `bytes`, from the average row size of the whole log. */
-  private rowsToFree(bytes: number): number {
-    let rows = 0;
-    for (const { table } of TABLES)
-      rows += this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-    const perRow = this.usedBytes() / Math.max(1, rows);
-    return Math.max(64, Math.ceil(bytes / perRow));
   }
 
   /** Seq of the n-th oldest row of `table` with seq > after, or the last one if fewer. */
@@ -190,6 +221,7 @@ export class Retention {
       for (const { table } of TABLES) {
         changes += this.db.prepare(`DELETE FROM ${table} WHERE seq <= ?`).run(bound).changes;
       }
+      this.log.countDeleted(changes);
     });
     return changes > 0;
   }
@@ -213,6 +245,7 @@ export class Retention {
     const rollback = () => cursors.forEach((c, i) => c.restore(before[i]!));
     this.log.write(() => {
       const count = this.db.prepare(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ?`).run(from, to).changes;
+      this.log.countDeleted(count);
       // Records of other kinds inside the range stay: the cursors skip only what is gone.
       const kept: number[] = [];
       for (const t of TABLES) {

@@ -88,10 +88,9 @@ export interface OpenDatabaseOptions {
 }
 
 const RECOVER_HINT = (path: string) =>
-  `The gateway did not start and left the file untouched. Stop the gateway, move ${path} aside ` +
-  `together with its -wal and -shm files (for example to ${path}.broken), and keep it: ` +
-  `'sqlite3 ${path}.broken .recover > recovered.sql' rescues the readable rows. ` +
-  `Then start the gateway again to create a new, empty log.`;
+  `The gateway did not start and left the file untouched. Stop the gateway and run ` +
+  `'lantian log recover ${path}': it moves the file with its -wal aside, salvages what it can ` +
+  `read and starts a new log above every seq the old one issued (docs/store.md).`;
 
 function fail(code: ErrorCode, path: string, what: string, cause?: unknown): LantianError {
   const hint = code === 'STORE_OPEN_FAILED' || code === 'STORE_LOCKED' ? '' : ` ${RECOVER_HINT(path)}`;
@@ -172,6 +171,11 @@ function migrate(db: SqliteDb, path: string, migrations: readonly string[]): voi
       { cause: e, context: { file: path, from, to: migrations.length } },
     );
   }
+}
+
+/** Gives an empty database the log's schema (for salvage files, which are never opened as a log). */
+export function createSchema(db: SqliteDb): void {
+  migrate(db, db.name, MIGRATIONS);
 }
 
 /** Builds a new log under a temporary name and renames it into place once complete. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LantianError, problemsError, type Problem } from '../../../gateway/src/core/index.js';
+import { didYouMean, LantianError, problemsError, type Problem } from '../../../gateway/src/core/index.js';
 import type { Profile, ProfileRegistry, ResolvedPoint } from '../../../gateway/src/profiles/index.js';
 import { createBehaviour, type Behaviour, type BehaviourSpec } from '../device/behaviours.js';
 import { encodeField, encodeWords } from '../device/encode.js';
@@ -13,7 +13,7 @@ import { dailyWindow, parseUtcOffset, type StateWindow } from '../device/schedul
 import { STATE_FLAG, expressibleFlags } from '../device/status.js';
 import { FAULTS_FOR, type FaultKind } from '../faults.js';
 import { PMS5003_FIELDS } from '../uart/pms5003.js';
-import { problemAt } from './load.js';
+import { byLine, problemAt } from './load.js';
 import {
   isUart,
   type BehaviourInput,
@@ -37,9 +37,16 @@ export function faultKindsFor(
   return bus.kind === 'tcp' ? FAULTS_FOR.modbusTcp : FAULTS_FOR.modbusRtu;
 }
 
-/** Checks every cross-reference; throws SIM_SCENARIO_INVALID listing all problems. */
-export function checkScenario(s: Scenario, profiles: ProfileRegistry): Map<string, Profile> {
-  const problems: Problem[] = [];
+/**
+ * Checks every cross-reference; throws SIM_SCENARIO_INVALID listing all problems, with those
+ * found while reading the file (`earlier`), in file order.
+ */
+export function checkScenario(
+  s: Scenario,
+  profiles: ProfileRegistry,
+  earlier: readonly Problem[] = [],
+): Map<string, Profile> {
+  const problems: Problem[] = [...earlier];
   const at = (path: PropertyKey[], message: string, hint?: string) =>
     problems.push(problemAt(s, path, message, hint));
   const buses = new Map<string, BusSpec>();
@@ -48,14 +55,35 @@ export function checkScenario(s: Scenario, profiles: ProfileRegistry): Map<strin
     else buses.set(b.name, b);
   });
   const profileOf = new Map<string, Profile>();
+  const checkProfile = (d: ModbusDeviceSpec, i: number): void => {
+    if (!profiles.has(d.profile)) {
+      const known = profiles.all().map((p) => p.id);
+      at(
+        ['devices', i, 'profile'],
+        `no device profile "${d.profile}"`,
+        didYouMean(d.profile, known, 'profile'),
+      );
+      return;
+    }
+    const profile = profiles.get(d.profile);
+    profileOf.set(d.id, profile);
+    checkModbusDevice(d, i, profile, at);
+  };
   const ids = new Set<string>();
   const units = new Map<string, string>();
   s.devices.forEach((d, i) => {
     if (ids.has(d.id)) at(['devices', i, 'id'], `device id "${d.id}" is used twice`);
     ids.add(d.id);
     const bus = buses.get(d.bus);
-    if (!bus)
-      return at(['devices', i, 'bus'], `no bus named "${d.bus}"`, `buses: ${[...buses.keys()].join(', ')}`);
+    // A bus the file declares but that is broken itself has its own problem already.
+    const declared = s.declared?.buses.includes(d.bus) ?? false;
+    if (!bus && !declared)
+      at(
+        ['devices', i, 'bus'],
+        `no bus named "${d.bus}"`,
+        didYouMean(d.bus, s.declared?.buses ?? buses.keys(), 'bus'),
+      );
+    if (!bus) return isUart(d) ? undefined : checkProfile(d, i);
     const onBus = s.devices.filter((o) => o.bus === d.bus);
     if (isUart(d)) {
       if (bus.kind !== 'pty')
@@ -74,21 +102,18 @@ export function checkScenario(s: Scenario, profiles: ProfileRegistry): Map<strin
     if (units.has(key))
       at(['devices', i, 'unit'], `unit ${d.unit} on bus ${d.bus} is also device ${units.get(key)}`);
     units.set(key, d.id);
-    let profile: Profile;
-    try {
-      profile = profiles.get(d.profile);
-    } catch (e) {
-      if (!(e instanceof LantianError)) throw e;
-      return at(['devices', i, 'profile'], `no device profile "${d.profile}"`, 'see device-profiles/');
-    }
-    profileOf.set(d.id, profile);
-    checkModbusDevice(d, i, profile, at);
+    checkProfile(d, i);
   });
   s.faults.forEach((f, i) => {
     const device = f.device === undefined ? undefined : s.devices.find((d) => d.id === f.device);
-    if (f.device !== undefined && !device) return at(['faults', i, 'device'], `no device "${f.device}"`);
+    if (f.device !== undefined && !device && s.declared?.devices.includes(f.device)) return;
+    if (f.device !== undefined && !device) {
+      const ids = s.devices.map((d) => d.id);
+      return at(['faults', i, 'device'], `no device "${f.device}"`, didYouMean(f.device, ids, 'device'));
+    }
     const bus = buses.get(device?.bus ?? f.bus ?? '');
-    if (!bus) return at(['faults', i, 'bus'], `no bus "${f.bus}"`);
+    if (!bus)
+      return at(['faults', i, 'bus'], `no bus "${f.bus}"`, didYouMean(f.bus ?? '', buses.keys(), 'bus'));
     const kinds = faultKindsFor(
       bus,
       device,
@@ -97,7 +122,7 @@ export function checkScenario(s: Scenario, profiles: ProfileRegistry): Map<strin
     if (!kinds.includes(f.kind))
       at(['faults', i, 'kind'], `${f.kind} cannot happen here`, `possible: ${kinds.join(', ')}`);
   });
-  if (problems.length > 0) throw problemsError('SIM_SCENARIO_INVALID', problems);
+  if (problems.length > 0) throw problemsError('SIM_SCENARIO_INVALID', byLine(problems));
   return profileOf;
 }
 
@@ -110,7 +135,12 @@ function checkModbusDevice(
   for (const [key, b] of Object.entries(d.points)) {
     const point = profile.points.find((p) => p.key === key);
     if (!point) {
-      at(['devices', i, 'points', key], `profile ${profile.id} has no point "${key}"`);
+      const keys = profile.points.map((p) => p.key);
+      at(
+        ['devices', i, 'points', key],
+        `profile ${profile.id} has no point "${key}"`,
+        didYouMean(key, keys, 'point'),
+      );
       continue;
     }
     const constant = typeof b === 'object' && 'constant' in b ? b.constant : b;

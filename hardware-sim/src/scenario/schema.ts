@@ -221,6 +221,13 @@ export type ScheduleSpec = z.output<typeof ScheduleEntry>;
 export interface Scenario extends Omit<z.output<typeof ScenarioFile>, 'devices'> {
   devices: DeviceSpec[];
   source?: ScenarioSource;
+  /**
+   * Where each bus, device and fault sits in the file, when some entries failed to parse and
+   * were left out; absent when every entry is at its own index.
+   */
+  places?: { buses: number[]; devices: number[]; faults: number[] };
+  /** Bus names and device ids the file declares, also of entries that failed to parse. */
+  declared?: { buses: string[]; devices: string[] };
 }
 
 export interface ScenarioSource {

@@ -12,7 +12,12 @@ import { Gateway, mqttOptions } from '../../../gateway/src/gateway.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
 import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
-import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
+import {
+  loadScenario,
+  startSimulator,
+  withFreePorts,
+  type Simulator,
+} from '../../../hardware-sim/src/index.js';
 
 let dir: string;
 let sim: Simulator;
@@ -42,7 +47,7 @@ storage: { path: log.db, quotaMb: 64 }
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-gateway-'));
-  sim = await startSimulator('examples/sim/stack.yaml');
+  sim = await startSimulator(withFreePorts(loadScenario('examples/sim/stack.yaml')));
   broker = await startEmbeddedBroker({ port: 0 });
   receiver = await startPlatform({ url: broker.url, gatewayId: 'gw-test', keepReadings: true });
 });

@@ -101,4 +101,19 @@ describe('lantian-sim command line', () => {
     expect(r.stderr).toContain('SIM_SCENARIO_INVALID');
     expect(r.stderr).toContain('broken-refs.yaml:devices[0].profile');
   }, 30_000);
+
+  it('exits with code 2 listing schema and reference problems together, and on a file that is not there', async () => {
+    const r = await cli(['run', scenario('mixed-problems.yaml'), '--profiles', FIXTURE_PROFILES]);
+    expect(r.code).toBe(2);
+    for (const path of [
+      'buses[0].prot',
+      'devices[0].profile',
+      'devices[1].bus',
+      'devices[2].unitt',
+      'faults[0].device',
+    ])
+      expect(r.stderr).toContain(`mixed-problems.yaml:${path}: `);
+    const missing = await cli(['run', scenario('not-there.yaml')]);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('SIM_SCENARIO_NOT_FOUND')]);
+  }, 60_000);
 });

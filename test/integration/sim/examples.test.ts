@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startSimulator } from '../../../hardware-sim/src/index.js';
+import { loadScenario, startSimulator, withFreePorts } from '../../../hardware-sim/src/index.js';
 import { bus, onCleanup, ptyClient, rawPty, rtuTcpClient, useCleanup } from './helpers.js';
 import { requireTool } from '../../helpers/tools.js';
 
@@ -14,7 +14,8 @@ const example = (name: string) => fileURLToPath(new URL(`../../../examples/sim/$
 
 describe('example scenarios', () => {
   it('stack.yaml: a CEMS analyser, dust monitor and flue-gas unit answer on one RTU-over-TCP bus', async () => {
-    const s = await startSimulator(example('stack.yaml'));
+    // Written with a fixed port for newcomers; here on a free one beside other tests.
+    const s = await startSimulator(withFreePorts(loadScenario(example('stack.yaml'))));
     onCleanup(() => s.stop());
     expect(s.buses).toEqual([expect.objectContaining({ name: 'stack1', kind: 'rtu-tcp' })]);
     const port = bus(s, 'stack1').port!;

@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openLog } from '../../../gateway/src/store/index.js';
-import { lastNumber, childFixture } from '../../helpers/store-child.js';
+import { lastNumber, childFixture, storeAppender } from '../../helpers/store-child.js';
 import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
-const appender = fileURLToPath(new URL('../../helpers/store-appender.ts', import.meta.url));
 const fixture = childFixture();
 
 describe('the log under kill -9', () => {
@@ -13,7 +11,7 @@ describe('the log under kill -9', () => {
     let committed = 0;
     for (let round = 0; round < 4; round++) {
       // Alternate the durability setting: the file must stay consistent under both.
-      const child = fixture.start(appender, [path, round % 2 === 0 ? 'normal' : 'full']);
+      const child = fixture.start(storeAppender, [path, round % 2 === 0 ? 'normal' : 'full']);
       const ready = Number((await child.waitForLine(/^ready (\d+)/))[1]);
       // Nothing committed before the previous kill may be missing at the restart.
       expect(ready).toBeGreaterThanOrEqual(committed);

@@ -1,16 +1,14 @@
 import { copyFileSync, rmSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openLog, type LogRecord } from '../../../gateway/src/store/index.js';
-import { lastNumber, childFixture } from '../../helpers/store-child.js';
+import { lastNumber, childFixture, storeAppender } from '../../helpers/store-child.js';
 import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
-const appender = fileURLToPath(new URL('../../helpers/store-appender.ts', import.meta.url));
 const fixture = childFixture();
 
 /** Runs the appender until it has committed `seq`, SIGKILLs it; returns its log id and last commit. */
 async function appendAndKill(path: string, seq: number): Promise<{ logId: string; committed: number }> {
-  const child = fixture.start(appender, [path]);
+  const child = fixture.start(storeAppender, [path]);
   const logId = (await child.waitForLine(/^log (\w+)$/, 60_000))[1]!;
   await child.waitForLine(new RegExp(`^committed ${seq}$`), 60_000);
   await child.kill();

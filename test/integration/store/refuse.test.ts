@@ -13,17 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import { openLog } from '../../../gateway/src/store/index.js';
-import { childFixture } from '../../helpers/store-child.js';
+import { childFixture, storeAppender } from '../../helpers/store-child.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const appender = fileURLToPath(new URL('../../helpers/store-appender.ts', import.meta.url));
 const fixture = childFixture();
 
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** A log killed by SIGKILL mid-write (committed rows only in its WAL), then truncated. */
 async function killedAndTruncated(path: string): Promise<void> {
-  const child = fixture.start(appender, [path]);
+  const child = fixture.start(storeAppender, [path]);
   await child.waitForLine(/^committed 5000$/, 60_000);
   await child.kill();
   expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);

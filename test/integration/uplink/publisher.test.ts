@@ -67,6 +67,31 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       await receiver.waitFor((x) => x.state?.state === 'offline');
     });
 
+    it('sends a live reading at once when nothing live awaits a PUBACK, without lingering', async () => {
+      receiver = await startPlatform({ url: broker.url, gatewayId });
+      // A linger far longer than the wait below: only sending at once can pass.
+      startPublisher({ batch: { maxReadings: 500, lingerMs: 60_000 } });
+      await connected(publisher!);
+      for (let i = 0; i < 5; i++) {
+        log.append(syntheticBatch(i * 3, 3));
+        await ackedThrough(publisher!, (i + 1) * 3, 10_000);
+      }
+      const s = await receiver.waitFor((x) => x.records === 15);
+      expect(s.lanes.live.messages).toBe(5);
+    });
+
+    it('splits batches to fit maxMessageBytes and delivers every reading in order', async () => {
+      receiver = await startPlatform({ url: broker.url, gatewayId, keepReadings: true });
+      log.append(syntheticBatch(0, 2000));
+      startPublisher({ batch: { maxReadings: 1000, lingerMs: 20 }, maxMessageBytes: 16 * 1024 });
+      await ackedThrough(publisher!, 2000);
+      const s = await receiver.waitFor((x) => x.records === 2000);
+      expect(s).toMatchObject({ invalid: 0, duplicates: 0, holes: [] });
+      if (broker.keepsOrder) expect(s.reorders).toBe(0);
+      // 2 000 readings of about 100 bytes each cannot fit in two 16 KiB messages.
+      expect(s.lanes.replay.messages).toBeGreaterThan(10);
+    });
+
     it('replays a backlog in order, marked replay, while live batches keep flowing', async () => {
       for (let i = 0; i < 20_000; i += 500) log.append(syntheticBatch(i, 500));
       receiver = await startPlatform({ url: broker.url, gatewayId });

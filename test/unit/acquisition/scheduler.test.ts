@@ -176,6 +176,9 @@ describe('scheduler and dead devices', () => {
     expect(cost).toBeCloseTo(deadTime / 120_000, 2);
     // Two polls with one retry each (4 × 500 ms), then single-request probes at growing, jittered intervals.
     expect(deadTx.slice(0, 4).every((t) => t.outcome === 'TRANSPORT_TIMEOUT')).toBe(true);
+    // A probe waits twice the modelled read (request, 10 ms turnaround, reply: 55.8 ms) plus
+    // 50 ms, not the 500 ms timeout: the others are held up that much less.
+    expect(deadTx.slice(4).every((t) => t.end - t.start === 162)).toBe(true);
     const probes = deadTx.slice(4).map((t) => t.start);
     const gaps = probes.slice(1).map((t, i) => t - probes[i]!);
     expect(probes.length).toBeGreaterThanOrEqual(4);
@@ -293,5 +296,63 @@ describe('one device, one read at a time', () => {
     expect(log).toHaveLength(4);
     for (let i = 1; i < log.length; i++) expect(log[i]!.start).toBeGreaterThanOrEqual(log[i - 1]!.end);
     expect(log.map((t) => t.address)).toEqual([0, 100, 0, 100]);
+  });
+});
+
+describe('many devices', () => {
+  it('starts and polls 50 devices without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      // 50 analyzers at 9600 baud: about 5.2 s per round of polls.
+      const { clock, engine, readings } = rig(Array.from({ length: 50 }, () => ({ periodMs: 10_000 })));
+      engine.start();
+      await clock.runFor(12_000);
+      await clock.until(engine.stop(), 5_000);
+      await new Promise((r) => setImmediate(r));
+      expect(new Set(readings.map((r) => r.device)).size).toBe(50);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
+
+describe('boot delay', () => {
+  const booting: Profile = { ...bench, quirks: { ...bench.quirks, bootDelayMs: 3000 } };
+  const starts = (line: MemoryLine, unit: number) =>
+    line.log.filter((t) => t.unitId === unit).map((t) => t.start);
+
+  it('gives a device bootDelayMs after each link connect before its first request; others go on', async () => {
+    const { clock, line, engine } = rig([{ profile: booting }, {}]);
+    engine.start();
+    await clock.runFor(5_000);
+    expect(starts(line, 1)[0]).toBeGreaterThanOrEqual(3000);
+    expect(starts(line, 2)[0]).toBeLessThan(100);
+    line.drop();
+    await clock.runFor(6_000);
+    await engine.stop();
+    // The link reconnects on the first request after the drop (at 5 s or later); the booting
+    // device waits 3 s after that, while its neighbour is polled as before.
+    expect(starts(line, 1).filter((t) => t > 5000)[0]).toBeGreaterThanOrEqual(8000);
+    expect(starts(line, 2).filter((t) => t > 5000 && t < 8000).length).toBeGreaterThanOrEqual(4);
+    expect(line.opens).toBe(2);
+  });
+
+  it('gives a device bootDelayMs after it answers a probe again, before its next request', async () => {
+    const { clock, line, engine } = rig([{ profile: booting }]);
+    line.devices.get(1)!.silent = true;
+    engine.start();
+    await clock.runFor(15_000);
+    expect(health(engine, 'a1').state).toBe('backoff');
+    line.devices.get(1)!.silent = false;
+    await clock.runFor(70_000);
+    await engine.stop();
+    const log = line.log.filter((t) => t.unitId === 1);
+    const probe = log.findIndex((t, i) => i > 0 && t.outcome === 'ok');
+    expect(probe).toBeGreaterThan(0);
+    expect(log[probe + 1]!.start - log[probe]!.end).toBeGreaterThanOrEqual(3000);
+    expect(health(engine, 'a1').state).toBe('ok');
   });
 });

@@ -63,6 +63,18 @@ describe('the polling plan', () => {
     expect(own[0]!.devices[0]).toMatchObject({ timeoutMs: 250, retries: 0 });
   });
 
+  it('applies a device’s word order to values over several registers and its byte order to all but bit fields', () => {
+    const [gas] = planOf({ 'devices.gas.overrides': { wordOrder: 'low-first', byteOrder: 'little' } })[0]!
+      .devices;
+    const point = (key: string) => gas!.points.find((p) => p.key === key)!;
+    expect(point('so2')).toMatchObject({ count: 2, wordOrder: 'low-first', byteOrder: 'little' });
+    const fault = point('fault');
+    expect(fault.type).toBe('bits');
+    expect(fault.byteOrder).toBe(
+      profiles.get('sdl.scs-900uv').points.find((p) => p.key === 'fault')!.byteOrder,
+    );
+  });
+
   it('keeps a bus whose devices are all disabled, with no devices', () => {
     const plan = planOf({
       'devices.gas.enabled': false,

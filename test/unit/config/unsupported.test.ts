@@ -28,9 +28,7 @@ const problemsOf = (config: unknown): ConfigProblem[] =>
  */
 const SAMPLES: Record<string, Record<string, unknown>> = {
   'site.timezone': { 'site.timezone': 'Asia/Shanghai' },
-  'devices.*.overrides.bootDelayMs': { 'devices.gas.overrides': { bootDelayMs: 30_000 } },
   outlets: { outlets: plannedSections().outlets },
-  'uplinks.hj212': plannedSections(),
   siteIo: {
     siteIo: { board: { port: '/dev/ttyACM0' }, relays: { spray: { pin: 7 } } },
   },
@@ -72,11 +70,13 @@ describe('settings that do not run yet', () => {
   });
 
   it('are found under every device, not only the first', () => {
+    const perDevice = [{ path: ['devices', '*', 'overrides', 'bootDelayMs'], feature: 'a test feature' }];
     const uses = findUnsupported(
       edited({
         'devices.gas.overrides': { bootDelayMs: 1000 },
         'devices.dust.overrides': { bootDelayMs: 2000 },
       }),
+      perDevice,
     );
     expect(uses.map((u) => u.path.join('.'))).toEqual([
       'devices.gas.overrides.bootDelayMs',
@@ -86,7 +86,7 @@ describe('settings that do not run yet', () => {
 
   it('are marked in the generated option table', () => {
     expect(isUnsupportedOption('siteIo.board.port')).toBe(true);
-    expect(isUnsupportedOption('devices.<id>.overrides.bootDelayMs')).toBe(true);
+    expect(isUnsupportedOption('devices.<id>.overrides.bootDelayMs')).toBe(false);
     expect(isUnsupportedOption('devices.<id>.overrides.minGapMs')).toBe(false);
     expect(isUnsupportedOption('storage.path')).toBe(false);
     const table = optionsTable();

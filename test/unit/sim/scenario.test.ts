@@ -37,7 +37,21 @@ describe('scenario files', () => {
 
   it('names file, path and line of a key the schema does not know', async () => {
     const [p] = await problems(() => loadScenario(file('unknown-key.yaml')), 'SIM_SCENARIO_INVALID');
-    expect(p).toMatchObject({ file: file('unknown-key.yaml'), path: 'buses[0]', line: 2 });
+    expect(p).toMatchObject({ file: file('unknown-key.yaml'), path: 'buses[0].speed', line: 4 });
+  });
+
+  it('reports schema mistakes and broken references together, each with the nearest valid name', async () => {
+    const found = await problems(
+      () => startSimulator(file('mixed-problems.yaml'), { profilesDir: FIXTURE_PROFILES }),
+      'SIM_SCENARIO_INVALID',
+    );
+    expect(found.map((p) => [p.path, p.line, p.hint])).toEqual([
+      ['buses[0].prot', 5, 'did you mean port?'],
+      ['devices[0].profile', 8, 'did you mean fixture.cems-uv?'],
+      ['devices[1].bus', 14, 'did you mean line?'],
+      ['devices[2].unitt', 19, 'did you mean unit?'],
+      ['faults[0].device', 21, 'did you mean dust?'],
+    ]);
   });
 
   it('reports a missing file and broken YAML with their own codes', async () => {

@@ -10,7 +10,8 @@
  * - on RTU (local or over TCP) a request goes out only once the line has been silent for the
  *   frame gap, and what is left in the receive buffer then is dropped as noise.
  */
-import { LantianError } from '../../core/errors.js';
+import { LantianError, isTimeout } from '../../core/errors.js';
+import { SampleWindow } from '../health.js';
 import { interFrameSilenceMs } from '../line.js';
 import { openChannel, type Channel } from './channel.js';
 import { damagedReplyIn, fit, mbapRequest, rtuRequest, scanMbap, scanRtu, type Reply } from './frames.js';
@@ -63,6 +64,14 @@ export class ModbusTransport implements Transport {
   private readonly quietMs: number;
   /** Bytes dropped as noise or as frames that answered nothing pending. */
   discardedBytes = 0;
+  /**
+   * The gateway's own turnaround: a read settled (reply received, or given up on) -> the next
+   * request written, ms. Includes any wait the bus chose (silence, minimum gap, an idle line).
+   */
+  readonly turnaround = new SampleWindow(4096);
+  private lastSettledAt: number | undefined;
+  /** Whether the last read ended in a timeout. */
+  private lastTimedOut = false;
 
   constructor(private readonly link: LinkSettings) {
     this.kind = link.kind;
@@ -232,10 +241,14 @@ export class ModbusTransport implements Transport {
     if (!this.channel) {
       throw new LantianError('TRANSPORT_CLOSED', `${this.where}: link is not open`, { context });
     }
-    if (this.kind !== 'tcp') {
+    // A local line always; a device server's line only after a timeout, when a late reply may
+    // be on its way (otherwise the device server has framed the reply and owns the silence).
+    if (this.kind === 'rtu' || (this.kind === 'rtu-tcp' && this.lastTimedOut)) {
       if (!(await this.quiet(timeoutMs))) {
         throw new LantianError('TRANSPORT_TIMEOUT', `${this.where}: the line never fell silent`, { context });
       }
+    }
+    if (this.kind !== 'tcp') {
       // Whatever is left is the rest of a garbled or late frame: it can answer nothing now.
       this.discard(this.rx.length);
       this.rx = Buffer.alloc(0);
@@ -258,12 +271,16 @@ export class ModbusTransport implements Transport {
       const settle = (err: LantianError | undefined, data?: number[]): void => {
         if (this.pending !== pending) return;
         this.pending = undefined;
+        this.lastSettledAt = performance.now();
+        this.lastTimedOut = isTimeout(err);
         clearTimeout(timer);
         if (err) reject(err);
         else resolve(data ?? []);
       };
       const pending: Pending = { frame, tid, settle };
       this.pending = pending;
+      const sent = performance.now();
+      if (this.lastSettledAt !== undefined) this.turnaround.add(sent - this.lastSettledAt);
       channel.write(tid === undefined ? rtuRequest(frame) : mbapRequest(tid, frame));
     });
   }

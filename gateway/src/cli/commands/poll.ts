@@ -14,7 +14,15 @@ import { inspectSiteConfig, type LoadedConfig } from '../../config/index.js';
 import { Acquisition, type AcquisitionHealth } from '../../acquisition/engine.js';
 import { acquisitionOptions } from '../../acquisition/from-config.js';
 import type { DeviceHealth } from '../../acquisition/health.js';
-import { EXIT, loadOptions, printProblems, processIo, type ConfigFileOptions, type Io } from '../output.js';
+import {
+  EXIT,
+  loadOptions,
+  printProblems,
+  processIo,
+  PROFILES_OPTION,
+  type ConfigFileOptions,
+  type Io,
+} from '../output.js';
 
 export interface PollOptions extends ConfigFileOptions {
   config: string;
@@ -36,7 +44,7 @@ export function registerPoll(program: Command): void {
     .option('--device <id...>', 'only these devices')
     .option('--refresh <ms>', 'with --watch: table refresh interval in ms', '1000')
     .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
-    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)')
+    .option('--profiles <dir>', PROFILES_OPTION)
     .option('--log-level <level>', 'log to stderr at this level (error, warn, info, debug)', 'error')
     .action(async (options: PollOptions) => {
       const stop = new AbortController();

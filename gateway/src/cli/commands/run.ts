@@ -7,7 +7,14 @@ import type { Command } from 'commander';
 import { inspectSiteConfig } from '../../config/index.js';
 import { createLogger } from '../../core/logger.js';
 import { Gateway } from '../../gateway.js';
-import { EXIT, loadOptions, printProblems, processIo, type ConfigFileOptions } from '../output.js';
+import {
+  EXIT,
+  loadOptions,
+  printProblems,
+  processIo,
+  PROFILES_OPTION,
+  type ConfigFileOptions,
+} from '../output.js';
 
 interface RunOptions extends ConfigFileOptions {
   config: string;
@@ -20,7 +27,7 @@ export function registerRun(program: Command): void {
     .description('run the gateway: poll the devices, log every reading, forward it to the uplinks')
     .requiredOption('--config <file>', 'site config (YAML)')
     .option('--secrets <file>', 'secrets file (default: secretsFile in the config)')
-    .option('--profiles <dir>', 'device-profile directory (default: the bundled device-profiles/)')
+    .option('--profiles <dir>', PROFILES_OPTION)
     .option('--log-level <level>', 'pino level: trace, debug, info, warn, error', 'info')
     .action(async (options: RunOptions) => {
       process.exitCode = await run(options);

@@ -6,3 +6,5 @@ export * from './stream.js';
 export * from './split.js';
 export * from './sm4.js';
 export * from './time.js';
+export * from './mapping.js';
+export * from './session.js';

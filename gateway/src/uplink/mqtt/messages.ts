@@ -1,6 +1,8 @@
 /**
  * Log records to MQTT messages. A chunk of records (ascending seq) becomes one message per run
  * of consecutive records of one kind, so within a lane messages leave in seq order across topics.
+ * A batch whose payload would exceed `maxBytes` is split in halves until each part fits (managed
+ * brokers commonly refuse larger messages); a single record is never split.
  */
 import { LantianError } from '../../core/errors.js';
 import type { LogRecord } from '../../store/records.js';
@@ -65,11 +67,30 @@ export function toMessages(
   gateway: string,
   t: Topics,
   validate: boolean,
+  maxBytes = Infinity,
 ): OutgoingMessage[] {
   const out: OutgoingMessage[] = [];
   const emit = (topic: string, body: unknown, schema: Parameters<typeof checked>[0]) => {
     if (validate) checked(schema, body, topic);
     out.push({ topic, payload: JSON.stringify(body) });
+  };
+  /** A batch of items, in as many messages as it takes to keep each within maxBytes. */
+  const emitBatch = <T extends { seq: number }>(
+    topic: string,
+    items: T[],
+    build: (items: T[]) => object,
+    schema: Parameters<typeof checked>[0],
+  ) => {
+    const body = build(items);
+    const payload = JSON.stringify(body);
+    if (items.length > 1 && Buffer.byteLength(payload) > maxBytes) {
+      const half = Math.ceil(items.length / 2);
+      emitBatch(topic, items.slice(0, half), build, schema);
+      emitBatch(topic, items.slice(half), build, schema);
+      return;
+    }
+    if (validate) checked(schema, body, topic);
+    out.push({ topic, payload });
   };
   const head = { v: CONTRACT_VERSION, gateway, lane } as const;
   for (let i = 0; i < records.length;) {
@@ -80,15 +101,22 @@ export function toMessages(
     i = j;
     switch (r.type) {
       case 'reading': {
-        const readings = (run as Of<'reading'>[]).map(wireReading);
-        const b: DataBatch = { ...head, ...span(readings), readings };
-        emit(t.data, b, dataBatchSchema);
+        const build = (readings: WireReading[]): DataBatch => ({ ...head, ...span(readings), readings });
+        emitBatch(t.data, (run as Of<'reading'>[]).map(wireReading), build, dataBatchSchema);
         break;
       }
       case 'aggregate': {
-        const aggregates = (run as Of<'aggregate'>[]).map(({ type: _t, ...a }) => a);
-        const b: AggBatch = { ...head, ...span(aggregates), aggregates };
-        emit(t.agg, b, aggBatchSchema);
+        const build = (aggregates: AggBatch['aggregates']): AggBatch => ({
+          ...head,
+          ...span(aggregates),
+          aggregates,
+        });
+        emitBatch(
+          t.agg,
+          (run as Of<'aggregate'>[]).map(({ type: _t, ...a }) => a),
+          build,
+          aggBatchSchema,
+        );
         break;
       }
       case 'event':

@@ -3,8 +3,11 @@
  * session, with a bounded window of unacknowledged messages.
  *
  * Two lanes. At every (re)connect, everything appended so far and not yet sent becomes the
- * replay lane; records appended from then on form the live lane. Live batches go first when
- * they are full or have lingered `lingerMs`; replay fills the rest of the window. Each lane is
+ * replay lane; records appended from then on form the live lane. Live records go first, as
+ * Nagle's algorithm sends a segment: at once when no live message awaits its PUBACK, otherwise
+ * once they fill a batch, the outstanding live PUBACK arrives, or they have lingered
+ * `batch.lingerMs`. So an idle gateway delivers a reading within a round trip and a busy one
+ * batches by itself. Replay fills the rest of the window. Each lane is
  * in ascending seq order. A chunk of the log (a seq range) is marked done in the cursor only
  * when every message built from it has its PUBACK. Messages in flight when the connection
  * drops are resent by mqtt.js on reconnect (same session), so they are not replayed twice; a
@@ -91,6 +94,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private replayEnd = 0;
   private liveSince: number | undefined;
   private inFlight = 0;
+  /** Live messages awaiting their PUBACK: while there are any, new live records batch up. */
+  private liveInFlight = 0;
   private retry: Chunk[] = [];
   private publishErrors = 0;
   private reconnects = 0;
@@ -308,7 +313,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private liveReady(): boolean {
     const pending = this.livePending();
     if (pending <= 0) return false;
-    if (pending >= this.options.batch.maxReadings) return true;
+    if (pending >= this.options.batch.maxReadings || this.liveInFlight === 0) return true;
     this.liveSince ??= this.clock.monotonic();
     return this.clock.monotonic() - this.liveSince >= this.options.batch.lingerMs;
   }
@@ -375,6 +380,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       this.options.gatewayId,
       this.topics,
       this.options.validateOutgoing,
+      this.options.maxMessageBytes,
     );
     chunk.pending = messages.length;
     chunk.failed = false;
@@ -384,6 +390,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       return;
     }
     this.inFlight += messages.length;
+    if (chunk.lane === 'live') this.liveInFlight += messages.length;
     for (const m of messages) {
       client.publish(m.topic, m.payload, { qos: 1 }, (err) => this.onAck(chunk, err));
     }
@@ -391,6 +398,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   private onAck(chunk: Chunk, err: Error | undefined): void {
     this.inFlight--;
+    if (chunk.lane === 'live') this.liveInFlight--;
     chunk.pending--;
     if (err && !this.stopping) {
       chunk.failed = true;

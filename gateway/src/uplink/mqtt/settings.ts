@@ -42,7 +42,12 @@ export const mqttSettingsShape = {
   batch: z
     .object({
       maxReadings: int('readings', 1, 10_000, 'Largest number of readings in one data message.').default(500),
-      lingerMs: int('ms', 0, 60_000, 'Longest time a reading waits for its batch to fill.').default(1000),
+      lingerMs: int(
+        'ms',
+        0,
+        60_000,
+        'Longest time a live reading waits for its batch to fill while an earlier live message awaits its PUBACK; with none outstanding it goes at once.',
+      ).default(1000),
     })
     .strict()
     .prefault({})
@@ -50,6 +55,12 @@ export const mqttSettingsShape = {
   inFlight: int('messages', 1, 1000, 'Messages published and not yet acknowledged (PUBACK) at once.').default(
     16,
   ),
+  maxMessageBytes: int(
+    'bytes',
+    1024,
+    268_435_455,
+    'Largest payload of one message; bigger batches are split to fit (a single record is never split).',
+  ).default(128 * 1024),
   healthIntervalMs: int(
     'ms',
     1000,
