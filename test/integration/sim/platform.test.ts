@@ -45,8 +45,9 @@ function health(logId: string, lastSeq: number) {
       oldestUndeliveredTs: null,
       oldestUndeliveredAgeMs: null,
       inFlight: 0,
+      lastRefusal: null,
     },
-    counters: { gapEvents: 0, droppedRecords: 0, publishErrors: 0, reconnects: 0 },
+    counters: { gapEvents: 0, droppedRecords: 0, publishErrors: 0, reconnects: 0, refusedLogins: 0 },
     devices: {},
   };
 }
