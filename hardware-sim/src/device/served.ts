@@ -69,7 +69,12 @@ export class ServedLedger {
   counts(): ServedCounts {
     let values = 0;
     for (const n of this.byPoint.values()) values += n;
-    return { device: this.device, answered: this.answered, values, byPoint: Object.fromEntries(this.byPoint) };
+    return {
+      device: this.device,
+      answered: this.answered,
+      values,
+      byPoint: Object.fromEntries(this.byPoint),
+    };
   }
 
   /** Calls `listener` with every value served from now on; returns the way to stop. */
