@@ -67,13 +67,15 @@ export interface MosquittoOptions {
   tls?: { cert: string; key: string };
   /** Only users of this mosquitto_passwd file may connect. */
   passwordFile?: string;
+  /** The TCP listener's port; default a free one. */
+  port?: number;
 }
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoBroker> {
   const bin = mosquittoBinary();
   if (!bin) throw new Error(missingReason('mosquitto'));
   const dir = mkdtempSync(join(tmpdir(), 'lantian-mosquitto-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const wsPort = options.websockets ? await freePort() : undefined;
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(

@@ -10,8 +10,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { startPlatform } from '../../../hardware-sim/src/platform/index.js';
+import { startMosquitto, type MosquittoBroker } from '../../helpers/broker.js';
+import { requireTool } from '../../helpers/tools.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const SIM_PORT = 20108; // fixed in examples/sim/stack.yaml, so the README needs no edits
@@ -78,16 +80,18 @@ function waitForOutput(child: ChildProcess, text: string | RegExp, ms: number): 
   });
 }
 
+function isFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 /** Another checkout running this test holds the fixed port for a while: wait for it. */
 async function portFree(port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  for (;;) {
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (free) return;
+  while (!(await isFree(port))) {
     if (Date.now() > deadline) throw new Error(`port ${port} stays busy`);
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -110,65 +114,76 @@ afterAll(() => {
   cleanup();
 });
 
+/** The README's broker: the machine's own on 127.0.0.1:1883, or one started there for the test. */
+const mosquitto = requireTool('mosquitto');
+let broker: MosquittoBroker | undefined;
+afterAll(async () => {
+  await broker?.stop();
+});
+
 describe('the README, tried against the simulator', { timeout: 300_000 }, () => {
-  it('runs as written: the simulator writes a config that checks, polls every device and runs', async () => {
-    const commands = commandsUnder('### Try it against the simulator first');
-    expect(commands).toEqual([
-      'npx lantian-sim run examples/sim/stack.yaml --write-site-config sim-site.yaml',
-      'npx lantian check-config sim-site.yaml',
-      'npx lantian poll --config sim-site.yaml --once',
-      'npx lantian run --config sim-site.yaml',
-    ]);
-    const [simCommand, check, poll, run] = commands as [string, string, string, string];
-    cleanup(); // what an earlier, interrupted run may have left
-    await portFree(SIM_PORT, 120_000);
+  mosquitto.it(
+    'runs as written: the simulator writes a config that checks, polls every device and runs',
+    async () => {
+      if (await isFree(1883)) broker = await startMosquitto({ port: 1883 });
+      const commands = commandsUnder('### Try it against the simulator first');
+      expect(commands).toEqual([
+        'npx lantian-sim run examples/sim/stack.yaml --write-site-config sim-site.yaml',
+        'npx lantian check-config sim-site.yaml',
+        'npx lantian poll --config sim-site.yaml --once',
+        'npx lantian run --config sim-site.yaml',
+      ]);
+      const [simCommand, check, poll, run] = commands as [string, string, string, string];
+      cleanup(); // what an earlier, interrupted run may have left
+      await portFree(SIM_PORT, 120_000);
 
-    const sim = shell(simCommand);
-    const simDone = finished(sim);
-    await waitForOutput(sim, 'site config written to sim-site.yaml', 90_000);
+      const sim = shell(simCommand);
+      const simDone = finished(sim);
+      await waitForOutput(sim, 'site config written to sim-site.yaml', 90_000);
 
-    const checked = await runToEnd(check);
-    expect(checked.code, checked.err).toBe(0);
-    expect(checked.out).toMatch(/^sim-site\.yaml: valid: .*1 bus, 3 devices/);
+      const checked = await runToEnd(check);
+      expect(checked.code, checked.err).toBe(0);
+      expect(checked.out).toMatch(/^sim-site\.yaml: valid: .*1 bus, 3 devices/);
 
-    const polled = await runToEnd(poll);
-    expect(polled.code, polled.err).toBe(0);
-    for (const device of ['stack1-uv', 'stack1-dust', 'stack1-flue'])
-      expect(polled.out).toMatch(new RegExp(`^${device} \\(.*: \\d+ points, 0 B$`, 'm'));
+      const polled = await runToEnd(poll);
+      expect(polled.code, polled.err).toBe(0);
+      for (const device of ['stack1-uv', 'stack1-dust', 'stack1-flue'])
+        expect(polled.out).toMatch(new RegExp(`^${device} \\(.*: \\d+ points, 0 B$`, 'm'));
 
-    // The platform's view: readings of every device arrive on the broker the config names.
-    const receiver = await startPlatform({
-      url: 'mqtt://127.0.0.1:1883',
-      gatewayId: 'sim-gw',
-      clean: true,
-      keepReadings: true,
-    });
-    const devicesSeen = () => new Set([...receiver.readings.values()].map((r) => r.device));
-    const gateway = shell(run);
-    const gatewayDone = finished(gateway);
-    try {
-      await receiver.waitFor(() => devicesSeen().size === 3, 120_000);
-    } finally {
-      await receiver.close();
-    }
-    expect([...devicesSeen()].sort()).toEqual(['stack1-dust', 'stack1-flue', 'stack1-uv']);
-    stop(gateway);
-    const ran = await gatewayDone;
-    // npx itself dies of the signal (another reason not to run a service through it); the
-    // gateway inside stops in order, as its last log line says.
-    expect(ran.out, ran.err).toContain('"msg":"gateway stopped"');
+      // The platform's view: readings of every device arrive on the broker the config names.
+      const receiver = await startPlatform({
+        url: 'mqtt://127.0.0.1:1883',
+        gatewayId: 'sim-gw',
+        clean: true,
+        keepReadings: true,
+      });
+      const devicesSeen = () => new Set([...receiver.readings.values()].map((r) => r.device));
+      const gateway = shell(run);
+      const gatewayDone = finished(gateway);
+      try {
+        await receiver.waitFor(() => devicesSeen().size === 3, 120_000);
+      } finally {
+        await receiver.close();
+      }
+      expect([...devicesSeen()].sort()).toEqual(['stack1-dust', 'stack1-flue', 'stack1-uv']);
+      stop(gateway);
+      const ran = await gatewayDone;
+      // npx itself dies of the signal (another reason not to run a service through it); the
+      // gateway inside stops in order, as its last log line says.
+      expect(ran.out, ran.err).toContain('"msg":"gateway stopped"');
 
-    // And the log beside the config holds good readings of every device.
-    const db = new Database(join(root, 'lantian-sim-log.db'), { readonly: true, fileMustExist: true });
-    const logged = db
-      .prepare(
-        "SELECT DISTINCT p.device AS device FROM readings r JOIN points p ON p.id = r.point_id WHERE r.flag = 'N' ORDER BY 1",
-      )
-      .all() as { device: string }[];
-    db.close();
-    expect(logged.map((r) => r.device)).toEqual(['stack1-dust', 'stack1-flue', 'stack1-uv']);
+      // And the log beside the config holds good readings of every device.
+      const db = new Database(join(root, 'lantian-sim-log.db'), { readonly: true, fileMustExist: true });
+      const logged = db
+        .prepare(
+          "SELECT DISTINCT p.device AS device FROM readings r JOIN points p ON p.id = r.point_id WHERE r.flag = 'N' ORDER BY 1",
+        )
+        .all() as { device: string }[];
+      db.close();
+      expect(logged.map((r) => r.device)).toEqual(['stack1-dust', 'stack1-flue', 'stack1-uv']);
 
-    stop(sim);
-    await simDone;
-  });
+      stop(sim);
+      await simDone;
+    },
+  );
 });
