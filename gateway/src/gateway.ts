@@ -57,6 +57,7 @@ export function summariseHealth(h: AcquisitionHealth): AcquisitionHealthMessage 
     crcErrors: c.crcErrors,
     exceptions: c.exceptions,
     badReplies: c.badReplies,
+    lateReplies: c.lateReplies,
     latencyP95Ms: c.latencyMs?.p95 ?? null,
   });
   return {

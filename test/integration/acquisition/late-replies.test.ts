@@ -11,6 +11,7 @@ import { loadProfileFile } from '../../../gateway/src/profiles/index.js';
 import type { Acquisition } from '../../../gateway/src/acquisition/engine.js';
 import type { Simulator } from '../../../hardware-sim/src/index.js';
 import { FIXTURE_PROFILES, benchLine } from '../../fixtures/acquisition/sim.js';
+import { summariseHealth } from '../../../gateway/src/gateway.js';
 
 const bench = loadProfileFile(join(FIXTURE_PROFILES, 'bench', 'cems-10f.yaml'));
 const expected = bench.examples[0]!.values;
@@ -69,6 +70,10 @@ describe('a late-answering device on a shared RTU line', () => {
     expect(late.filter((r) => r.flag !== 'B')).toEqual([]);
     const h = health('d2');
     expect(h.lateReplies).toBeGreaterThan(0);
+    // …and the platform's health message carries the count.
+    expect(summariseHealth(engine.health()).devices.find((d) => d.device === 'd2')?.lateReplies).toBe(
+      h.lateReplies,
+    );
     expect(h.skippedPolls).toBeGreaterThan(0);
     expect(late.some((r) => r.quality?.[0] === 'backoff')).toBe(true);
 

@@ -47,7 +47,16 @@ function health(logId: string, lastSeq: number) {
       inFlight: 0,
       lastRefusal: null,
     },
-    counters: { gapEvents: 0, droppedRecords: 0, publishErrors: 0, reconnects: 0, refusedLogins: 0 },
+    counters: {
+      gapEvents: 0,
+      droppedRecords: 0,
+      publishErrors: 0,
+      reconnects: 0,
+      refusedLogins: 0,
+      pendingReadings: 0,
+      unloggedReadings: 0,
+      logWriteFailures: 0,
+    },
     devices: {},
   };
 }

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
 import { openLog, type Log, type LogRecord } from '../../../gateway/src/store/index.js';
+import { buildHealth } from '../../../gateway/src/uplink/mqtt/health.js';
+import { resolveOptions } from '../../../gateway/src/uplink/mqtt/options.js';
 import { mountSmallDisk, type SmallDisk } from '../../helpers/store-disk.js';
 import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
@@ -109,6 +111,29 @@ describe.skipIf(reason !== '')(`the log on a full disk ${reason}`, () => {
       expect(stats.unloggedReadings).toBe(overflowed.length);
       expect(stats.writeFailures).toBeGreaterThan(0);
       expect(firstQueuedIndex).toBe(overflowed[0]!.ts);
+      // The platform sees the same counts in the retained health message.
+      const status = {
+        connected: true,
+        lane: 'live',
+        inFlight: 0,
+        ackedThrough: 0,
+        backlog: 0,
+        publishErrors: 0,
+        reconnects: 0,
+        refusedLogins: 0,
+      } as const;
+      const health = buildHealth(
+        log,
+        cursor,
+        status,
+        resolveOptions({ url: 'mqtt://127.0.0.1', gatewayId: 'gw1' }),
+        Date.now(),
+      );
+      expect(health.counters).toMatchObject({
+        pendingReadings: waiting.length,
+        unloggedReadings: overflowed.length,
+        logWriteFailures: stats.writeFailures,
+      });
 
       small.release();
       await whenLog(

@@ -190,6 +190,7 @@ const txCounters = {
   crcErrors: counter,
   exceptions: counter.describe('Modbus exception replies.'),
   badReplies: counter.describe('Malformed replies: wrong length, unit id or function.'),
+  lateReplies: counter.describe('Replies that came after their request had timed out; discarded.'),
   latencyP95Ms: z.number().nonnegative().nullable().describe('95th percentile request-to-reply time, ms.'),
 };
 /** How the buses and devices are doing, from the acquisition engine. */
@@ -263,6 +264,9 @@ export const healthSchema = z
       publishErrors: counter,
       reconnects: counter,
       refusedLogins: counter.describe('Logins the broker refused (CONNACK), since the gateway started.'),
+      pendingReadings: counter.describe('Readings waiting in memory because the log cannot write (disk full).'),
+      unloggedReadings: counter.describe('Readings that never reached the log; each range is an unlogged event.'),
+      logWriteFailures: counter.describe('Log writes that failed since the gateway started (batches and cursors).'),
     }),
     devices: z.record(
       z.string(),

@@ -52,6 +52,9 @@ export function buildHealth(
       publishErrors: status.publishErrors,
       reconnects: status.reconnects,
       refusedLogins: status.refusedLogins,
+      pendingReadings: stats.pendingReadings,
+      unloggedReadings: stats.unloggedReadings,
+      logWriteFailures: stats.writeFailures,
     },
     devices,
   };
