@@ -264,9 +264,15 @@ export const healthSchema = z
       publishErrors: counter,
       reconnects: counter,
       refusedLogins: counter.describe('Logins the broker refused (CONNACK), since the gateway started.'),
-      pendingReadings: counter.describe('Readings waiting in memory because the log cannot write (disk full).'),
-      unloggedReadings: counter.describe('Readings that never reached the log; each range is an unlogged event.'),
-      logWriteFailures: counter.describe('Log writes that failed since the gateway started (batches and cursors).'),
+      pendingReadings: counter.describe(
+        'Readings waiting in memory because the log cannot write (disk full).',
+      ),
+      unloggedReadings: counter.describe(
+        'Readings that never reached the log; each range is an unlogged event.',
+      ),
+      logWriteFailures: counter.describe(
+        'Log writes that failed since the gateway started (batches and cursors).',
+      ),
     }),
     devices: z.record(
       z.string(),
