@@ -136,10 +136,12 @@ export class Gateway {
   }
 
   /**
-   * Readings are committed to the log before anything else sees them; uplinks follow the log.
+   * Readings are committed to the log before the uplinks see them; uplinks follow the log.
    * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
    * itself; what overflows that queue is recorded as an `unlogged` event and counted in
-   * `log.stats()`. Only an invalid batch reaches the poller as a sink error.
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. Processing gets
+   * each batch here, also one the log has queued: during a full disk its minute values may
+   * include readings that end up unlogged.
    */
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;

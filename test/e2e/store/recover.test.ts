@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openLog, type LogRecord } from '../../../gateway/src/store/index.js';
+import { encodeQuality, encodeRaw } from '../../../gateway/src/store/records.js';
 import { childFixture, storeAppender, lastNumber } from '../../helpers/store-child.js';
 import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
@@ -108,14 +109,24 @@ describe('the recovery section of docs/store.md', () => {
       const db = new Database(salvageFile, { readonly: true });
       const rows = db
         .prepare(
-          'SELECT seq, ts, device, point, value, flag FROM readings JOIN points ON points.id = point_id ORDER BY seq',
+          'SELECT seq, ts, device, point, value, flag, quality, raw FROM readings JOIN points ON points.id = point_id ORDER BY seq',
         )
         .all() as { seq: number }[];
       db.close();
       expect(rows.length).toBeGreaterThan(1000);
       for (const r of rows) {
-        const { ts, device, point, value, flag } = syntheticBatch(r.seq - 1, 1)[0]!;
-        expect(r).toEqual({ seq: r.seq, ts, device, point, value, flag });
+        const { ts, device, point, value, flag, quality, raw } = syntheticBatch(r.seq - 1, 1)[0]!;
+        // Stored as the log stores them: the register words and reasons are evidence too.
+        expect(r).toEqual({
+          seq: r.seq,
+          ts,
+          device,
+          point,
+          value,
+          flag,
+          quality: encodeQuality(quality),
+          raw: encodeRaw(raw),
+        });
       }
       const unrecoverable = recovered.unrecoverable as [number, number][];
       const missing = unrecoverable.reduce((n, [a, b]) => n + b - a + 1, 0);
