@@ -2,35 +2,12 @@
  * `lantian profiles list` and `lantian profiles show ID` as an installer runs them: through
  * bin/lantian.js, on the bundled library and on a broken copy of it.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PROFILES_DIR, loadProfiles } from '../../../gateway/src/profiles/index.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function lantian(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/lantian.js', ...args],
-      { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+import { lantian } from '../../helpers/cli.js';
 
 // Each test starts the CLI through tsx; a loaded machine can take seconds per start.
 const SLOW = { timeout: 90_000 };
