@@ -129,7 +129,9 @@ describe('stopping the demo', () => {
   it('Ctrl-C in a terminal during the broker outage: the gateway drains, the verdict is the same, nothing is left', async () => {
     // A real terminal: script gives the demo a pseudo-terminal, and the ^C written to it is turned
     // into SIGINT for the terminal's whole foreground process group by the line discipline.
-    const demo = run('script', ['-qfec', `${process.execPath} --import tsx demo/main.ts`, '/dev/null']);
+    // script runs the command through $SHELL (dash when unset, which does not exec a lone command
+    // and would itself die of the SIGINT with 130): exec makes the demo the terminal's process.
+    const demo = run('script', ['-qfec', `exec ${process.execPath} --import tsx demo/main.ts`, '/dev/null']);
     await demo.until(/broker stops/);
     await new Promise((r) => setTimeout(r, 1500));
     demo.child.stdin!.write('\x03');
