@@ -206,6 +206,29 @@ describe(tools.title('sealed record messages through Mosquitto'), () => {
     60_000,
   );
 
+  it.skipIf(missing)(
+    'puts a change of signing key on record as a key_change event naming both keys',
+    async () => {
+      const log = openLog({ path: tmp.file('log.db') });
+      closers.push(() => log.close());
+      fill(log, 3);
+      const p1 = publisher(log, broker.url);
+      p1.start();
+      await ackedThrough(p1, log.lastSeq);
+      await p1.stop();
+      const newer = createKeyPair(tmp.file('keys2'));
+      const p2 = new MqttPublisher(log, { url: broker.url, gatewayId: GW, signingKey: newer.privateKey });
+      closers.push(() => p2.stop());
+      const before = log.lastSeq;
+      p2.start();
+      const events = log.read(before, 10).filter((r) => r.type === 'event');
+      expect(events).toMatchObject([
+        { kind: 'key_change', payload: { previous: key.fingerprint, current: newer.fingerprint } },
+      ]);
+      expect(p2.status().signingKey).toBe(newer.fingerprint);
+    },
+  );
+
   it.skipIf(missing)('refuses to start with a signing key that is missing or readable by others', () => {
     const log = openLog({ path: tmp.file('log.db') });
     closers.push(() => log.close());
