@@ -81,6 +81,10 @@ export const ERROR_CODES = {
   INTEGRITY_KEY_UNSAFE: 'The private key file is readable by group or others; it must be mode 0600.',
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
 
+  // nodered: the Node-RED nodes
+  NODERED_CONFIG:
+    "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
+
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
   SIM_PTY_FAILED: 'A pseudo-terminal could not be created (is socat installed?).',
