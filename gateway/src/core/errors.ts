@@ -85,6 +85,10 @@ export const ERROR_CODES = {
   API_LISTEN_FAILED:
     'The local web page could not listen on its address (port in use, address not on this machine).',
 
+  // nodered: the Node-RED nodes
+  NODERED_CONFIG:
+    "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
+
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
   SIM_PTY_FAILED: 'A pseudo-terminal could not be created (is socat installed?).',
