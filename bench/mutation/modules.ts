@@ -9,8 +9,6 @@ export interface MutationModule {
   mutate: string[];
   /** Test files run against each mutant (vitest include globs). */
   tests: string[];
-  /** Test files left out of `tests` (slow ones whose mutants others kill too). */
-  exclude?: string[];
 }
 
 export const MODULES: MutationModule[] = [
@@ -34,32 +32,77 @@ export const MODULES: MutationModule[] = [
     mutate: ['gateway/src/acquisition/decode.ts'],
     tests: ['test/unit/acquisition/decode.test.ts', 'test/unit/acquisition/examples.test.ts'],
   },
+  // The store, in parts: its bookkeeping (ranges, cursors, the mark, record checks, the queue
+  // of unwritten readings, the point dictionary) against the fast unit tests; the log itself,
+  // retention and recovery against their own (slower) suites.
   {
-    name: 'store',
-    mutate: ['gateway/src/store/**/*.ts', '!gateway/src/store/index.ts'],
+    name: 'store-cursor',
+    mutate: [
+      'gateway/src/store/ranges.ts',
+      'gateway/src/store/cursors.ts',
+      'gateway/src/store/mark.ts',
+      'gateway/src/store/records.ts',
+      'gateway/src/store/pending.ts',
+      'gateway/src/store/dictionary.ts',
+    ],
     tests: [
-      'test/unit/store/**/*.test.ts',
+      'test/unit/store/cursor-ranges.test.ts',
+      'test/unit/store/ranges.test.ts',
+      'test/unit/store/mark.test.ts',
+      'test/unit/store/records-pending.test.ts',
+      'test/unit/store/log.test.ts',
+      'test/unit/store/log-edges.test.ts',
+    ],
+  },
+  {
+    name: 'store-log',
+    mutate: ['gateway/src/store/log.ts', 'gateway/src/store/schema.ts'],
+    tests: [
+      'test/unit/store/log.test.ts',
+      'test/unit/store/log-edges.test.ts',
+      'test/unit/store/open.test.ts',
       'test/integration/store/full-disk.test.ts',
       'test/integration/store/lost-wal.test.ts',
     ],
-    // The quota-on-disk bursts take seconds per run; retention.test.ts covers the same code.
-    exclude: ['test/unit/store/quota-disk.test.ts'],
   },
   {
-    // The MQTT uplink (publisher, cursor, health, contract); its suites run on the embedded
-    // broker only here (vitest.config.ts). The generator write-schema.ts is checked by CI's diff.
-    name: 'uplink-mqtt',
+    name: 'store-retention',
+    mutate: ['gateway/src/store/retention.ts'],
+    tests: ['test/unit/store/retention.test.ts', 'test/unit/store/quota-disk.test.ts'],
+  },
+  {
+    name: 'store-recovery',
+    mutate: ['gateway/src/store/recover.ts', 'gateway/src/store/salvage.ts'],
+    tests: ['test/unit/store/recover.test.ts', 'test/e2e/store/recover.test.ts'],
+  },
+  // The MQTT uplink, in parts: what goes on the wire (records to messages, the health message)
+  // against unit tests; the publisher (cursor, PUBACKs, reconnects) against the embedded broker
+  // (vitest.config.ts); the contract's schemas, static and checked against docs/mqtt-schema.json.
+  {
+    name: 'uplink-wire',
+    mutate: ['gateway/src/uplink/mqtt/messages.ts', 'gateway/src/uplink/mqtt/health.ts'],
+    tests: ['test/unit/uplink/**/*.test.ts', 'test/integration/uplink/health.test.ts'],
+  },
+  {
+    name: 'uplink-publisher',
     mutate: [
-      'gateway/src/uplink/mqtt/**/*.ts',
-      '!gateway/src/uplink/mqtt/index.ts',
-      '!gateway/src/uplink/mqtt/write-schema.ts',
+      'gateway/src/uplink/mqtt/publisher.ts',
+      'gateway/src/uplink/mqtt/options.ts',
+      'gateway/src/uplink/mqtt/settings.ts',
     ],
     tests: [
-      'test/unit/uplink/**/*.test.ts',
       'test/integration/uplink/publisher.test.ts',
-      'test/integration/uplink/receiver.test.ts',
-      'test/integration/uplink/health.test.ts',
       'test/integration/uplink/outage.test.ts',
+      'test/integration/uplink/health.test.ts',
+    ],
+  },
+  {
+    name: 'uplink-contract',
+    mutate: ['gateway/src/uplink/mqtt/contract.ts', 'gateway/src/uplink/mqtt/receiver.ts'],
+    tests: [
+      'test/unit/uplink/**/*.test.ts',
+      'test/unit/sim/platform-contract.test.ts',
+      'test/integration/uplink/receiver.test.ts',
     ],
   },
 ];

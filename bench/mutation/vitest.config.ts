@@ -1,17 +1,15 @@
 /**
  * The vitest config Stryker runs each module's tests with: the module's own test files only
- * (MUTATION_TESTS, comma-separated globs, less MUTATION_EXCLUDE; set by bench/mutation/run.ts).
+ * (MUTATION_TESTS, comma-separated globs; set by bench/mutation/run.ts).
  */
-import { configDefaults, defineConfig } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
 const include = (process.env.MUTATION_TESTS ?? '').split(',').filter(Boolean);
 if (include.length === 0) throw new Error('MUTATION_TESTS names no test files');
-const exclude = (process.env.MUTATION_EXCLUDE ?? '').split(',').filter(Boolean);
 
 export default defineConfig({
   test: {
     include,
-    exclude: [...configDefaults.exclude, ...exclude],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 1,

@@ -113,7 +113,8 @@ describe('flags', () => {
   });
 
   it('refuses what is not a flag: other types, and names an object inherits', () => {
-    for (const v of [1, null, undefined, {}, 'NN', '', 'toString', 'constructor', '__proto__'])
+    const named = { toString: () => 'N' };
+    for (const v of [1, null, undefined, {}, named, 'NN', '', 'toString', 'constructor', '__proto__'])
       expect(isFlag(v), JSON.stringify(v) ?? 'undefined').toBe(false);
   });
 });

@@ -94,6 +94,25 @@ describe('parseYaml', () => {
     expect(p.hint).toMatch(/^opened here and never closed \(noticed at line [3-5]\)$/);
   });
 
+  it('gives no hint when the bracket was opened on the line where the parser noticed it', () => {
+    const p = problemsOf(failure(() => parseYaml('f.yaml', 'a: [1, 2', 'CONFIG_YAML')))[0]!;
+    expect(p.line).toBe(1);
+    expect(p.hint).toBeUndefined();
+  });
+
+  it('blames the open quote, not a bracket closed before it', () => {
+    const problems = problemsOf(
+      failure(() => parseYaml('f.yaml', 'a: [1, 2]\nb: "open\nc: 3\n', 'CONFIG_YAML')),
+    );
+    expect(problems.map((p) => p.line)).toEqual([2]);
+  });
+
+  it('reports each of several problems on its own line of the message', () => {
+    const e = failure(() => parseYaml('f.yaml', 'a: 1\na: 2\nb: 1\nb: 3\n', 'CONFIG_YAML'));
+    expect(problemsOf(e).map((p) => p.line)).toEqual([2, 4]);
+    expect(e.message.split('\n')).toEqual(problemsOf(e).map(formatProblem));
+  });
+
   it('places an unclosed quote at the line that opened it', () => {
     const e = failure(() => parseYaml('f.yaml', 'a: 1\nb: "open\nc: 3\n', 'CONFIG_YAML'));
     const p = problemsOf(e)[0]!;
@@ -115,6 +134,14 @@ describe('parseYaml', () => {
       `line ${p!.line} is indented further than line ${p!.line! - 1} and runs on from it: check its indentation`,
     );
     expect(p!.line).toBe(4);
+  });
+
+  it('gives the indentation hint only to the line that runs on, not to the error before it', () => {
+    const e = failure(() => parseYaml('f.yaml', 'a:\n  b: 1\n    c: 2\n', 'CONFIG_YAML'));
+    expect(problemsOf(e).map((p) => [p.line, p.hint === undefined])).toEqual([
+      [2, true],
+      [3, false],
+    ]);
   });
 
   it('reports a plain syntax error at the line the parser saw it, without a hint', () => {
