@@ -7,7 +7,7 @@
  *                                     '-> processing (aggregates, limit events) -> Log
  */
 import { systemClock, type Clock } from './core/clock.js';
-import { silentLogger, type Logger } from './core/logger.js';
+import { childLogger, silentLogger, type Logger } from './core/logger.js';
 import type { ReadingDraft } from './core/reading.js';
 import { Acquisition, type AcquisitionHealth } from './acquisition/index.js';
 import { acquisitionOptions } from './acquisition/from-config.js';
@@ -22,6 +22,7 @@ import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
+import { webPage, type WebServer } from './api/index.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -86,6 +87,9 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
+  /** The local web page when the config has `web`; `webUrl` resolves once it listens. */
+  web?: WebServer;
+  webUrl?: Promise<string>;
 
   constructor(
     readonly loaded: LoadedConfig,
@@ -160,6 +164,8 @@ export class Gateway {
     for (const u of this.uplinks.values()) u.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
+    this.web = webPage(this, childLogger(this.logger, 'api'));
+    this.webUrl = this.web?.listen();
     this.logger.info(
       {
         gateway: this.loaded.config.gateway.id,
@@ -182,6 +188,7 @@ export class Gateway {
       return;
     }
     this.running = false;
+    await this.web?.close();
     await this.acquisition.stop();
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;

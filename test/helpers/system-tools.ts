@@ -10,6 +10,7 @@ export const SYSTEM_TOOLS = {
   socat: 'socat',
   mbpoll: 'mbpoll',
   mosquitto: 'mosquitto',
+  chromium: 'chromium',
 } as const;
 export type SystemTool = keyof typeof SYSTEM_TOOLS;
 

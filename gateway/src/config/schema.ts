@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ByteOrder, ProfileFile, Quirks, WordOrder } from '../profiles/schema.js';
 import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
-import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
+import { Host, Id, int, num, PointKey, PointRefText, SecretRef, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
 import { lineSettingError } from './line-settings.js';
 
@@ -375,6 +375,34 @@ export const SiteIo = z
   })
   .strict();
 
+const LOOPBACK = /^(127\.[0-9.]+|::1|localhost)$/;
+export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
+
+/** The local web page (gateway/src/api): read-only, and never anonymous beyond this machine. */
+export const Web = z
+  .object({
+    host: Host.meta({
+      description:
+        'Address the page listens on: 127.0.0.1 for this machine only, 0.0.0.0 for every interface.',
+    }).default('127.0.0.1'),
+    port: int('', 0, 65_535, 'TCP port of the page; 0 picks a free one (tests).').default(8080),
+    password: SecretRef.optional().meta({
+      description:
+        'Secret holding the password (HTTP Basic, any user name) or bearer token. Needed unless host is a loopback address.',
+    }),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (w.password === undefined && !isLoopbackHost(w.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: `the page would be open to anyone who reaches ${w.host}: give password (a secret)`,
+      });
+    }
+  });
+export type WebConfig = z.output<typeof Web>;
+
 export const SiteConfigSchema = z
   .object({
     $schema: z.string().optional().meta({ description: 'Editor hint; ignored.' }),
@@ -419,6 +447,7 @@ export const SiteConfigSchema = z
       .meta({ description: 'Where data goes: one MQTT broker and any number of HJ 212 platforms.' }),
     storage: Storage.meta({ description: 'The local log.' }),
     siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
+    web: Web.optional().meta({ description: 'The local web page (docs/web.md). Absent: no page.' }),
   })
   .strict();
 

@@ -81,6 +81,10 @@ export const ERROR_CODES = {
   INTEGRITY_KEY_UNSAFE: 'The private key file is readable by group or others; it must be mode 0600.',
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
 
+  // api: the local web page
+  API_LISTEN_FAILED:
+    'The local web page could not listen on its address (port in use, address not on this machine).',
+
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
   SIM_PTY_FAILED: 'A pseudo-terminal could not be created (is socat installed?).',
