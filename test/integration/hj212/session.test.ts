@@ -386,6 +386,24 @@ describe('HJ 212 session', () => {
     expect(s3.live).toMatchObject({ mn: '010000A8900016F000169DC9', password: '654321' });
   });
 
+  it('sends live data before the back-fill still waiting (HJ 212-2025 §8.1.2), and all of the back-fill after', async () => {
+    const log = newLog(tmp());
+    const p = await platform({ edition: 2025 });
+    log.appendAggregates(minutes(200)); // 200 minutes waited in the log for the link
+    const s = session(log, p, { edition: 2025 });
+    await p.waitFor((x) => x.cn === '2051');
+    log.appendAggregates(minutes(1, T0 + 1000 * 60_000)); // a new minute while the back-fill runs
+    // a record after it, so the minute is complete at once (no wait for more of its period)
+    log.appendEvent({ ts: T0, kind: 'config_change', payload: {} });
+    await until(() => s.status().cursor === log.lastSeq, 'everything delivered', 30_000);
+    const data = p.received.filter((x) => x.cn === '2051');
+    expect(data).toHaveLength(201);
+    const live = data.findIndex((x) => x.fields.get('DataTime') === '20260102004000');
+    expect(data[live]!.rf).toBe(false);
+    expect(live).toBeLessThan(10); // not behind the 200 waiting ones
+    expect(data.filter((x) => x.rf)).toHaveLength(200);
+  });
+
   it('leaves no timer listeners behind when answers and log appends come faster than the timeouts', async () => {
     const log = newLog(tmp());
     const p = await platform();

@@ -411,7 +411,7 @@ export class Hj212Session {
     await this.introduce();
     while (this.running && this.socket) {
       await this.requests;
-      const { upload, waitMs } = this.backlog.next();
+      const { upload, waitMs } = this.backlog.next(backfillBelow);
       if (upload) {
         // HJ 212-2025 RF=1: the record waited in the log for the link (it is not live data).
         const rf = upload.seqs[0]! <= backfillBelow;
