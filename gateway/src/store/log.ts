@@ -218,6 +218,15 @@ export class Log {
     return this.id;
   }
 
+  /**
+   * The SQLite file itself, for an uplink that keeps its own state beside its cursor (the MQTT
+   * seal ledger, in tables of its own). Nothing outside the store touches the log's tables.
+   */
+  get database(): SqliteDb {
+    this.open();
+    return this.db;
+  }
+
   /** Highest sequence number ever given out (0 when the log is new). */
   get lastSeq(): number {
     return this.nextSeq - 1;
