@@ -22,6 +22,8 @@ import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
+import { SiteIoController } from '../../firmware/src/controller.js';
+import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -83,6 +85,8 @@ export class Gateway {
   private ticks?: AbortController;
   /** One HJ 212 session per platform, each with its own connection and cursor. */
   readonly hj212 = new Map<string, Hj212Session>();
+  /** The site I/O controller (firmware/), when the config has a `siteIo` section. */
+  readonly siteIo: SiteIoController | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -126,6 +130,16 @@ export class Gateway {
           }),
         );
       }
+      const io = loaded.config.siteIo;
+      this.siteIo = io
+        ? new SiteIoController(io, {
+            clock,
+            logger: this.logger,
+            accept: (drafts) => this.accept(drafts),
+            appendEvent: (e) => this.log.appendEvent(e),
+            alertLevel: () => alertLevel(this.log),
+          })
+        : undefined;
       for (const o of hj212SessionOptions(loaded)) {
         this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
       }
@@ -145,8 +159,10 @@ export class Gateway {
    */
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;
+    if (this.siteIo) drafts = this.siteIo.flag(drafts);
     this.log.accept(drafts);
     this.processing.accept(drafts, this.clock.now());
+    this.siteIo?.observe(drafts);
   }
 
   start(): void {
@@ -160,6 +176,7 @@ export class Gateway {
     for (const u of this.uplinks.values()) u.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
+    this.siteIo?.start();
     this.logger.info(
       {
         gateway: this.loaded.config.gateway.id,
@@ -183,6 +200,7 @@ export class Gateway {
     }
     this.running = false;
     await this.acquisition.stop();
+    await this.siteIo?.stop();
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>
@@ -196,4 +214,12 @@ export class Gateway {
     this.log.close();
     this.logger.info('gateway stopped');
   }
+}
+
+/** The alert level the platform set last (an `alert_level` event); none without one. */
+export function alertLevel(log: Log): AlertLevel {
+  const payload = log.latestEvent('alert_level')?.payload as
+    { level?: unknown; detail?: { level?: unknown } } | null | undefined;
+  const level = payload?.level ?? payload?.detail?.level;
+  return ALERT_LEVELS.includes(level as AlertLevel) ? (level as AlertLevel) : 'none';
 }
