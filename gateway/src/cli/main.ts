@@ -14,6 +14,7 @@ import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerProfiles } from './commands/profiles.js';
 import { registerRun } from './commands/run.js';
+import { registerScan } from './commands/scan.js';
 import { registerVerify } from './commands/verify.js';
 import { EXIT } from './output.js';
 import { packageVersion } from './version.js';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerPoll(program);
   registerProfiles(program);
   registerRun(program);
+  registerScan(program);
   registerVerify(program);
   return program;
 }
