@@ -82,7 +82,12 @@ export const ERROR_CODES = {
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
 
   // api: the local web page
-  API_LISTEN_FAILED: 'The local web page could not listen on its address (port in use, address not on this machine).',
+  API_LISTEN_FAILED:
+    'The local web page could not listen on its address (port in use, address not on this machine).',
+
+  // nodered: the Node-RED nodes
+  NODERED_CONFIG:
+    "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { ReadStream, WriteStream } from 'node:tty';
+import { endChild } from './child.js';
 import { LantianError, type Logger } from '../../../gateway/src/core/index.js';
 
 /** Bytes queued on our end before further writes are lost, as a UART loses bytes nobody reads. */
@@ -123,11 +124,7 @@ export class PtyLine {
     this.reader = this.writer = undefined;
     const child = this.socat;
     this.socat = undefined;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await endChild(child);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,11 @@
+/** Every node of node-red-contrib-lantian, registered from one module (one bundle, one engine). */
+import type { NodeAPI } from 'node-red';
+import registerDevice from './nodes/lantian-device.js';
+import registerGateway from './nodes/lantian-gateway.js';
+import registerLine from './nodes/lantian-line.js';
+
+export default function register(RED: NodeAPI): void {
+  registerLine(RED);
+  registerDevice(RED);
+  registerGateway(RED);
+}
