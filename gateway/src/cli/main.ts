@@ -8,6 +8,7 @@ import { isLantianError } from '../core/errors.js';
 import { registerAggregate } from './commands/aggregate.js';
 import { registerCheckConfig } from './commands/check-config.js';
 import { registerHj212 } from './commands/hj212.js';
+import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerLog } from './commands/log.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
@@ -27,6 +28,7 @@ function buildProgram(): Command {
   registerAggregate(program);
   registerCheckConfig(program);
   registerHj212(program);
+  registerInit(program);
   registerKeys(program);
   registerLog(program);
   registerMigrateConfig(program);
