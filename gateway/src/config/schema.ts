@@ -207,6 +207,29 @@ export const Limit = z
   })
   .strict();
 
+export const Calibration = z
+  .object({
+    zeroDrift: PointRefText.optional().meta({
+      description: 'Point giving the drift found by the last zero check.',
+    }),
+    spanDrift: PointRefText.optional().meta({
+      description: 'Point giving the drift found by the last span check.',
+    }),
+    zeroTolerance: num(
+      'drift point unit',
+      0,
+      100,
+      'Allowed |zero drift|, in the drift point’s unit (%FS on the SCS-900): HJ 75-2017 daily check, 2.5 for gas analyzers, 2.0 for particulate.',
+    ).default(2.5),
+    spanTolerance: num(
+      'drift point unit',
+      0,
+      100,
+      'Allowed |span drift|, in the drift point’s unit: HJ 75-2017 daily check, 2.5 for gas analyzers, 2.0 for particulate.',
+    ).default(2.5),
+  })
+  .strict();
+
 const FLUE_KEYS = ['temperature', 'pressure', 'moisture', 'velocity', 'flow'] as const;
 export const Outlet = z
   .object({
@@ -261,6 +284,10 @@ export const Outlet = z
       .record(PointRefText, Limit)
       .default({})
       .meta({ description: 'Emission limits keyed by `device/point`.' }),
+    calibration: z.record(PointRefText, Calibration).default({}).meta({
+      description:
+        'Zero and span drift registers of an analyzer, keyed by the measured `device/point`: each new value is a `calibration` check event.',
+    }),
   })
   .strict()
   .superRefine((o, ctx) => {
