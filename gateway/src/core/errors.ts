@@ -82,11 +82,14 @@ export const ERROR_CODES = {
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
 
   // api: the local web page
-  API_LISTEN_FAILED: 'The local web page could not listen on its address (port in use, address not on this machine).',
+  API_LISTEN_FAILED:
+    'The local web page could not listen on its address (port in use, address not on this machine).',
 
   // nodered: the Node-RED nodes
   NODERED_CONFIG:
     "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
+  NODERED_COMMAND_TIMEOUT:
+    'A command sent by a Node-RED node got no result from the gateway within its timeout.',
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',
