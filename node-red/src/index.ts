@@ -2,6 +2,7 @@
 import type { NodeAPI } from 'node-red';
 import registerCommand from './nodes/lantian-command.js';
 import registerDevice from './nodes/lantian-device.js';
+import registerHj212 from './nodes/hj212.js';
 import registerGateway from './nodes/lantian-gateway.js';
 import registerLine from './nodes/lantian-line.js';
 
@@ -10,4 +11,5 @@ export default function register(RED: NodeAPI): void {
   registerDevice(RED);
   registerGateway(RED);
   registerCommand(RED);
+  registerHj212(RED);
 }
