@@ -56,11 +56,9 @@ describe('hj212 encode', () => {
   it('encodes a packet with a flat CP map into a frame the codec reads back', async () => {
     await helper.load(lantian, flow({ edition: '2025', cn: '2011' }));
     const out = collect<Out>('n-enc-out');
-    helper
-      .getNode('n-enc')!
-      .receive({
-        payload: { qn: '20240601101000123', cp: { DataTime: '20240601101000', 'a21026-Rtd': 22.4 } },
-      });
+    helper.getNode('n-enc')!.receive({
+      payload: { qn: '20240601101000123', cp: { DataTime: '20240601101000', 'a21026-Rtd': 22.4 } },
+    });
     await until(() => out.length === 1);
     const back = parseFrame(out[0]!.payload as string);
     expect(back.packet).toMatchObject({ qn: '20240601101000123', cn: '2011', st: '31', mn: MN, flag: 8 });
