@@ -20,6 +20,8 @@ import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 import { Processor } from './processing/engine.js';
 import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
+import { QualityChecks } from './processing/quality.js';
+import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 import { webPage, type WebServer } from './api/index.js';
@@ -107,9 +109,11 @@ export class Gateway {
       logger: this.logger,
     });
     try {
+      const plan = processingPlan(loaded.config, loaded.profiles);
       this.processing = new LiveProcessing(
-        new Processor(processingPlan(loaded.config, loaded.profiles)),
+        new Processor(plan),
         this.log,
+        new QualityChecks(plan, plan.quality, clockSyncProbe(loaded.config.quality.clockSync, clock)),
       );
       this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
         clock,
@@ -127,6 +131,7 @@ export class Gateway {
             logger: this.logger,
             acquisitionHealth,
             hj212Health: () => [...this.hj212.values()].map((h) => h.status()),
+            processingHealth: () => this.processing.health(),
           }),
         );
       }
@@ -143,14 +148,14 @@ export class Gateway {
    * Readings are committed to the log before the uplinks see them; uplinks follow the log.
    * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
    * itself; what overflows that queue is recorded as an `unlogged` event and counted in
-   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. Processing gets
-   * each batch here, also one the log has queued: during a full disk its minute values may
-   * include readings that end up unlogged.
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. The data-quality
+   * checks add their reasons before the commit; processing then reads what the log committed,
+   * so a queued batch reaches it only once written (docs/processing.md, "A full disk").
    */
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;
-    this.log.accept(drafts);
-    this.processing.accept(drafts, this.clock.now());
+    const queued = this.log.accept(this.processing.annotate(drafts)) === undefined;
+    this.processing.follow(this.clock.now(), queued);
   }
 
   start(): void {

@@ -315,15 +315,20 @@ function absolutePaths(config: SiteConfig, dir: string): SiteConfig {
     storage: { ...config.storage, path: abs(config.storage.path) },
     uplinks: {
       ...config.uplinks,
-      ...(mqtt && tls
+      ...(mqtt
         ? {
             mqtt: {
               ...mqtt,
-              tls: {
-                ...tls,
-                ...(tls.ca === undefined ? {} : { ca: abs(tls.ca) }),
-                ...(tls.cert === undefined ? {} : { cert: abs(tls.cert) }),
-              },
+              ...(mqtt.signingKey === undefined ? {} : { signingKey: abs(mqtt.signingKey) }),
+              ...(tls
+                ? {
+                    tls: {
+                      ...tls,
+                      ...(tls.ca === undefined ? {} : { ca: abs(tls.ca) }),
+                      ...(tls.cert === undefined ? {} : { cert: abs(tls.cert) }),
+                    },
+                  }
+                : {}),
             },
           }
         : {}),

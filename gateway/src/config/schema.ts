@@ -290,6 +290,55 @@ export const Outlet = z
   }));
 export type OutletConfig = z.output<typeof Outlet>;
 
+export const QualityChecks = z
+  .object({
+    staleMinutes: num(
+      'min',
+      0,
+      1440,
+      'The same register words, bit for bit, for this long mark readings `stale` (the source is not refreshing); 0: off.',
+    ).default(10),
+    flatLineMinutes: num(
+      'min',
+      0,
+      10_080,
+      'Values within flatLineTolerancePct for this long mark readings `flat_line`; 0: off.',
+    ).default(60),
+    flatLineTolerancePct: num(
+      '% of range',
+      0,
+      100,
+      'Band a flat line stays in, as a share of the point’s measuring range (points without a range: exactly equal values).',
+    ).default(0.5),
+    spikePctOfRange: num(
+      '% of range',
+      0,
+      100,
+      'A jump of more than this share of the measuring range from the median of the last 5 valid values marks a `spike` (points with a range only); 0: off.',
+    ).default(25),
+    clipBandPct: num(
+      '% of limit',
+      0.1,
+      50,
+      'Band just under an emission limit: values held in it for clipMinutes are `clipped_below_limit`.',
+    ).default(5),
+    clipMinutes: num(
+      'min',
+      0,
+      1440,
+      'How long every valid value must stay in clipBandPct under a limit to be marked; 0: off.',
+    ).default(60),
+    clockSync: z
+      .enum(['timesyncd', 'none'])
+      .meta({
+        description:
+          'How to tell the clock is synchronised: timesyncd reads /run/systemd/timesync/synchronized (readings taken while it is absent are `clock_unsynchronised`); none: never marked.',
+      })
+      .default('none'),
+  })
+  .strict();
+export type QualityConfig = z.output<typeof QualityChecks>;
+
 export const Storage = z
   .object({
     path: z.string().min(1).meta({
@@ -434,6 +483,9 @@ export const SiteConfigSchema = z
     buses: z.record(Id, Bus).meta({ description: 'Physical buses, keyed by bus id.' }),
     devices: z.record(Id, Device).meta({ description: 'Polled devices, keyed by device id.' }),
     outlets: z.record(Id, Outlet).default({}).meta({ description: 'Outlets (stacks), keyed by outlet id.' }),
+    quality: QualityChecks.prefault({}).meta({
+      description: 'Data-quality checks: reasons added to readings, never a changed value or flag.',
+    }),
     uplinks: z
       .object({
         mqtt: Mqtt.optional().meta({ description: 'The MQTT uplink.' }),

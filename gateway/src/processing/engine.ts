@@ -132,6 +132,11 @@ export class Processor {
     return this.advance(Number.MAX_SAFE_INTEGER);
   }
 
+  /** Limit states from earlier events in the log, in log order (see LimitWatch.restore). */
+  restoreLimits(events: readonly { kind: string; payload: unknown }[]): void {
+    this.limits.restore(events);
+  }
+
   stats(): ProcessingHealth {
     return { ...this.health, aggregates: { ...this.health.aggregates } };
   }

@@ -8,6 +8,7 @@ import type { ProfileRegistry } from '../profiles/index.js';
 import { pollingPlan } from '../config/plan.js';
 import type { OutletConfig, SiteConfig } from '../config/schema.js';
 import { MOLAR_MASS } from './conversions.js';
+import type { QualitySettings } from './quality.js';
 
 /** Conversion of the samples of a series before aggregation. */
 export interface SeriesPlan {
@@ -63,6 +64,8 @@ export interface ProcessingPlan {
   timeZone: string;
   series: SeriesPlan[];
   outlets: OutletPlan[];
+  /** Data-quality check settings; absent: DEFAULT_QUALITY. */
+  quality?: QualitySettings;
 }
 
 const NUMERIC = new Set(['u16', 'i16', 'u32', 'i32', 'u64', 'i64', 'f32', 'f64', 'bcd', 'bits']);
@@ -103,7 +106,8 @@ export function processingPlan(config: SiteConfig, profiles: ProfileRegistry): P
   }
   const byKey = new Map(series.map((s) => [seriesKey(s.device, s.point), s]));
   const outlets = Object.entries(config.outlets).map(([id, o]) => outletPlan(id, o, series, byKey));
-  return { timeZone: config.site.timezone, series, outlets };
+  const { clockSync: _probe, ...quality } = config.quality;
+  return { timeZone: config.site.timezone, series, outlets, quality };
 }
 
 function outletPlan(

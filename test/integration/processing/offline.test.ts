@@ -59,7 +59,7 @@ describe('offline reprocessing (lantian aggregate)', () => {
     for (let i = 0; i < readings.length; i += 4) {
       const batch = readings.slice(i, i + 4);
       log.append(batch);
-      live.accept(batch, batch[0]!.ts + 400);
+      live.follow(batch[0]!.ts + 400);
     }
     live.tick(readings.at(-1)!.ts + 2 * 24 * HOUR); // the clock runs on: every period closes
     const records = log.read(0, 1_000_000);
