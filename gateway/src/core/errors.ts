@@ -90,6 +90,8 @@ export const ERROR_CODES = {
   // nodered: the Node-RED nodes
   NODERED_CONFIG:
     "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
+  NODERED_COMMAND_TIMEOUT:
+    'A command sent by a Node-RED node got no result from the gateway within its timeout.',
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',

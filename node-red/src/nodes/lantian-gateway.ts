@@ -7,6 +7,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { BrokerNode } from '../broker.js';
 import { defaultTopicRoot } from '../../../gateway/src/uplink/mqtt/contract.js';
 import { GatewayStream } from '../stream.js';
 import { configError, describeError, requiredText } from '../settings.js';
@@ -18,20 +19,6 @@ export interface GatewayNodeDef extends NodeDef {
   topicRoot?: string;
   /** The gateway's Ed25519 public key (PEM); empty: seals are not checked. */
   publicKey?: string;
-}
-
-/** The parts of Node-RED's mqtt-broker config node this node uses (core 10-mqtt.js). */
-interface BrokerNode extends Node {
-  connected: boolean;
-  register(user: Node): void;
-  deregister(user: Node, done: () => void, autoDisconnect?: boolean): void;
-  subscribe(
-    topic: string,
-    options: { qos: 0 | 1 | 2 },
-    callback: (topic: string, payload: Buffer) => void,
-    ref: string,
-  ): void;
-  unsubscribe(topic: string, ref: string, removeClientSubscription?: boolean): void;
 }
 
 export function gatewaySettings(def: GatewayNodeDef): {
