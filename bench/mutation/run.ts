@@ -20,11 +20,11 @@ export const FLOORS: Record<string, number> = {
   core: 0.9,
   planner: 0.8,
   decode: 0.8,
-  'store-cursor': 0.6,
+  'store-cursor': 0.88,
   'store-log': 0.6,
   'store-retention': 0.6,
   'store-recovery': 0.6,
-  'uplink-wire': 0.6,
+  'uplink-wire': 0.9,
   'uplink-publisher': 0.5,
   'uplink-contract': 0.5,
 };

@@ -169,6 +169,7 @@ export class Log {
         .prepare('SELECT * FROM aggregates WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
         .raw(),
       readBlobs: db.prepare('SELECT * FROM blobs WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
+      latestEvent: db.prepare('SELECT * FROM events WHERE kind = ? ORDER BY seq DESC LIMIT 1').raw(),
     };
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
@@ -355,6 +356,13 @@ export class Log {
     });
     this.afterAppend();
     return span.first;
+  }
+
+  /** The newest event of a kind (a setting such as the alert level lives in the log), if any. */
+  latestEvent(kind: string): (LogRecord & { type: 'event' }) | undefined {
+    this.open();
+    const row = this.stmt.latestEvent.get(kind) as Row | undefined;
+    return row ? (this.event(row) as LogRecord & { type: 'event' }) : undefined;
   }
 
   /** Records with `after < seq <= until`, in sequence order, at most `limit` of them. */

@@ -17,6 +17,7 @@ import { requireTool } from '../../helpers/tools.js';
 import { ackedThrough } from '../../helpers/uplink-wait.js';
 import { syntheticAggregate, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 import { capture, type Capture } from './capture.js';
+import { channelOf, payloadValidators } from '../../helpers/asyncapi.js';
 
 const GW = 'gw-seal';
 const ROOT = `lantian/v1/${GW}`;
@@ -116,6 +117,13 @@ describe(tools.title('sealed record messages through Mosquitto'), () => {
       );
       for (const r of recs)
         expect(r.body['seal'], r.line.slice(0, 80)).toMatchObject({ key: key.fingerprint });
+      // Every message, records, state and health alike, as docs/asyncapi.yaml describes it.
+      const validators = payloadValidators();
+      for (const l of rx.lines) {
+        const m = parseCaptureLine(l, 0)!;
+        const validate = validators.get(channelOf(m.topic!))!;
+        expect(validate(m.payload), `${m.topic}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      }
       const clean = verifyLines(rx.lines, key.publicKey);
       expect(clean.findings).toEqual([]);
       expect(clean.epochs).toMatchObject([

@@ -86,6 +86,9 @@ describe('RangeSet edges', () => {
     expect(s.missingIn(21, 29)).toEqual([[21, 29]]);
     expect(s.missingIn(12, 18)).toEqual([]);
     expect(s.missingIn(38, 45)).toEqual([[41, 45]]);
+    expect(s.missingIn(35, 41)).toEqual([[41, 41]]);
+    expect(s.missingIn(21, 28)).toEqual([[21, 28]]);
+    expect(s.missingIn(21, 30)).toEqual([[21, 29]]);
     expect(new RangeSet().missingIn(1, 3)).toEqual([[1, 3]]);
   });
 
@@ -154,6 +157,7 @@ describe('Cursor', () => {
     expect(row('mqtt')).toEqual({ prefix: 4, ranges: '[[8,9]]' });
     const again = new Cursor('mqtt', db);
     expect(again.snapshot()).toEqual({ uplink: 'mqtt', prefix: 4, ranges: [[8, 9]] });
+    expect(again.isSaved).toBe(true);
     expect(new Cursor('hj212', db).prefix).toBe(0);
   });
 
@@ -277,9 +281,12 @@ describe('PointDictionary', () => {
     expect(() => tx()).toThrow('write failed');
     d.rollback();
     expect(d.ref(kept)).toEqual({ device: 'stack1', point: 'so2' });
-    // The rolled-back rows are gone from the file; the same names get fresh ids that resolve.
+    // The rolled-back rows are gone from the file; the same names are inserted again.
     const nox = d.id('stack1', 'nox');
     expect(d.ref(nox)).toEqual({ device: 'stack1', point: 'nox' });
+    const inFile = db.prepare('SELECT device, point FROM points WHERE id = ?');
+    expect(inFile.get(nox)).toEqual({ device: 'stack1', point: 'nox' });
+    expect(inFile.get(d.id('stack9', 'o2'))).toEqual({ device: 'stack9', point: 'o2' });
     d.commit();
     d.rollback();
     expect(d.ref(nox)).toEqual({ device: 'stack1', point: 'nox' });

@@ -208,6 +208,9 @@ describe('PendingReadings', () => {
   it('counts repeated points once with their oldest and newest time, whatever the order', () => {
     const p = new PendingReadings(0);
     p.push([r('a', 'x', 5), r('a', 'x', 2), r('a', 'x', 9), r('a', 'x', 4)], 'why');
+    // Nothing waits, but the overflow summary is still to be recorded.
+    expect(p.peek()).toBeUndefined();
+    expect(p.empty).toBe(false);
     expect(p.unlogged()!.points).toEqual([{ device: 'a', point: 'x', count: 4, firstTs: 2, lastTs: 9 }]);
     expect(p.unlogged()!.count).toBe(4);
   });

@@ -163,8 +163,8 @@ describe('records as messages', () => {
         expect((e as { context: { topic: string } }).context.topic).toMatch(/^lantian\/v1\/gw\//);
       }
     }
-    // Without validation the same record goes out as it is.
-    expect(toMessages(cases[0]!, 'live', 'gw', t, false)).toHaveLength(1);
+    // Without validation the same records go out as they are.
+    for (const records of cases) expect(toMessages(records, 'live', 'gw', t, false)).toHaveLength(1);
   });
 
   it('stamps a record with its acquisition time, an aggregate with its period start', () => {
@@ -252,6 +252,20 @@ describe('the health message', () => {
     const early = buildHealth(log, cursor, status, options, 1000);
     expect(early.uplink.oldestUndeliveredTs).toBe(5000);
     expect(early.uplink.oldestUndeliveredAgeMs).toBe(0);
+  });
+
+  it('looks past done ranges over records the log no longer holds', () => {
+    // Seqs 1-4 were never in this log (it started at 5); 5-10 were acknowledged ahead of the prefix.
+    log = openLog({ path: tmp.file('log.db'), startSeq: 5 });
+    const ts0 = Date.UTC(2026, 0, 1);
+    log.append(syntheticBatch(0, 10, ts0)); // seq n has ts ts0 + (n - 5) * 100
+    const cursor = log.cursor('mqtt');
+    cursor.markDone(5, 10);
+    expect(cursor.prefix).toBe(0);
+    const h = buildHealth(log, cursor, status, options, ts0 + 60_000);
+    expect(h.uplink.oldestUndeliveredTs).toBe(ts0 + 600);
+    cursor.markDone(11, 14);
+    expect(buildHealth(log, cursor, status, options, ts0).uplink.oldestUndeliveredTs).toBeNull();
   });
 
   it('hands out copies of the device counters', () => {
