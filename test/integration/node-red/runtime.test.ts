@@ -16,6 +16,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { buildPackage } from '../../../node-red/build.js';
 import { openLog, type Log } from '../../../gateway/src/store/log.js';
 import { MqttPublisher } from '../../../gateway/src/uplink/mqtt/publisher.js';
+import { createKeyPair } from '../../../gateway/src/uplink/integrity/keys.js';
 import { loadProfiles } from '../../../gateway/src/profiles/index.js';
 import type { Simulator } from '../../../hardware-sim/src/index.js';
 import { linkTo, startSim } from '../../fixtures/acquisition/sim.js';
@@ -33,8 +34,8 @@ interface Site {
     string,
     { flag: string; values: Record<string, number | null>; units: Record<string, string> }
   >;
-  gateway: Record<string, { seq: number; value: number | null; flag: string }>;
-  stream: { lastSeq?: number; records?: number; gap?: number; duplicate?: number };
+  gateway: Record<string, { seq: number; value: number | null; flag: string; integrity: string }>;
+  stream: { lastSeq?: number; records?: number; gap?: number; duplicate?: number; integrity?: number };
 }
 
 let dir: string;
@@ -81,17 +82,21 @@ beforeAll(async () => {
   broker = await startMosquitto();
   log = openLog({ path: join(dir, 'gateway.db') });
   log.append(syntheticBatch(0, 20));
+  // The gateway seals its records; the flow's gateway node holds its public key.
+  const keys = createKeyPair(join(dir, 'keys'));
   publisher = new MqttPublisher(log, {
     url: broker.url,
     clientId: 'site-7-uplink',
     gatewayId: 'site-7',
     reconnectPeriodMs: 100,
+    signingKey: keys.privateKey,
   });
 
   // The example flow as a user would edit it: their line, their broker.
   const flow = (JSON.parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>[]).map((n) => {
     if (n['id'] === 'ex-line') return { ...n, port: String(link.kind === 'rtu-tcp' ? link.port : 0) };
     if (n['id'] === 'ex-broker') return { ...n, port: String(broker.port) };
+    if (n['id'] === 'ex-gateway') return { ...n, publicKey: readFileSync(keys.publicKey, 'utf8') };
     return n;
   });
   writeFileSync(join(user, 'flows.json'), JSON.stringify(flow));
@@ -155,6 +160,12 @@ mosquitto.it(
     expect(s!.stream.duplicate ?? 0).toBe(0);
     const first = syntheticBatch(0, 1)[0]!;
     expect(s!.gateway[`site-7/${first.device}/${first.point}`], JSON.stringify(s)).toBeDefined();
+    // Every record came sealed by the gateway's key and verified by the node.
+    expect(
+      Object.values(s!.gateway).every((r) => r.integrity === 'verified'),
+      JSON.stringify(s!.gateway),
+    ).toBe(true);
+    expect(s!.stream.integrity ?? 0).toBe(0);
     // The dashboard page itself is served.
     const page = await fetch(`http://127.0.0.1:${port}/lantian/site`);
     expect(await page.text()).toContain('Gateway stream');
