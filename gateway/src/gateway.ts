@@ -22,6 +22,7 @@ import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
+import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplink/commands/index.js';
 import { webPage, type WebServer } from './api/index.js';
 
 export interface GatewayDeps {
@@ -84,6 +85,9 @@ export class Gateway {
   private ticks?: AbortController;
   /** One HJ 212 session per platform, each with its own connection and cursor. */
   readonly hj212 = new Map<string, Hj212Session>();
+  /** Commands from the platform; other modules register theirs (cameras: `snapshot`). */
+  readonly commands = new CommandRegistry();
+  private commandHandler: CommandHandler | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -130,6 +134,12 @@ export class Gateway {
           }),
         );
       }
+      const publisher = this.uplinks.get('mqtt');
+      if (publisher)
+        this.commandHandler = commandHandlerFor(this.log, this.commands, publisher.options, {
+          clock,
+          logger: this.logger,
+        });
       for (const o of hj212SessionOptions(loaded)) {
         this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
       }
@@ -162,6 +172,7 @@ export class Gateway {
       this.logger.error({ err: e }, 'processing could not append aggregates'),
     );
     for (const u of this.uplinks.values()) u.start();
+    this.commandHandler?.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.web = webPage(this, childLogger(this.logger, 'api'));
@@ -198,6 +209,7 @@ export class Gateway {
         return s.connected && (s.backlog > 0 || s.inFlight > 0);
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
+    await this.commandHandler?.stop();
     await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
     await Promise.all([...this.hj212.values()].map((h) => h.stop()));
     this.log.close();
