@@ -24,6 +24,7 @@ import { QualityChecks } from './processing/quality.js';
 import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
+import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplink/commands/index.js';
 import { webPage, type WebServer } from './api/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
@@ -90,6 +91,9 @@ export class Gateway {
   readonly hj212 = new Map<string, Hj212Session>();
   /** The site I/O controller (firmware/), when the config has a `siteIo` section. */
   readonly siteIo: SiteIoController | undefined;
+  /** Commands from the platform; other modules register theirs (cameras: `snapshot`). */
+  readonly commands = new CommandRegistry();
+  private commandHandler: CommandHandler | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -149,6 +153,12 @@ export class Gateway {
             alertLevel: () => alertLevel(this.log),
           })
         : undefined;
+      const publisher = this.uplinks.get('mqtt');
+      if (publisher)
+        this.commandHandler = commandHandlerFor(this.log, this.commands, publisher.options, {
+          clock,
+          logger: this.logger,
+        });
       for (const o of hj212SessionOptions(loaded)) {
         this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
       }
@@ -183,6 +193,7 @@ export class Gateway {
       this.logger.error({ err: e }, 'processing could not append aggregates'),
     );
     for (const u of this.uplinks.values()) u.start();
+    this.commandHandler?.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.siteIo?.start();
@@ -221,6 +232,7 @@ export class Gateway {
         return s.connected && (s.backlog > 0 || s.inFlight > 0);
       });
     while (pending() && this.clock.monotonic() < deadline) await this.clock.sleep(50);
+    await this.commandHandler?.stop();
     await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
     await Promise.all([...this.hj212.values()].map((h) => h.stop()));
     this.log.close();

@@ -244,14 +244,16 @@ function checkUplinks(view: ConfigView, ctx: CrossCheckContext): void {
       });
     }
   }
-  const signingKey = view.mqtt?.signingKey;
-  if (
-    signingKey !== undefined &&
-    !readable(isAbsolute(signingKey) ? signingKey : join(ctx.dir, signingKey))
-  ) {
-    list.add(['uplinks', 'mqtt', 'signingKey'], `cannot read ${signingKey}`, {
-      hint: 'create it with `lantian keys init`; paths are relative to the config file',
-    });
+  const keys = [
+    [['signingKey'], view.mqtt?.signingKey, 'create it with `lantian keys init`; '],
+    [['commands', 'platformKey'], view.mqtt?.commands?.platformKey, 'the platform operator gives it; '],
+  ] as const;
+  for (const [at, file, how] of keys) {
+    if (file !== undefined && !readable(isAbsolute(file) ? file : join(ctx.dir, file))) {
+      list.add(['uplinks', 'mqtt', ...at], `cannot read ${file}`, {
+        hint: `${how}paths are relative to the config file`,
+      });
+    }
   }
   if (tls?.key && ctx.secrets.has(tls.key.secret) && !readable(ctx.secrets.path(tls.key))) {
     list.add(

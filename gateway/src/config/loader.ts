@@ -320,6 +320,9 @@ function absolutePaths(config: SiteConfig, dir: string): SiteConfig {
             mqtt: {
               ...mqtt,
               ...(mqtt.signingKey === undefined ? {} : { signingKey: abs(mqtt.signingKey) }),
+              ...(mqtt.commands === undefined
+                ? {}
+                : { commands: { ...mqtt.commands, platformKey: abs(mqtt.commands.platformKey) } }),
               ...(tls
                 ? {
                     tls: {

@@ -65,6 +65,22 @@ export const mqttSettingsShape = {
     description:
       'Private key file (PEM, made by `lantian keys init`, mode 0600) that seals every record message; relative to the config file. Absent: messages go out unsealed and `lantian verify` reports them as unsigned.',
   }),
+  commands: z
+    .object({
+      platformKey: z.string().min(1).meta({
+        description:
+          "The platform's Ed25519 public key (PEM); every command must carry its signature. Relative to the config file.",
+      }),
+      maxAgeS: int(
+        's',
+        5,
+        3600,
+        "Largest difference between a command's ts and the gateway clock; older or newer commands are refused.",
+      ).default(300),
+    })
+    .strict()
+    .optional()
+    .meta({ description: 'Commands on cmd/<name> (docs/commands.md). Absent: the gateway takes none.' }),
   healthIntervalMs: int(
     'ms',
     1000,

@@ -6,7 +6,8 @@
  * with the RFC 8032 test key, so a reader can check a signature by hand.
  * `tsx gateway/src/uplink/mqtt/write-asyncapi.ts` writes it; `--check` fails if it is stale.
  */
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -16,6 +17,7 @@ import { Signer } from '../integrity/seal.js';
 import { fingerprint } from '../integrity/keys.js';
 import { CONTRACT_VERSION, SCHEMAS, topics, type HealthMessage, type StateMessage } from './contract.js';
 import { toMessages } from './messages.js';
+import { commandSchema, resultSchema } from '../commands/contract.js';
 
 export const ASYNCAPI_FILE = fileURLToPath(new URL('../../../../docs/asyncapi.yaml', import.meta.url));
 
@@ -235,6 +237,7 @@ export function asyncApiDocument(): Record<string, unknown> {
       bindings: { mqtt: { qos: 1, retain: topic.retained, bindingVersion: '0.2.0' } },
     };
   }
+  addCommands(channels, operations, messages, schemas, params);
   return {
     asyncapi: '3.1.0',
     info: {
@@ -255,6 +258,79 @@ export function asyncApiDocument(): Record<string, unknown> {
     operations,
     components: { schemas, messages },
   };
+}
+
+/** cmd/<name> (the gateway receives) and cmd/<name>/result (it answers); docs/commands.md. */
+function addCommands(
+  channels: Record<string, unknown>,
+  operations: Record<string, unknown>,
+  messages: Record<string, unknown>,
+  schemas: Record<string, unknown>,
+  params: Record<string, unknown>,
+): void {
+  const name = { description: 'The command: ping, alert-level, snapshot, ... (docs/commands.md).' };
+  const command = {
+    v: CONTRACT_VERSION,
+    id: 'op-42',
+    ts: TS,
+    nonce: 'b3f1c2d4e5a6f708',
+    args: { level: 'orange' },
+  };
+  const sig = sign(null, Buffer.from(canonicalize(command)!), exampleKey().privateKey).toString('base64');
+  const entries = [
+    {
+      key: 'command',
+      schema: commandSchema,
+      address: `lantian/v${CONTRACT_VERSION}/{gatewayId}/cmd/{name}`,
+      action: 'receive',
+      summary: 'A command from the platform, signed with its key, with a nonce and its time.',
+      example: { ...command, sig },
+    },
+    {
+      key: 'commandResult',
+      schema: resultSchema,
+      address: `lantian/v${CONTRACT_VERSION}/{gatewayId}/cmd/{name}/result`,
+      action: 'send',
+      summary: "The answer to a command, with the caller's id.",
+      example: {
+        v: CONTRACT_VERSION,
+        gateway: GW,
+        id: 'op-42',
+        name: 'alert-level',
+        ts: TS + 120,
+        ok: true,
+        result: { seq: 1207 },
+      },
+    },
+  ];
+  for (const e of entries) {
+    const { $schema: _drop, ...schema } = z.toJSONSchema(e.schema, { target: 'draft-07', io: 'input' });
+    schemas[e.key] = schema;
+    messages[e.key] = {
+      name: e.key,
+      title: `${e.key} message`,
+      summary: e.summary,
+      contentType: 'application/json',
+      payload: { $ref: `#/components/schemas/${e.key}` },
+      examples: [{ name: `${e.key}-example`, payload: e.example }],
+    };
+    channels[e.key] = {
+      address: e.address,
+      summary: e.summary,
+      parameters: { ...params, name },
+      messages: { [e.key]: { $ref: `#/components/messages/${e.key}` } },
+    };
+    operations[`${e.action}_${e.key}`] = {
+      action: e.action,
+      summary:
+        e.action === 'receive'
+          ? `The gateway subscribes to ${e.address}.`
+          : `The gateway publishes on ${e.address}.`,
+      channel: { $ref: `#/channels/${e.key}` },
+      messages: [{ $ref: `#/channels/${e.key}/messages/${e.key}` }],
+      bindings: { mqtt: { qos: 1, retain: false, bindingVersion: '0.2.0' } },
+    };
+  }
 }
 
 export async function renderAsyncApi(): Promise<string> {
