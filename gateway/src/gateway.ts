@@ -22,6 +22,8 @@ import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
+import { SerialPort } from 'serialport';
+import { UartPmSource } from './acquisition/uart/source.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 
@@ -87,6 +89,8 @@ export class Gateway {
   readonly hj212 = new Map<string, Hj212Session>();
   /** The site I/O controller (firmware/), when the config has a `siteIo` section. */
   readonly siteIo: SiteIoController | undefined;
+  /** UART particulate sensors (`pmSensors`), keyed by device id. */
+  readonly pmSensors = new Map<string, UartPmSource>();
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -140,6 +144,17 @@ export class Gateway {
             alertLevel: () => alertLevel(this.log),
           })
         : undefined;
+      for (const [id, cfg] of Object.entries(loaded.config.pmSensors)) {
+        this.pmSensors.set(
+          id,
+          new UartPmSource(id, cfg, {
+            clock,
+            logger: this.logger,
+            open: (path, baudRate) => new SerialPort({ path, baudRate }),
+            accept: (drafts) => this.accept(drafts),
+          }),
+        );
+      }
       for (const o of hj212SessionOptions(loaded)) {
         this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
       }
@@ -177,6 +192,7 @@ export class Gateway {
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.siteIo?.start();
+    for (const s of this.pmSensors.values()) s.start();
     this.logger.info(
       {
         gateway: this.loaded.config.gateway.id,
@@ -201,6 +217,7 @@ export class Gateway {
     this.running = false;
     await this.acquisition.stop();
     await this.siteIo?.stop();
+    await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>

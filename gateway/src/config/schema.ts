@@ -311,6 +311,7 @@ export const Storage = z
 
 export { SiteIo } from './schema-site-io.js';
 import { SiteIo } from './schema-site-io.js';
+import { PmSensors } from './schema-pm-sensors.js';
 
 export const SiteConfigSchema = z
   .object({
@@ -356,6 +357,7 @@ export const SiteConfigSchema = z
       .meta({ description: 'Where data goes: one MQTT broker and any number of HJ 212 platforms.' }),
     storage: Storage.meta({ description: 'The local log.' }),
     siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
+    pmSensors: PmSensors,
   })
   .strict();
 
