@@ -124,31 +124,18 @@ export class UartPmSource {
     for (const r of results) {
       this.counts[r.kind === 'ok' ? 'ok' : r.kind]++;
       if (r.kind === 'ok') {
-        const ts = this.deps.clock.now();
-        this.deps.accept(
-          this.parser.points.map((point) => ({
-            ts,
-            device: this.device,
-            point,
-            value: r.values[point] ?? null,
-            flag: 'N',
-          })),
-        );
+        this.emit((point) => ({ value: r.values[point] ?? null, flag: 'N' }));
       } else this.emitFlagged(r.kind === 'checksum' ? 'crc_error' : 'bad_reply');
     }
   }
 
   private emitFlagged(reason: Quality): void {
+    this.emit(() => ({ value: null, flag: 'B', quality: [reason] }));
+  }
+
+  /** One reading per point of the sensor, stamped now. */
+  private emit(of: (point: string) => Pick<ReadingDraft, 'value' | 'flag' | 'quality'>): void {
     const ts = this.deps.clock.now();
-    this.deps.accept(
-      this.parser.points.map((point) => ({
-        ts,
-        device: this.device,
-        point,
-        value: null,
-        flag: 'B',
-        quality: [reason],
-      })),
-    );
+    this.deps.accept(this.parser.points.map((point) => ({ ts, device: this.device, point, ...of(point) })));
   }
 }
