@@ -7,7 +7,7 @@
  *                                     '-> processing (aggregates, limit events) -> Log
  */
 import { systemClock, type Clock } from './core/clock.js';
-import { silentLogger, type Logger } from './core/logger.js';
+import { childLogger, silentLogger, type Logger } from './core/logger.js';
 import type { ReadingDraft } from './core/reading.js';
 import { Acquisition, type AcquisitionHealth } from './acquisition/index.js';
 import { acquisitionOptions } from './acquisition/from-config.js';
@@ -20,10 +20,13 @@ import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 import { Processor } from './processing/engine.js';
 import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
+import { QualityChecks } from './processing/quality.js';
+import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 import { SerialPort } from 'serialport';
 import { UartPmSource } from './acquisition/uart/source.js';
+import { webPage, type WebServer } from './api/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 
@@ -94,6 +97,9 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
+  /** The local web page when the config has `web`; `webUrl` resolves once it listens. */
+  web?: WebServer;
+  webUrl?: Promise<string>;
 
   constructor(
     readonly loaded: LoadedConfig,
@@ -111,9 +117,11 @@ export class Gateway {
       logger: this.logger,
     });
     try {
+      const plan = processingPlan(loaded.config, loaded.profiles);
       this.processing = new LiveProcessing(
-        new Processor(processingPlan(loaded.config, loaded.profiles)),
+        new Processor(plan),
         this.log,
+        new QualityChecks(plan, plan.quality, clockSyncProbe(loaded.config.quality.clockSync, clock)),
       );
       this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
         clock,
@@ -131,6 +139,7 @@ export class Gateway {
             logger: this.logger,
             acquisitionHealth,
             hj212Health: () => [...this.hj212.values()].map((h) => h.status()),
+            processingHealth: () => this.processing.health(),
           }),
         );
       }
@@ -168,15 +177,15 @@ export class Gateway {
    * Readings are committed to the log before the uplinks see them; uplinks follow the log.
    * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
    * itself; what overflows that queue is recorded as an `unlogged` event and counted in
-   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. Processing gets
-   * each batch here, also one the log has queued: during a full disk its minute values may
-   * include readings that end up unlogged.
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. The data-quality
+   * checks add their reasons before the commit; processing then reads what the log committed,
+   * so a queued batch reaches it only once written (docs/processing.md, "A full disk").
    */
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;
     if (this.siteIo) drafts = this.siteIo.flag(drafts);
-    this.log.accept(drafts);
-    this.processing.accept(drafts, this.clock.now());
+    const queued = this.log.accept(this.processing.annotate(drafts)) === undefined;
+    this.processing.follow(this.clock.now(), queued);
     this.siteIo?.observe(drafts);
   }
 
@@ -193,6 +202,8 @@ export class Gateway {
     this.acquisition.start();
     this.siteIo?.start();
     for (const s of this.pmSensors.values()) s.start();
+    this.web = webPage(this, childLogger(this.logger, 'api'));
+    this.webUrl = this.web?.listen();
     this.logger.info(
       {
         gateway: this.loaded.config.gateway.id,
@@ -215,6 +226,7 @@ export class Gateway {
       return;
     }
     this.running = false;
+    await this.web?.close();
     await this.acquisition.stop();
     await this.siteIo?.stop();
     await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));

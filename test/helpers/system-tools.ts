@@ -10,6 +10,8 @@ export const SYSTEM_TOOLS = {
   socat: 'socat',
   mbpoll: 'mbpoll',
   mosquitto: 'mosquitto',
+  chromium: 'chromium',
+  'systemd-analyze': 'systemd',
 } as const;
 export type SystemTool = keyof typeof SYSTEM_TOOLS;
 

@@ -244,6 +244,15 @@ function checkUplinks(view: ConfigView, ctx: CrossCheckContext): void {
       });
     }
   }
+  const signingKey = view.mqtt?.signingKey;
+  if (
+    signingKey !== undefined &&
+    !readable(isAbsolute(signingKey) ? signingKey : join(ctx.dir, signingKey))
+  ) {
+    list.add(['uplinks', 'mqtt', 'signingKey'], `cannot read ${signingKey}`, {
+      hint: 'create it with `lantian keys init`; paths are relative to the config file',
+    });
+  }
   if (tls?.key && ctx.secrets.has(tls.key.secret) && !readable(ctx.secrets.path(tls.key))) {
     list.add(
       ['uplinks', 'mqtt', 'tls', 'key'],

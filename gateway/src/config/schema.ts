@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { ByteOrder, ProfileFile, Quirks, WordOrder } from '../profiles/schema.js';
-import { Host, Id, int, num, PointKey, PointRefText, TimeZone } from './schema-parts.js';
+import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
+import { Host, Id, int, num, PointKey, PointRefText, SecretRef, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
 import { lineSettingError } from './line-settings.js';
 
@@ -206,6 +207,29 @@ export const Limit = z
   })
   .strict();
 
+export const Calibration = z
+  .object({
+    zeroDrift: PointRefText.optional().meta({
+      description: 'Point giving the drift found by the last zero check.',
+    }),
+    spanDrift: PointRefText.optional().meta({
+      description: 'Point giving the drift found by the last span check.',
+    }),
+    zeroTolerance: num(
+      'drift point unit',
+      0,
+      100,
+      'Allowed |zero drift|, in the drift point’s unit (%FS on the SCS-900): HJ 75-2017 daily check, 2.5 for gas analyzers, 2.0 for particulate.',
+    ).default(2.5),
+    spanTolerance: num(
+      'drift point unit',
+      0,
+      100,
+      'Allowed |span drift|, in the drift point’s unit: HJ 75-2017 daily check, 2.5 for gas analyzers, 2.0 for particulate.',
+    ).default(2.5),
+  })
+  .strict();
+
 const FLUE_KEYS = ['temperature', 'pressure', 'moisture', 'velocity', 'flow'] as const;
 export const Outlet = z
   .object({
@@ -260,6 +284,10 @@ export const Outlet = z
       .record(PointRefText, Limit)
       .default({})
       .meta({ description: 'Emission limits keyed by `device/point`.' }),
+    calibration: z.record(PointRefText, Calibration).default({}).meta({
+      description:
+        'Zero and span drift registers of an analyzer, keyed by the measured `device/point`: each new value is a `calibration` check event.',
+    }),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -289,6 +317,55 @@ export const Outlet = z
   }));
 export type OutletConfig = z.output<typeof Outlet>;
 
+export const QualityChecks = z
+  .object({
+    staleMinutes: num(
+      'min',
+      0,
+      1440,
+      'The same register words, bit for bit, for this long mark readings `stale` (the source is not refreshing); 0: off.',
+    ).default(10),
+    flatLineMinutes: num(
+      'min',
+      0,
+      10_080,
+      'Values within flatLineTolerancePct for this long mark readings `flat_line`; 0: off.',
+    ).default(60),
+    flatLineTolerancePct: num(
+      '% of range',
+      0,
+      100,
+      'Band a flat line stays in, as a share of the point’s measuring range (points without a range: exactly equal values).',
+    ).default(0.5),
+    spikePctOfRange: num(
+      '% of range',
+      0,
+      100,
+      'A jump of more than this share of the measuring range from the median of the last 5 valid values marks a `spike` (points with a range only); 0: off.',
+    ).default(25),
+    clipBandPct: num(
+      '% of limit',
+      0.1,
+      50,
+      'Band just under an emission limit: values held in it for clipMinutes are `clipped_below_limit`.',
+    ).default(5),
+    clipMinutes: num(
+      'min',
+      0,
+      1440,
+      'How long every valid value must stay in clipBandPct under a limit to be marked; 0: off.',
+    ).default(60),
+    clockSync: z
+      .enum(['timesyncd', 'none'])
+      .meta({
+        description:
+          'How to tell the clock is synchronised: timesyncd reads /run/systemd/timesync/synchronized (readings taken while it is absent are `clock_unsynchronised`); none: never marked.',
+      })
+      .default('none'),
+  })
+  .strict();
+export type QualityConfig = z.output<typeof QualityChecks>;
+
 export const Storage = z
   .object({
     path: z.string().min(1).meta({
@@ -312,6 +389,34 @@ export const Storage = z
 export { SiteIo } from './schema-site-io.js';
 import { SiteIo } from './schema-site-io.js';
 import { PmSensors } from './schema-pm-sensors.js';
+
+const LOOPBACK = /^(127\.[0-9.]+|::1|localhost)$/;
+export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
+
+/** The local web page (gateway/src/api): read-only, and never anonymous beyond this machine. */
+export const Web = z
+  .object({
+    host: Host.meta({
+      description:
+        'Address the page listens on: 127.0.0.1 for this machine only, 0.0.0.0 for every interface.',
+    }).default('127.0.0.1'),
+    port: int('', 0, 65_535, 'TCP port of the page; 0 picks a free one (tests).').default(8080),
+    password: SecretRef.optional().meta({
+      description:
+        'Secret holding the password (HTTP Basic, any user name) or bearer token. Needed unless host is a loopback address.',
+    }),
+  })
+  .strict()
+  .superRefine((w, ctx) => {
+    if (w.password === undefined && !isLoopbackHost(w.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: `the page would be open to anyone who reaches ${w.host}: give password (a secret)`,
+      });
+    }
+  });
+export type WebConfig = z.output<typeof Web>;
 
 export const SiteConfigSchema = z
   .object({
@@ -344,6 +449,9 @@ export const SiteConfigSchema = z
     buses: z.record(Id, Bus).meta({ description: 'Physical buses, keyed by bus id.' }),
     devices: z.record(Id, Device).meta({ description: 'Polled devices, keyed by device id.' }),
     outlets: z.record(Id, Outlet).default({}).meta({ description: 'Outlets (stacks), keyed by outlet id.' }),
+    quality: QualityChecks.prefault({}).meta({
+      description: 'Data-quality checks: reasons added to readings, never a changed value or flag.',
+    }),
     uplinks: z
       .object({
         mqtt: Mqtt.optional().meta({ description: 'The MQTT uplink.' }),
@@ -358,6 +466,7 @@ export const SiteConfigSchema = z
     storage: Storage.meta({ description: 'The local log.' }),
     siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
     pmSensors: PmSensors,
+    web: Web.optional().meta({ description: 'The local web page (docs/web.md). Absent: no page.' }),
   })
   .strict();
 

@@ -219,6 +219,15 @@ export class Log {
     return this.id;
   }
 
+  /**
+   * The SQLite file itself, for an uplink that keeps its own state beside its cursor (the MQTT
+   * seal ledger, in tables of its own). Nothing outside the store touches the log's tables.
+   */
+  get database(): SqliteDb {
+    this.open();
+    return this.db;
+  }
+
   /** Highest sequence number ever given out (0 when the log is new). */
   get lastSeq(): number {
     return this.nextSeq - 1;
@@ -369,6 +378,12 @@ export class Log {
     const out: LogRecord[] = readings.map((r) => this.reading(r));
     if (others.length === 0) return out;
     return [...out, ...others].sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
+  /** Like `read`, over the events alone (rebuilding state from them need not walk the readings). */
+  readEvents(after: number, limit: number, until = Number.MAX_SAFE_INTEGER): LogRecord[] {
+    this.open();
+    return (this.stmt.readEvents.all(after, until, limit) as Row[]).map((r) => this.event(r));
   }
 
   /** The cursor of one uplink, created at 0 (deliver everything retained) on first use. */

@@ -44,6 +44,12 @@ async function run(options: RunOptions): Promise<number> {
   });
   const gateway = new Gateway(loaded, { logger });
   gateway.start();
+  try {
+    await gateway.webUrl;
+  } catch (e) {
+    await gateway.stop(0);
+    throw e;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping');
