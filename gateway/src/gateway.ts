@@ -25,6 +25,8 @@ import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplink/commands/index.js';
+import { SerialPort } from 'serialport';
+import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
@@ -94,6 +96,8 @@ export class Gateway {
   /** Commands from the platform; other modules register theirs (cameras: `snapshot`). */
   readonly commands = new CommandRegistry();
   private commandHandler: CommandHandler | undefined;
+  /** UART particulate sensors (`pmSensors`), keyed by device id. */
+  readonly pmSensors = new Map<string, UartPmSource>();
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -159,6 +163,17 @@ export class Gateway {
           clock,
           logger: this.logger,
         });
+      for (const [id, cfg] of Object.entries(loaded.config.pmSensors)) {
+        this.pmSensors.set(
+          id,
+          new UartPmSource(id, cfg, {
+            clock,
+            logger: this.logger,
+            open: (path, baudRate) => new SerialPort({ path, baudRate }),
+            accept: (drafts) => this.accept(drafts),
+          }),
+        );
+      }
       for (const o of hj212SessionOptions(loaded)) {
         this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
       }
@@ -197,6 +212,7 @@ export class Gateway {
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
     this.siteIo?.start();
+    for (const s of this.pmSensors.values()) s.start();
     this.web = webPage(this, childLogger(this.logger, 'api'));
     this.webUrl = this.web?.listen();
     this.logger.info(
@@ -224,6 +240,7 @@ export class Gateway {
     await this.web?.close();
     await this.acquisition.stop();
     await this.siteIo?.stop();
+    await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>

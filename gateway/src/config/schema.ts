@@ -387,6 +387,7 @@ export const Storage = z
 
 export { SiteIo } from './schema-site-io.js';
 import { SiteIo } from './schema-site-io.js';
+import { PmSensors } from './schema-pm-sensors.js';
 
 const LOOPBACK = /^(127\.[0-9.]+|::1|localhost)$/;
 export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
@@ -463,6 +464,7 @@ export const SiteConfigSchema = z
       .meta({ description: 'Where data goes: one MQTT broker and any number of HJ 212 platforms.' }),
     storage: Storage.meta({ description: 'The local log.' }),
     siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
+    pmSensors: PmSensors,
     web: Web.optional().meta({ description: 'The local web page (docs/web.md). Absent: no page.' }),
   })
   .strict();
