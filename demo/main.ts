@@ -31,6 +31,7 @@ import { readLog, undelivered } from './log.js';
 import type { Check, DemoContext, DemoPart } from './parts.js';
 import { processingPart } from './processing.js';
 import { hj212Part, startHj212Demo } from './hj212.js';
+import { integrityPart } from './integrity.js';
 import { writeDemoConfig } from './site.js';
 import { TIMELINE_TEXT, runTimeline } from './timeline.js';
 import { FlagLog, checkLine, judge } from './verdict.js';
@@ -49,7 +50,11 @@ const RECONNECT_WAIT_S = 15;
 const DELIVERED_ROLES = new Set(['measurement', 'status']);
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string' }, 'hj212-transcripts': { type: 'string' } },
+  options: {
+    duration: { type: 'string' },
+    'hj212-transcripts': { type: 'string' },
+    capture: { type: 'string' },
+  },
 });
 const durationS = values.duration === undefined ? undefined : Number(values.duration);
 if (durationS !== undefined && !(durationS > 0)) {
@@ -82,6 +87,7 @@ const sim = await startSimulator(scenario);
 PARTS.push(hj212Part(await startHj212Demo(values['hj212-transcripts'])));
 const broker = await startEmbeddedBroker({ port: 0 });
 const platform = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID });
+PARTS.push(await integrityPart(GATEWAY_ID, broker.url, values.capture));
 const profiles = loadProfiles();
 const devices = sim.control
   .devices()

@@ -5,8 +5,11 @@
  * signal without one) ends with the same honest verdict and leaves nothing behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lantian } from '../helpers/cli.js';
 
 const DEVICES = ['lab-so2', 'site-dust', 'stack1-dust', 'stack1-flow', 'stack1-gas'];
 const SUMMARY =
@@ -87,6 +90,9 @@ function expectHonestVerdict(out: string): { served: number; delivered: number }
     );
   }
   expect(out).toMatch(/^demo: ok: platform: \d+ records, 0 payloads breaking the contract, 0 holes/m);
+  expect(out).toMatch(
+    /^demo: ok: integrity: [1-9]\d* messages verified \([1-9]\d* records, every signature good/m,
+  );
   expect(out).not.toMatch(/FAILED/);
   return { served: served!, delivered: delivered! };
 }
@@ -111,9 +117,19 @@ function expectNothingLeft(out: string): void {
 
 describe('npm run demo', () => {
   it('runs a whole simulated site through the gateway: every value the devices served is delivered across a silent device, a broker restart and a calibration', async () => {
-    const demo = run('npm', ['run', '--silent', 'demo', '--', '--duration', '40']);
+    const captured = mkdtempSync(join(tmpdir(), 'lantian-demo-capture-'));
+    const demo = run('npm', ['run', '--silent', 'demo', '--', '--duration', '40', '--capture', captured]);
     const code = await demo.exited;
     const out = demo.out();
+    // What the platform received, checked again from the files alone, as the README says.
+    const check = await lantian([
+      'verify',
+      '--key',
+      join(captured, 'gateway.pub'),
+      join(captured, 'messages.txt'),
+    ]);
+    rmSync(captured, { recursive: true, force: true });
+    expect(check.stdout, check.stderr).toMatch(/^gateway hengda-gw1 log \w+: [1-9]\d* messages/m);
     const { served } = expectHonestVerdict(out);
     expect(served, out).toBeGreaterThan(200);
     expect(out).toMatch(/^demo: ok: stack1-dust flagged B while silent and recovered after$/m);

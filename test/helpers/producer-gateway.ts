@@ -3,6 +3,7 @@
  * synthetic readings at a steady rate, printing `committed <lastSeq>` after every commit.
  * Usage: node --import tsx test/helpers/producer-gateway.ts <log path> <broker url> [stopAt]
  * With stopAt it stops producing at that seq and prints `idle <seq>` once all is acknowledged.
+ * With PRODUCER_SIGNING_KEY (a private key file) in the environment it seals its messages.
  */
 import { systemClock } from '../../gateway/src/core/clock.js';
 import { openLog } from '../../gateway/src/store/log.js';
@@ -21,6 +22,7 @@ const publisher = new MqttPublisher(log, {
   batch: { maxReadings: PRODUCER.batchSize, lingerMs: 20 },
   inFlight: PRODUCER.maxInFlight,
   reconnectPeriodMs: 100,
+  ...(process.env['PRODUCER_SIGNING_KEY'] ? { signingKey: process.env['PRODUCER_SIGNING_KEY'] } : {}),
 });
 publisher.on('acked', () => {
   if (log.lastSeq >= stopAt && publisher.status().ackedThrough >= log.lastSeq) {

@@ -188,7 +188,7 @@ export function loadSiteConfig(file: string, options: LoadOptions = {}): LoadedC
 }
 
 /** The bundled library plus a site's own folder; same ids: the site's profile wins. */
-function withSiteProfiles(
+export function withSiteProfiles(
   bundled: ProfileRegistry,
   dir: string | undefined,
 ): { profiles: ProfileRegistry; replaced: { site: Profile; bundled: Profile }[] } {
@@ -315,15 +315,20 @@ function absolutePaths(config: SiteConfig, dir: string): SiteConfig {
     storage: { ...config.storage, path: abs(config.storage.path) },
     uplinks: {
       ...config.uplinks,
-      ...(mqtt && tls
+      ...(mqtt
         ? {
             mqtt: {
               ...mqtt,
-              tls: {
-                ...tls,
-                ...(tls.ca === undefined ? {} : { ca: abs(tls.ca) }),
-                ...(tls.cert === undefined ? {} : { cert: abs(tls.cert) }),
-              },
+              ...(mqtt.signingKey === undefined ? {} : { signingKey: abs(mqtt.signingKey) }),
+              ...(tls
+                ? {
+                    tls: {
+                      ...tls,
+                      ...(tls.ca === undefined ? {} : { ca: abs(tls.ca) }),
+                      ...(tls.cert === undefined ? {} : { cert: abs(tls.cert) }),
+                    },
+                  }
+                : {}),
             },
           }
         : {}),

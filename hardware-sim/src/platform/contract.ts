@@ -148,9 +148,9 @@ function gapOf(payload: unknown): GapAnnouncement | string {
   };
 }
 
-/** The log epoch a payload names, where the contract carries one. */
+/** The log epoch a payload names, where the contract carries one (health, or a record's seal). */
 function logIdOf(body: Json): string | undefined {
-  const id = body.logId ?? body.log_id;
+  const id = body.logId ?? body.log_id ?? (isObject(body.seal) ? body.seal.log : undefined);
   return typeof id === 'string' ? id : undefined;
 }
 

@@ -17,6 +17,34 @@ const header = {
   gateway: z.string().min(1).describe('Gateway id.'),
 };
 
+export const sealSchema = z
+  .object({
+    alg: z.literal('ed25519'),
+    key: z
+      .string()
+      .regex(/^SHA256:[A-Za-z0-9+/]{43}$/)
+      .describe('Fingerprint of the signing key.'),
+    log: z.string().min(1).describe('Log epoch (logId) of the seqs; a new epoch starts new chains.'),
+    chain: z
+      .string()
+      .regex(/^(data|agg|events|blob\/[^/#+]+)$/)
+      .describe('data, agg, events or blob/<kind>: one chain per record topic and epoch.'),
+    prev: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .describe('Hex SHA-256 of the previous sealed message of this chain; null for its first.'),
+    sig: z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{86}==$/)
+      .describe('Base64 Ed25519 signature over the RFC 8785 encoding of the message without lane and sig.'),
+  })
+  .strict()
+  .describe('Signature and hash-chain link of a record message (docs/integrity.md).');
+export type SealField = z.infer<typeof sealSchema>;
+/** Present on every record message of a gateway that has a signing key. */
+const sealField = { seal: sealSchema.optional() };
+
 export const laneSchema = z
   .enum(['live', 'replay'])
   .describe('live: appended while connected; replay: sent from the backlog after an outage or restart.');
@@ -63,7 +91,7 @@ function checkBatch(
 }
 
 export const dataBatchSchema = z
-  .object({ ...batchHead, readings: z.array(readingSchema).min(1) })
+  .object({ ...batchHead, readings: z.array(readingSchema).min(1), ...sealField })
   .strict()
   .superRefine((b, ctx) => checkBatch(b, b.readings, ctx))
   .describe('Topic data: readings in ascending seq (seqs of other record kinds may lie between).');
@@ -104,7 +132,7 @@ export const aggregateSchema = z
   })
   .strict();
 export const aggBatchSchema = z
-  .object({ ...batchHead, aggregates: z.array(aggregateSchema).min(1) })
+  .object({ ...batchHead, aggregates: z.array(aggregateSchema).min(1), ...sealField })
   .strict()
   .superRefine((b, ctx) => checkBatch(b, b.aggregates, ctx))
   .describe('Topic agg: minute, hour and day aggregates in ascending seq.');
@@ -130,6 +158,7 @@ export const eventMessageSchema = z
     ts,
     kind: z.string().min(1).describe('gap, alarm, exceedance, config_change, device_offline, ...'),
     payload: z.unknown(),
+    ...sealField,
   })
   .strict()
   .superRefine((e, ctx) => {
@@ -149,6 +178,7 @@ export const blobMessageSchema = z
     kind: z.string().min(1),
     contentType: z.string().min(1),
     data: z.string().describe('The bytes, base64.'),
+    ...sealField,
   })
   .strict()
   .describe('Topic blob/<kind>: one blob (camera snapshot, ...) per message.');
@@ -236,6 +266,22 @@ export const hj212HealthSchema = z
   .describe('HJ 212 platforms: link state, cursor, backlog and last answer of each.');
 export type Hj212HealthMessage = z.infer<typeof hj212HealthSchema>;
 
+export const processingHealthSchema = z
+  .object({
+    samples: counter.describe('Readings aggregated.'),
+    late: counter.describe('Readings of a minute already finalised, not aggregated.'),
+    ignored: counter.describe('Readings of points processing does not aggregate.'),
+    aggregates: z.object({ minute: counter, hour: counter, day: counter }).strict(),
+    events: counter.describe('Limit and calibration events raised or cleared.'),
+    quality: z.record(z.string(), counter).describe('Readings marked by each data-quality check.'),
+    waitingForLog: z
+      .boolean()
+      .describe('The log holds queued readings: no period closes until they are written.'),
+  })
+  .strict()
+  .describe('Emission processing since the gateway started.');
+export type ProcessingHealthMessage = z.infer<typeof processingHealthSchema>;
+
 export const healthSchema = z
   .object({
     ...header,
@@ -257,6 +303,11 @@ export const healthSchema = z
       lastRefusal: refusalSchema
         .nullable()
         .describe('The last time the broker refused the login (since the gateway started), or null.'),
+      signingKey: z
+        .string()
+        .nullable()
+        .optional()
+        .describe('Fingerprint of the key that seals record messages (SHA256:…), or null when unsealed.'),
     }),
     counters: z.object({
       gapEvents: counter.describe('Gap events the log has recorded.'),
@@ -280,6 +331,7 @@ export const healthSchema = z
     ),
     acquisition: acquisitionHealthSchema.optional(),
     hj212: hj212HealthSchema.optional(),
+    processing: processingHealthSchema.optional(),
   })
   .strict()
   .describe('Topic health, retained: published on connect and periodically.');

@@ -45,6 +45,7 @@ export function buildHealth(
       oldestUndeliveredAgeMs: oldest === null ? null : Math.max(0, now - oldest),
       inFlight: status.inFlight,
       lastRefusal: status.lastRefusal ?? null,
+      signingKey: status.signingKey ?? null,
     },
     counters: {
       gapEvents: stats.gapEvents,

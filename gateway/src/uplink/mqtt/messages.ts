@@ -2,7 +2,8 @@
  * Log records to MQTT messages. A chunk of records (ascending seq) becomes one message per run
  * of consecutive records of one kind, so within a lane messages leave in seq order across topics.
  * A batch whose payload would exceed `maxBytes` is split in halves until each part fits (managed
- * brokers commonly refuse larger messages); a single record is never split.
+ * brokers commonly refuse larger messages); a single record is never split. With a sealer, each
+ * message is sealed as it is cut, in order (the size check leaves room for the seal).
  */
 import { LantianError } from '../../core/errors.js';
 import type { LogRecord } from '../../store/records.js';
@@ -24,6 +25,23 @@ import {
 export interface OutgoingMessage {
   topic: string;
   payload: string;
+}
+
+/** Seals each message as the next of its chain (see gateway/src/uplink/integrity/seal.ts). */
+export interface MessageSealer {
+  /** Bytes a seal adds to a payload at most: kept free below `maxBytes`. */
+  readonly reserveBytes: number;
+  /** The `seal` object of `body` as the next message of `chain` (data, agg, events, blob/<kind>). */
+  seal(chain: string, body: object): object;
+}
+
+/**
+ * The payload with its seal as the last field: the same bytes as `JSON.stringify({...body, seal})`,
+ * without serialising the body twice.
+ */
+function withSeal(payload: string, sealer: MessageSealer | undefined, chain: string, body: object): string {
+  if (!sealer) return payload;
+  return `${payload.slice(0, -1)},"seal":${JSON.stringify(sealer.seal(chain, body))}}`;
 }
 
 type Of<T extends LogRecord['type']> = Extract<LogRecord, { type: T }>;
@@ -68,29 +86,32 @@ export function toMessages(
   t: Topics,
   validate: boolean,
   maxBytes = Infinity,
+  sealer?: MessageSealer,
 ): OutgoingMessage[] {
   const out: OutgoingMessage[] = [];
-  const emit = (topic: string, body: unknown, schema: Parameters<typeof checked>[0]) => {
+  const limit = maxBytes - (sealer?.reserveBytes ?? 0);
+  const emit = (topic: string, chain: string, body: object, schema: Parameters<typeof checked>[0]) => {
     if (validate) checked(schema, body, topic);
-    out.push({ topic, payload: JSON.stringify(body) });
+    out.push({ topic, payload: withSeal(JSON.stringify(body), sealer, chain, body) });
   };
   /** A batch of items, in as many messages as it takes to keep each within maxBytes. */
   const emitBatch = <T extends { seq: number }>(
     topic: string,
+    chain: 'data' | 'agg',
     items: T[],
     build: (items: T[]) => object,
     schema: Parameters<typeof checked>[0],
   ) => {
     const body = build(items);
     const payload = JSON.stringify(body);
-    if (items.length > 1 && Buffer.byteLength(payload) > maxBytes) {
+    if (items.length > 1 && Buffer.byteLength(payload) > limit) {
       const half = Math.ceil(items.length / 2);
-      emitBatch(topic, items.slice(0, half), build, schema);
-      emitBatch(topic, items.slice(half), build, schema);
+      emitBatch(topic, chain, items.slice(0, half), build, schema);
+      emitBatch(topic, chain, items.slice(half), build, schema);
       return;
     }
     if (validate) checked(schema, body, topic);
-    out.push({ topic, payload });
+    out.push({ topic, payload: withSeal(payload, sealer, chain, body) });
   };
   const head = { v: CONTRACT_VERSION, gateway, lane } as const;
   for (let i = 0; i < records.length;) {
@@ -102,7 +123,7 @@ export function toMessages(
     switch (r.type) {
       case 'reading': {
         const build = (readings: WireReading[]): DataBatch => ({ ...head, ...span(readings), readings });
-        emitBatch(t.data, (run as Of<'reading'>[]).map(wireReading), build, dataBatchSchema);
+        emitBatch(t.data, 'data', (run as Of<'reading'>[]).map(wireReading), build, dataBatchSchema);
         break;
       }
       case 'aggregate': {
@@ -113,6 +134,7 @@ export function toMessages(
         });
         emitBatch(
           t.agg,
+          'agg',
           (run as Of<'aggregate'>[]).map(({ type: _t, ...a }) => a),
           build,
           aggBatchSchema,
@@ -122,7 +144,7 @@ export function toMessages(
       case 'event':
         for (const e of run as Of<'event'>[]) {
           const m: EventMessage = { ...head, seq: e.seq, ts: e.ts, kind: e.kind, payload: e.payload };
-          emit(t.events, m, eventMessageSchema);
+          emit(t.events, 'events', m, eventMessageSchema);
         }
         break;
       case 'blob':
@@ -135,7 +157,7 @@ export function toMessages(
             contentType: b.contentType,
             data: Buffer.from(b.bytes).toString('base64'),
           };
-          emit(t.blob(b.kind), m, blobMessageSchema);
+          emit(t.blob(b.kind), `blob/${b.kind}`, m, blobMessageSchema);
         }
         break;
       default: {

@@ -12,6 +12,10 @@
  * when every message built from it has its PUBACK. Messages in flight when the connection
  * drops are resent by mqtt.js on reconnect (same session), so they are not replayed twice; a
  * restart of the gateway resends them as replay, which a platform sees as duplicates by seq.
+ *
+ * With a signing key, every record message is sealed when first built and kept in the seal
+ * ledger until acknowledged (sealing.ts); a resend, in this process or after a restart, sends
+ * the stored bytes before anything new is sealed, so each chain stays one line without forks.
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { ErrorWithReasonCode, type MqttClient } from 'mqtt';
@@ -22,9 +26,19 @@ import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
 import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
-import type { AcquisitionHealthMessage, Hj212HealthMessage, Lane, LoginRefusal, Topics } from './contract.js';
+import type {
+  AcquisitionHealthMessage,
+  Hj212HealthMessage,
+  Lane,
+  LoginRefusal,
+  ProcessingHealthMessage,
+  Topics,
+} from './contract.js';
 import { buildHealth } from './health.js';
-import { toMessages } from './messages.js';
+import { toMessages, type OutgoingMessage } from './messages.js';
+import { loadPrivateKey } from '../integrity/keys.js';
+import type { SealedMessage } from '../integrity/ledger.js';
+import { onLane, RecordSealer } from './sealing.js';
 import {
   clientOptions,
   resolveOptions,
@@ -39,6 +53,8 @@ import {
 export type StopReason = 'stopped' | 'config_reload';
 /** How long stop() waits for the broker's acknowledgements. */
 const STOP_WAIT_MS = 2000;
+/** How soon sealing is tried again after the seal ledger could not be written (a full disk). */
+const SEAL_RETRY_MS = 1000;
 
 interface Chunk {
   lane: Lane;
@@ -48,6 +64,8 @@ interface Chunk {
   failed: boolean;
   /** The records of from..to when just read; dropped once sent (retries read again). */
   records?: LogRecord[];
+  /** The sealed messages of the chunk as first sent: a resend sends exactly these. */
+  sealed?: SealedMessage[];
 }
 
 export interface PublisherStatus {
@@ -64,6 +82,8 @@ export interface PublisherStatus {
   lastRefusal?: LoginRefusal;
   /** Set when publishing stopped on an error that retrying cannot fix (a bug, not an outage). */
   fault?: Error;
+  /** Fingerprint of the key that seals record messages; absent or null when they go unsealed. */
+  signingKey?: string | null;
 }
 
 export interface PublisherEvents {
@@ -115,7 +135,11 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private unsubscribe: (() => void) | undefined;
   private readonly acquisitionHealth: (() => AcquisitionHealthMessage) | undefined;
   private readonly hj212Health: (() => Hj212HealthMessage) | undefined;
+  private readonly processingHealth: (() => ProcessingHealthMessage) | undefined;
+  private readonly sealer: RecordSealer | undefined;
+  private sealRetryTimer: NodeJS.Timeout | undefined;
 
+  /** Throws INTEGRITY_KEY_INVALID or INTEGRITY_KEY_UNSAFE when `signingKey` cannot be used. */
   constructor(
     private readonly log: Log,
     options: MqttUplinkOptions,
@@ -125,6 +149,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       /** Adds the acquisition engine's bus and device health to each health message. */
       acquisitionHealth?: () => AcquisitionHealthMessage;
       hj212Health?: () => Hj212HealthMessage;
+      processingHealth?: () => ProcessingHealthMessage;
     } = {},
   ) {
     super();
@@ -134,7 +159,10 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.clock = env.clock ?? systemClock;
     this.acquisitionHealth = env.acquisitionHealth;
     this.hj212Health = env.hj212Health;
+    this.processingHealth = env.processingHealth;
     this.logger = childLogger(env.logger ?? silentLogger, 'mqtt', { uplink: this.options.uplinkId });
+    if (this.options.signingKey !== undefined)
+      this.sealer = new RecordSealer(loadPrivateKey(this.options.signingKey), log, this.options.uplinkId);
   }
 
   /** Connects and keeps reconnecting until stop(); throws UPLINK_TLS for unreadable TLS files. */
@@ -155,6 +183,48 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       this.attemptConnected = this.attemptFailed = false;
     });
     this.unsubscribe = this.log.onAppend(() => this.onAppend());
+    if (this.sealer) this.resumeSealed(this.sealer);
+  }
+
+  /**
+   * Puts a key change on record, and queues the messages sealed before the last stop that were
+   * never acknowledged: they go first, in sealing order, as the same bytes, before anything new
+   * is sealed. So a platform sees each chain in one order, whatever was lost in flight.
+   */
+  private resumeSealed(sealer: RecordSealer): void {
+    const previous = sealer.previousKey();
+    if (previous !== undefined) {
+      this.log.appendEvent({
+        ts: this.clock.now(),
+        kind: 'key_change',
+        payload: { previous, current: sealer.fingerprint },
+      });
+      this.logger.warn(
+        { previous, current: sealer.fingerprint },
+        'record messages are sealed with a new key',
+      );
+    }
+    const isDone = (from: number, to: number) => {
+      for (let s = from; s <= to; s++) {
+        if (!this.cursor.isDone(s)) return false;
+        const d = this.cursor.doneRangeAtOrAfter(s);
+        if (d && d[0] <= s) s = d[1];
+      }
+      return true;
+    };
+    for (const c of sealer.pending(isDone)) {
+      this.claimed.add(c.from, c.to);
+      this.retry.push({
+        lane: 'replay',
+        from: c.from,
+        to: c.to,
+        pending: 0,
+        failed: false,
+        sealed: c.messages,
+      });
+    }
+    if (this.retry.length > 0)
+      this.logger.info({ chunks: this.retry.length }, 'resending sealed messages that were not acknowledged');
   }
 
   /**
@@ -170,6 +240,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     clearTimeout(this.lingerTimer);
     clearTimeout(this.healthTimer);
     clearTimeout(this.refusalTimer);
+    clearTimeout(this.sealRetryTimer);
     const client = this.client;
     if (!client) return;
     if (this.connected) {
@@ -210,6 +281,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       publishErrors: this.publishErrors,
       reconnects: this.reconnects,
       refusedLogins: this.refusedLogins,
+      signingKey: this.sealer?.fingerprint ?? null,
     };
     if (this.lastRefusal) s.lastRefusal = this.lastRefusal;
     if (this.fault) s.fault = this.fault;
@@ -325,7 +397,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     while (this.inFlight < this.options.inFlight) {
       const chunk = this.retry.shift() ?? (this.liveReady() ? this.nextLive() : this.nextReplay());
       if (!chunk) break;
-      this.send(chunk);
+      if (!this.send(chunk)) break;
     }
     this.armLinger();
   }
@@ -393,30 +465,62 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     return { lane: 'replay', from, to, pending: 0, failed: false, records };
   }
 
-  private send(chunk: Chunk): void {
+  /** Publishes a chunk; false when it could not be sealed yet (it waits in `retry`). */
+  private send(chunk: Chunk): boolean {
     const client = this.client!;
     this.claimed.add(chunk.from, chunk.to);
-    const records = chunk.records ?? this.log.read(chunk.from - 1, chunk.to - chunk.from + 1, chunk.to);
-    delete chunk.records;
-    const messages = toMessages(
-      records,
-      chunk.lane,
-      this.options.gatewayId,
-      this.topics,
-      this.options.validateOutgoing,
-      this.options.maxMessageBytes,
-    );
+    const messages = this.messagesOf(chunk);
+    if (!messages) return false;
     chunk.pending = messages.length;
     chunk.failed = false;
     if (messages.length === 0) {
       // Every record of the range was evicted (and announced): nothing to send.
       this.done(chunk);
-      return;
+      return true;
     }
     this.inFlight += messages.length;
     if (chunk.lane === 'live') this.liveInFlight += messages.length;
     for (const m of messages) {
       client.publish(m.topic, m.payload, { qos: 1 }, (err) => this.onAck(chunk, err));
+    }
+    return true;
+  }
+
+  /**
+   * The chunk's messages: the sealed ones it already has (on `chunk.lane`), or built from the log
+   * and, with a key, sealed and recorded. Undefined when the seal ledger cannot be written: the
+   * chunk is queued again and tried after SEAL_RETRY_MS, and nothing unrepeatable goes out.
+   */
+  private messagesOf(chunk: Chunk): OutgoingMessage[] | undefined {
+    if (chunk.sealed)
+      return chunk.sealed.map((m) => ({ topic: m.topic, payload: onLane(m.payload, chunk.lane) }));
+    const records = chunk.records ?? this.log.read(chunk.from - 1, chunk.to - chunk.from + 1, chunk.to);
+    delete chunk.records;
+    const o = this.options;
+    const build = (sealer?: Parameters<typeof toMessages>[6]) =>
+      toMessages(
+        records,
+        chunk.lane,
+        o.gatewayId,
+        this.topics,
+        o.validateOutgoing,
+        o.maxMessageBytes,
+        sealer,
+      );
+    if (!this.sealer) return build();
+    try {
+      chunk.sealed = this.sealer.seal(chunk.from, chunk.to, build);
+      return chunk.sealed;
+    } catch (e) {
+      if (!isLantianError(e) || e.code !== 'STORE_WRITE_FAILED') throw e;
+      this.logger.error(
+        { err: e, from: chunk.from, to: chunk.to },
+        'cannot record sealed messages; retrying',
+      );
+      this.retry.unshift(chunk);
+      clearTimeout(this.sealRetryTimer);
+      this.sealRetryTimer = setTimeout(() => this.schedule(), SEAL_RETRY_MS);
+      return undefined;
     }
   }
 
@@ -437,6 +541,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
 
   private done(chunk: Chunk): void {
     this.cursor.markDone(chunk.from, chunk.to);
+    if (chunk.sealed) this.sealer?.acknowledged(chunk.from, chunk.to);
     this.emit('acked', chunk.from, chunk.to, chunk.lane);
   }
 
@@ -446,6 +551,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     const message = buildHealth(this.log, this.cursor, this.status(), this.options, this.clock.now());
     if (this.acquisitionHealth) message.acquisition = this.acquisitionHealth();
     if (this.hj212Health) message.hj212 = this.hj212Health();
+    if (this.processingHealth) message.processing = this.processingHealth();
     this.client?.publish(this.topics.health, JSON.stringify(message), { qos: 1, retain: true });
     this.healthTimer = setTimeout(() => this.publishHealth(), this.options.healthIntervalMs);
   }

@@ -61,6 +61,10 @@ export const mqttSettingsShape = {
     268_435_455,
     'Largest payload of one message; bigger batches are split to fit (a single record is never split).',
   ).default(128 * 1024),
+  signingKey: z.string().min(1).optional().meta({
+    description:
+      'Private key file (PEM, made by `lantian keys init`, mode 0600) that seals every record message; relative to the config file. Absent: messages go out unsealed and `lantian verify` reports them as unsigned.',
+  }),
   healthIntervalMs: int(
     'ms',
     1000,

@@ -1,0 +1,146 @@
+/**
+ * The seal ledger: what an uplink signed and has not yet had acknowledged, and the head of each
+ * of its chains, kept in the log's own SQLite file. A message is sealed once, written here in the
+ * same transaction that moves its chain head, and only then published; a resend (after a lost
+ * connection, a restart or a kill -9) takes the stored bytes, so it carries the signature and the
+ * predecessor it had the first time and the chain never forks. Rows go once their chunk of the
+ * log is acknowledged; at most the publisher's window of messages waits here.
+ */
+import { LantianError } from '../../core/errors.js';
+import type { SqliteDb } from '../../store/schema.js';
+
+/** One sealed message as it went out the first time (its `lane` may differ on a resend). */
+export interface SealedMessage {
+  topic: string;
+  payload: string;
+}
+
+/** A chunk of the log (seqs `from..to`) and the sealed messages built from it, in sealing order. */
+export interface SealedChunk {
+  from: number;
+  to: number;
+  messages: SealedMessage[];
+}
+
+const TABLES = `
+  CREATE TABLE IF NOT EXISTS seal_heads (
+    uplink TEXT NOT NULL,
+    chain_key TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (uplink, chain_key)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS seal_pending (
+    id INTEGER PRIMARY KEY,
+    uplink TEXT NOT NULL,
+    chunk_from INTEGER NOT NULL,
+    chunk_to INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS seal_keys (
+    uplink TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+export class SealLedger {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: SqliteDb,
+    readonly uplink: string,
+  ) {
+    db.exec(TABLES);
+    this.stmt = {
+      heads: db.prepare('SELECT chain_key, hash FROM seal_heads WHERE uplink = ?').raw(),
+      setHead: db.prepare(
+        `INSERT INTO seal_heads (uplink, chain_key, hash) VALUES (?, ?, ?)
+         ON CONFLICT (uplink, chain_key) DO UPDATE SET hash = excluded.hash`,
+      ),
+      pending: db
+        .prepare('SELECT chunk_from, chunk_to, topic, payload FROM seal_pending WHERE uplink = ? ORDER BY id')
+        .raw(),
+      insert: db.prepare(
+        'INSERT INTO seal_pending (uplink, chunk_from, chunk_to, topic, payload) VALUES (?, ?, ?, ?, ?)',
+      ),
+      forget: db.prepare('DELETE FROM seal_pending WHERE uplink = ? AND chunk_from = ? AND chunk_to = ?'),
+      key: db.prepare('SELECT fingerprint FROM seal_keys WHERE uplink = ?').pluck(),
+      setKey: db.prepare(
+        `INSERT INTO seal_keys (uplink, fingerprint) VALUES (?, ?)
+         ON CONFLICT (uplink) DO UPDATE SET fingerprint = excluded.fingerprint`,
+      ),
+    };
+  }
+
+  /** Chain heads as the Signer takes them: `<log>/<chain>` → hash of the last sealed message. */
+  heads(): [string, string][] {
+    return this.stmt.heads.all(this.uplink) as [string, string][];
+  }
+
+  /** The fingerprint of the key that sealed last, or undefined before the first seal. */
+  lastKey(): string | undefined {
+    return this.stmt.key.get(this.uplink) as string | undefined;
+  }
+
+  /**
+   * Sealed messages not yet acknowledged, chunk by chunk in the order they were sealed. Chunks
+   * that `isDone` (acknowledged, but the process ended before their rows were deleted) are
+   * dropped here.
+   */
+  pending(isDone: (from: number, to: number) => boolean): SealedChunk[] {
+    const chunks: SealedChunk[] = [];
+    const stale: [number, number][] = [];
+    for (const [from, to, topic, payload] of this.stmt.pending.all(this.uplink) as [
+      number,
+      number,
+      string,
+      string,
+    ][]) {
+      if (isDone(from, to)) {
+        if (!stale.some(([a, b]) => a === from && b === to)) stale.push([from, to]);
+        continue;
+      }
+      const last = chunks.at(-1);
+      if (last && last.from === from && last.to === to) last.messages.push({ topic, payload });
+      else chunks.push({ from, to, messages: [{ topic, payload }] });
+    }
+    for (const [from, to] of stale) this.forget(from, to);
+    return chunks;
+  }
+
+  /**
+   * Stores a chunk's sealed messages and the chain heads they lead to, in one transaction: either
+   * both are on disk before anything is published, or neither is (and the caller seals again).
+   */
+  record(chunk: SealedChunk, heads: readonly [string, string][], keyFingerprint: string): void {
+    try {
+      this.db
+        .transaction(() => {
+          for (const m of chunk.messages)
+            this.stmt.insert.run(this.uplink, chunk.from, chunk.to, m.topic, m.payload);
+          for (const [key, hash] of heads) this.stmt.setHead.run(this.uplink, key, hash);
+          this.stmt.setKey.run(this.uplink, keyFingerprint);
+        })
+        .immediate();
+    } catch (e) {
+      throw new LantianError(
+        'STORE_WRITE_FAILED',
+        `cannot record sealed messages ${chunk.from}..${chunk.to} (${(e as Error).message})`,
+        { cause: e, context: { uplink: this.uplink, from: chunk.from, to: chunk.to } },
+      );
+    }
+  }
+
+  /**
+   * Drops an acknowledged chunk. A failure is harmless (the rows are dropped at the next start,
+   * their chunk being done), so it is reported, not thrown.
+   */
+  forget(from: number, to: number): boolean {
+    try {
+      this.stmt.forget.run(this.uplink, from, to);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
