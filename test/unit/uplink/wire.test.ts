@@ -219,6 +219,7 @@ describe('the health message', () => {
         oldestUndeliveredAgeMs: 10_000 - 200,
         inFlight: 3,
         lastRefusal: null,
+        signingKey: null,
       },
       counters: {
         gapEvents: 0,
