@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { ByteOrder, ProfileFile, Quirks, WordOrder } from '../profiles/schema.js';
-import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
 import { Host, Id, int, num, PointKey, PointRefText, SecretRef, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
 import { lineSettingError } from './line-settings.js';

@@ -18,7 +18,9 @@ describe('docs/asyncapi.yaml', () => {
   it('is a valid AsyncAPI document with a channel for every topic of the contract', async () => {
     const { document, diagnostics } = await new Parser().parse(readFileSync(ASYNCAPI_FILE, 'utf8'));
     // Spectral severities: 0 error, 1 warning, 2 information, 3 hint.
-    expect(diagnostics.filter((d) => Number(d.severity) <= 1).map((d) => `${d.code}: ${d.message}`)).toEqual([]);
+    expect(diagnostics.filter((d) => Number(d.severity) <= 1).map((d) => `${d.code}: ${d.message}`)).toEqual(
+      [],
+    );
     expect(document).toBeDefined();
     const addresses = document!
       .channels()
