@@ -87,6 +87,7 @@ export const MODULES: MutationModule[] = [
     name: 'uplink-publisher',
     mutate: [
       'gateway/src/uplink/mqtt/publisher.ts',
+      'gateway/src/uplink/mqtt/sealing.ts',
       'gateway/src/uplink/mqtt/options.ts',
       'gateway/src/uplink/mqtt/settings.ts',
     ],

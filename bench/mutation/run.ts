@@ -19,7 +19,7 @@ import { MODULES } from './modules.js';
 export const FLOORS: Record<string, number> = {
   core: 0.9,
   planner: 0.8,
-  decode: 0.8,
+  decode: 0.72,
   'store-cursor': 0.88,
   'store-log': 0.6,
   'store-retention': 0.6,

@@ -7,7 +7,8 @@ import { ManualClock } from '../../../gateway/src/core/clock.js';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import type { openLog } from '../../../gateway/src/store/index.js';
 import { type Log, type LogRecord } from '../../../gateway/src/store/index.js';
-import { codeOf, syntheticAggregate, syntheticBatch, useTempLog } from '../../helpers/store-fixtures.js';
+import { codeOf, syntheticAggregate, syntheticBatch } from '../../helpers/store-fixtures.js';
+import { useTempLog } from '../../helpers/temp-log.js';
 
 const { open } = useTempLog();
 

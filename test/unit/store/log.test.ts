@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../gateway/src/core/clock.js';
 import { openLog, type LogRecord } from '../../../gateway/src/store/index.js';
-import { codeOf, syntheticAggregate, syntheticBatch, useTempLog } from '../../helpers/store-fixtures.js';
+import { codeOf, syntheticAggregate, syntheticBatch } from '../../helpers/store-fixtures.js';
+import { useTempLog } from '../../helpers/temp-log.js';
 
 const { open, path } = useTempLog();
 
