@@ -15,7 +15,12 @@ export const MODULES: MutationModule[] = [
   {
     name: 'core',
     mutate: ['gateway/src/core/**/*.ts', '!gateway/src/core/index.ts'],
-    tests: ['test/unit/core/**/*.test.ts'],
+    // yaml.ts (positions in YAML files) is exercised by the loaders that report them.
+    tests: [
+      'test/unit/core/**/*.test.ts',
+      'test/unit/profiles/loader.test.ts',
+      'test/unit/config/loader.test.ts',
+    ],
   },
   {
     name: 'planner',
@@ -27,18 +32,77 @@ export const MODULES: MutationModule[] = [
     mutate: ['gateway/src/acquisition/decode.ts'],
     tests: ['test/unit/acquisition/decode.test.ts', 'test/unit/acquisition/examples.test.ts'],
   },
+  // The store, in parts: its bookkeeping (ranges, cursors, the mark, record checks, the queue
+  // of unwritten readings, the point dictionary) against the fast unit tests; the log itself,
+  // retention and recovery against their own (slower) suites.
   {
-    name: 'store',
-    mutate: ['gateway/src/store/**/*.ts', '!gateway/src/store/index.ts'],
-    tests: ['test/unit/store/**/*.test.ts'],
+    name: 'store-cursor',
+    mutate: [
+      'gateway/src/store/ranges.ts',
+      'gateway/src/store/cursors.ts',
+      'gateway/src/store/mark.ts',
+      'gateway/src/store/records.ts',
+      'gateway/src/store/pending.ts',
+      'gateway/src/store/dictionary.ts',
+    ],
+    tests: [
+      'test/unit/store/cursor-ranges.test.ts',
+      'test/unit/store/ranges.test.ts',
+      'test/unit/store/mark.test.ts',
+      'test/unit/store/records-pending.test.ts',
+      'test/unit/store/log.test.ts',
+      'test/unit/store/log-edges.test.ts',
+    ],
   },
   {
-    name: 'uplink',
-    mutate: ['gateway/src/uplink/mqtt/**/*.ts', '!gateway/src/uplink/mqtt/index.ts'],
+    name: 'store-log',
+    mutate: ['gateway/src/store/log.ts', 'gateway/src/store/schema.ts'],
+    tests: [
+      'test/unit/store/log.test.ts',
+      'test/unit/store/log-edges.test.ts',
+      'test/unit/store/open.test.ts',
+      'test/integration/store/full-disk.test.ts',
+      'test/integration/store/lost-wal.test.ts',
+    ],
+  },
+  {
+    name: 'store-retention',
+    mutate: ['gateway/src/store/retention.ts'],
+    tests: ['test/unit/store/retention.test.ts', 'test/unit/store/quota-disk.test.ts'],
+  },
+  {
+    name: 'store-recovery',
+    mutate: ['gateway/src/store/recover.ts', 'gateway/src/store/salvage.ts'],
+    tests: ['test/unit/store/recover.test.ts', 'test/e2e/store/recover.test.ts'],
+  },
+  // The MQTT uplink, in parts: what goes on the wire (records to messages, the health message)
+  // against unit tests; the publisher (cursor, PUBACKs, reconnects) against the embedded broker
+  // (vitest.config.ts); the contract's schemas, static and checked against docs/mqtt-schema.json.
+  {
+    name: 'uplink-wire',
+    mutate: ['gateway/src/uplink/mqtt/messages.ts', 'gateway/src/uplink/mqtt/health.ts'],
+    tests: ['test/unit/uplink/**/*.test.ts', 'test/integration/uplink/health.test.ts'],
+  },
+  {
+    name: 'uplink-publisher',
+    mutate: [
+      'gateway/src/uplink/mqtt/publisher.ts',
+      'gateway/src/uplink/mqtt/options.ts',
+      'gateway/src/uplink/mqtt/settings.ts',
+    ],
     tests: [
       'test/integration/uplink/publisher.test.ts',
-      'test/integration/uplink/receiver.test.ts',
       'test/integration/uplink/outage.test.ts',
+      'test/integration/uplink/health.test.ts',
+    ],
+  },
+  {
+    name: 'uplink-contract',
+    mutate: ['gateway/src/uplink/mqtt/contract.ts', 'gateway/src/uplink/mqtt/receiver.ts'],
+    tests: [
+      'test/unit/uplink/**/*.test.ts',
+      'test/unit/sim/platform-contract.test.ts',
+      'test/integration/uplink/receiver.test.ts',
     ],
   },
 ];

@@ -1,6 +1,6 @@
 /**
  * The vitest config Stryker runs each module's tests with: the module's own test files only
- * (MUTATION_TESTS, comma-separated globs, set by bench/mutation/run.ts).
+ * (MUTATION_TESTS, comma-separated globs; set by bench/mutation/run.ts).
  */
 import { defineConfig } from 'vitest/config';
 
@@ -13,5 +13,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     maxWorkers: 1,
+    // The MQTT suites on the embedded broker only: each mutant meets them once, not twice.
+    env: { LANTIAN_TEST_BROKERS: 'aedes' },
   },
 });

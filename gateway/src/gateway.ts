@@ -20,10 +20,14 @@ import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
 import { Processor } from './processing/engine.js';
 import { LiveProcessing, runTicks } from './processing/live.js';
 import { processingPlan } from './processing/plan.js';
+import { QualityChecks } from './processing/quality.js';
+import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
 import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplink/commands/index.js';
 import { webPage, type WebServer } from './api/index.js';
+import { SiteIoController } from '../../firmware/src/controller.js';
+import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -88,6 +92,8 @@ export class Gateway {
   /** Commands from the platform; other modules register theirs (cameras: `snapshot`). */
   readonly commands = new CommandRegistry();
   private commandHandler: CommandHandler | undefined;
+  /** The site I/O controller (firmware/), when the config has a `siteIo` section. */
+  readonly siteIo: SiteIoController | undefined;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
@@ -111,9 +117,11 @@ export class Gateway {
       logger: this.logger,
     });
     try {
+      const plan = processingPlan(loaded.config, loaded.profiles);
       this.processing = new LiveProcessing(
-        new Processor(processingPlan(loaded.config, loaded.profiles)),
+        new Processor(plan),
         this.log,
+        new QualityChecks(plan, plan.quality, clockSyncProbe(loaded.config.quality.clockSync, clock)),
       );
       this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
         clock,
@@ -131,6 +139,7 @@ export class Gateway {
             logger: this.logger,
             acquisitionHealth,
             hj212Health: () => [...this.hj212.values()].map((h) => h.status()),
+            processingHealth: () => this.processing.health(),
           }),
         );
       }
@@ -140,6 +149,16 @@ export class Gateway {
           clock,
           logger: this.logger,
         });
+      const io = loaded.config.siteIo;
+      this.siteIo = io
+        ? new SiteIoController(io, {
+            clock,
+            logger: this.logger,
+            accept: (drafts) => this.accept(drafts),
+            appendEvent: (e) => this.log.appendEvent(e),
+            alertLevel: () => alertLevel(this.log),
+          })
+        : undefined;
       for (const o of hj212SessionOptions(loaded)) {
         this.hj212.set(o.name, new Hj212Session(this.log, o, { clock, logger: this.logger }));
       }
@@ -153,14 +172,16 @@ export class Gateway {
    * Readings are committed to the log before the uplinks see them; uplinks follow the log.
    * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
    * itself; what overflows that queue is recorded as an `unlogged` event and counted in
-   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. Processing gets
-   * each batch here, also one the log has queued: during a full disk its minute values may
-   * include readings that end up unlogged.
+   * `log.stats()`. Only an invalid batch reaches the poller as a sink error. The data-quality
+   * checks add their reasons before the commit; processing then reads what the log committed,
+   * so a queued batch reaches it only once written (docs/processing.md, "A full disk").
    */
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;
-    this.log.accept(drafts);
-    this.processing.accept(drafts, this.clock.now());
+    if (this.siteIo) drafts = this.siteIo.flag(drafts);
+    const queued = this.log.accept(this.processing.annotate(drafts)) === undefined;
+    this.processing.follow(this.clock.now(), queued);
+    this.siteIo?.observe(drafts);
   }
 
   start(): void {
@@ -175,6 +196,7 @@ export class Gateway {
     this.commandHandler?.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
+    this.siteIo?.start();
     this.web = webPage(this, childLogger(this.logger, 'api'));
     this.webUrl = this.web?.listen();
     this.logger.info(
@@ -201,6 +223,7 @@ export class Gateway {
     this.running = false;
     await this.web?.close();
     await this.acquisition.stop();
+    await this.siteIo?.stop();
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>
@@ -215,4 +238,12 @@ export class Gateway {
     this.log.close();
     this.logger.info('gateway stopped');
   }
+}
+
+/** The alert level the platform set last (an `alert_level` event); none without one. */
+export function alertLevel(log: Log): AlertLevel {
+  const payload = log.latestEvent('alert_level')?.payload as
+    { level?: unknown; detail?: { level?: unknown } } | null | undefined;
+  const level = payload?.level ?? payload?.detail?.level;
+  return ALERT_LEVELS.includes(level as AlertLevel) ? (level as AlertLevel) : 'none';
 }

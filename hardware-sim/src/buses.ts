@@ -17,6 +17,7 @@ import { Pms5003 } from './uart/pms5003.js';
 import { Sds011 } from './uart/sds011.js';
 import type { UartDevice, UartDeviceOptions } from './uart/uart-device.js';
 import { silenceMs, type LineSettings } from './wire/model.js';
+import { asHeard } from './transport/line-check.js';
 
 /** Ms after its last byte at which an incomplete RTU request is thrown away. */
 const FRAME_TIMEOUT_MS = 200;
@@ -133,11 +134,12 @@ export async function openModbusBus(
       drop: (fault) => void link.pty?.restart(fault.spec.offMs ?? 1000),
     }),
   );
+  const paths = ptyPaths(spec, tempDir);
   const line = await PtyLine.open({
-    ...ptyPaths(spec, tempDir),
+    ...paths,
     bus: spec.name,
     log,
-    onData: (c) => framer.push(c),
+    onData: (c) => framer.push(spec.line.checkSettings ? asHeard(c, paths.link, spec.line) : c),
   });
   link.pty = line;
   return {

@@ -177,13 +177,20 @@ export interface BrokerKind {
 }
 
 /** The brokers every MQTT suite runs against. */
+/**
+ * Both brokers, or only those LANTIAN_TEST_BROKERS names (comma-separated, e.g. `aedes`): the
+ * mutation run (bench/mutation) tries each mutant against the embedded broker only.
+ */
 export function brokerKinds(): BrokerKind[] {
+  const only = process.env.LANTIAN_TEST_BROKERS?.split(',').filter(Boolean);
   const missing = missingReason('mosquitto');
-  if (missing && strict()) throw new Error(`${STRICT_ENV} is set: ${missing}`);
-  return [
+  if (missing && strict() && only?.includes('mosquitto') !== false)
+    throw new Error(`${STRICT_ENV} is set: ${missing}`);
+  const kinds: BrokerKind[] = [
     { kind: 'aedes', skip: undefined, start: startAedes },
     { kind: 'mosquitto', skip: missing, start: () => startMosquitto() },
   ];
+  return only ? kinds.filter((k) => only.includes(k.kind)) : kinds;
 }
 
 /** Suite title that says why it is skipped. */

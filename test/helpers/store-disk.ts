@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import type { Log } from '../../gateway/src/store/index.js';
 
 export interface SmallDisk {
   dir: string;
@@ -57,4 +59,33 @@ export function mountSmallDisk(bytes: number): SmallDisk | string {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Resolves once `done()` holds, checked after every commit of the log. */
+export function whenLog(log: Log, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (done()) return resolve();
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(log.stats())}`));
+    }, timeoutMs);
+    const off = log.onAppend(() => {
+      if (!done()) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+/**
+ * A small disk for a whole test file, unmounted after it: `reason` is '' when mounted (else the
+ * skip reason), `disk()` the mounted disk.
+ */
+export function smallDiskForFile(bytes: number): { reason: string; disk: () => SmallDisk } {
+  const disk = mountSmallDisk(bytes);
+  afterAll(() => {
+    if (typeof disk !== 'string') disk.unmount();
+  });
+  return { reason: typeof disk === 'string' ? disk : '', disk: () => disk as SmallDisk };
 }

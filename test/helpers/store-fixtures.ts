@@ -2,6 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { isLantianError } from '../../gateway/src/core/errors.js';
+import { openLog, type Log, type LogOptions } from '../../gateway/src/store/log.js';
 import type { Flag } from '../../gateway/src/core/flags.js';
 import type { Quality, ReadingDraft } from '../../gateway/src/core/reading.js';
 import type { AggregateDraft } from '../../gateway/src/store/records.js';
@@ -67,5 +70,40 @@ export function syntheticAggregate(i: number, point = 'so2'): AggregateDraft {
     max: i,
     count: 60,
     flag: 'N',
+  };
+}
+
+/** The LantianError code `fn` throws, undefined when it does not throw. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return isLantianError(e) ? e.code : `not a LantianError: ${String(e)}`;
+  }
+  return undefined;
+}
+
+/**
+ * For a test file: a fresh `log.db` in a temporary directory per test, opened with `open()`;
+ * every log opened is closed and the directory removed after each test.
+ */
+export function useTempLog(): { open: (extra?: Partial<LogOptions>) => Log; path: () => string } {
+  let tmp: TempDir;
+  const opened: Log[] = [];
+  beforeEach(() => {
+    tmp = tempDir();
+  });
+  afterEach(() => {
+    for (const l of opened.splice(0)) l.close();
+    tmp.remove();
+  });
+  const path = () => tmp.file('log.db');
+  return {
+    path,
+    open: (extra = {}) => {
+      const log = openLog({ path: path(), ...extra });
+      opened.push(log);
+      return log;
+    },
   };
 }

@@ -11,6 +11,7 @@ export const SYSTEM_TOOLS = {
   mbpoll: 'mbpoll',
   mosquitto: 'mosquitto',
   chromium: 'chromium',
+  'systemd-analyze': 'systemd',
 } as const;
 export type SystemTool = keyof typeof SYSTEM_TOOLS;
 

@@ -75,7 +75,8 @@ export interface AcquisitionHealth {
 
 const DEFAULT_LINE = { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 } as const;
 
-function costFor(bus: BusConfig, profile: Profile): RequestCost {
+/** The planner's cost model for a device of `profile` on `bus`. */
+export function costFor(bus: Pick<BusConfig, 'link' | 'roundTripMs'>, profile: Profile): RequestCost {
   const { turnaroundMs, minGapMs } = profile.quirks;
   const rtt = bus.roundTripMs ?? 2;
   switch (bus.link.kind) {
@@ -94,7 +95,8 @@ function invalid(message: string, context: Record<string, unknown>): LantianErro
   return new LantianError('ACQ_OPTIONS_INVALID', message, { context });
 }
 
-function validate(options: AcquisitionOptions): void {
+/** Refuses duplicate buses, devices, unit ids on one bus, and out-of-range periods and retries. */
+export function validateOptions(options: AcquisitionOptions): void {
   const buses = new Set<string>();
   const devices = new Set<string>();
   for (const b of options.buses) {
@@ -123,6 +125,54 @@ function validate(options: AcquisitionOptions): void {
   }
 }
 
+/**
+ * One bus as the engine builds it (transport, silence, reconnects). Exported for hosts that add
+ * devices to a line one by one (the Node-RED nodes); the engine itself builds all at once.
+ */
+export function createBus(b: Omit<BusConfig, 'devices'>, deps: Omit<AcquisitionDeps, 'onReadings'>): Bus {
+  const clock = deps.clock ?? systemClock;
+  const factory = deps.transportFactory ?? modbusTransport;
+  return new Bus({
+    name: b.name,
+    where: describeLink(b.link),
+    transport: factory(b.link),
+    silenceMs: b.silenceMs ?? (b.link.kind === 'rtu' ? interFrameSilenceMs(b.link.line) : 0),
+    clock,
+    logger: childLogger(deps.logger ?? silentLogger, 'bus', { bus: b.name }),
+    random: deps.random ?? Math.random,
+    reconnect: b.reconnect,
+    recycleAfterTimeouts: b.recycleAfterTimeouts,
+    // Polling the clock for the last 1.5 ms of a silence needs the real clock.
+    fineWaitMs: clock === systemClock ? 1.5 : 0,
+  });
+}
+
+/** One device's poller on `bus`, with the engine's defaults. */
+export function createPoller(
+  bus: Bus,
+  b: Pick<BusConfig, 'link' | 'roundTripMs'>,
+  d: DeviceOptions,
+  deps: AcquisitionDeps,
+): DevicePoller {
+  return new DevicePoller({
+    id: d.id,
+    bus,
+    profile: d.profile,
+    unitId: d.unitId ?? d.profile.serial.unitId,
+    periodMs: d.periodMs,
+    timeoutMs: d.timeoutMs ?? d.profile.quirks.timeoutMs,
+    retries: d.retries ?? 1,
+    points: polledPoints(d.profile, d.points),
+    cost: costFor(b, d.profile),
+    plan: d.plan,
+    backoff: d.backoff,
+    clock: deps.clock ?? systemClock,
+    logger: childLogger(deps.logger ?? silentLogger, 'acq', { device: d.id }),
+    random: deps.random ?? Math.random,
+    onReadings: deps.onReadings,
+  });
+}
+
 export class Acquisition {
   private readonly buses: Bus[] = [];
   private readonly pollers: DevicePoller[] = [];
@@ -132,47 +182,12 @@ export class Acquisition {
   private readonly clock: Clock;
 
   constructor(options: AcquisitionOptions, deps: AcquisitionDeps) {
-    validate(options);
+    validateOptions(options);
     this.clock = deps.clock ?? systemClock;
-    const logger = deps.logger ?? silentLogger;
-    const random = deps.random ?? Math.random;
-    const factory = deps.transportFactory ?? modbusTransport;
     for (const b of options.buses) {
-      const bus = new Bus({
-        name: b.name,
-        where: describeLink(b.link),
-        transport: factory(b.link),
-        silenceMs: b.silenceMs ?? (b.link.kind === 'rtu' ? interFrameSilenceMs(b.link.line) : 0),
-        clock: this.clock,
-        logger: childLogger(logger, 'bus', { bus: b.name }),
-        random,
-        reconnect: b.reconnect,
-        recycleAfterTimeouts: b.recycleAfterTimeouts,
-        // Polling the clock for the last 1.5 ms of a silence needs the real clock.
-        fineWaitMs: this.clock === systemClock ? 1.5 : 0,
-      });
+      const bus = createBus(b, deps);
       this.buses.push(bus);
-      for (const d of b.devices) {
-        this.pollers.push(
-          new DevicePoller({
-            id: d.id,
-            bus,
-            profile: d.profile,
-            unitId: d.unitId ?? d.profile.serial.unitId,
-            periodMs: d.periodMs,
-            timeoutMs: d.timeoutMs ?? d.profile.quirks.timeoutMs,
-            retries: d.retries ?? 1,
-            points: polledPoints(d.profile, d.points),
-            cost: costFor(b, d.profile),
-            plan: d.plan,
-            backoff: d.backoff,
-            clock: this.clock,
-            logger: childLogger(logger, 'acq', { device: d.id }),
-            random,
-            onReadings: deps.onReadings,
-          }),
-        );
-      }
+      for (const d of b.devices) this.pollers.push(createPoller(bus, b, d, deps));
     }
   }
 

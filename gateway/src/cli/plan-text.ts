@@ -3,6 +3,7 @@ import type { BusConfig, BusPlan, LoadedConfig, PlannedDevice } from '../config/
 import { plural } from './output.js';
 import { processingPlan } from '../processing/plan.js';
 import { formatOutlets } from '../processing/plan-text.js';
+import { formatSiteIo } from '../../../firmware/src/plan-text.js';
 
 function endpoint(bus: BusConfig): string {
   switch (bus.kind) {
@@ -53,6 +54,7 @@ export function formatPlan(loaded: LoadedConfig, plan: readonly BusPlan[]): stri
         `real-time every ${p.rtdIntervalS} s, minute data every ${p.minIntervalMin} min; codes ${codes.join(' ') || 'none'}`,
     );
   }
+  out.push(...formatSiteIo(c.siteIo));
   out.push(`  storage: ${c.storage.path}, quota ${c.storage.quotaMb} MiB, ${c.storage.retentionDays} days`);
   return out;
 }

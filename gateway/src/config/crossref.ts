@@ -313,11 +313,42 @@ function checkSiteIo(view: ConfigView, { list }: CrossCheckContext): void {
   const io = view.siteIo;
   if (!io) return;
   const pins = new Map<number, string>();
-  for (const group of ['dryContacts', 'relays'] as const) {
-    for (const [name, { pin }] of Object.entries(io[group])) {
+  const groups = { dryContacts: io.dryContacts, relays: io.relays } as Record<
+    string,
+    Record<string, { pin: number }>
+  >;
+  for (const [group, byName] of Object.entries(groups)) {
+    for (const [name, { pin }] of Object.entries(byName)) {
       const other = pins.get(pin);
       if (other !== undefined) list.add(['siteIo', group, name, 'pin'], `pin ${pin} is also ${other}`);
       else pins.set(pin, `${group}.${name}`);
+    }
+  }
+  // johnny-five writes whole 8-pin ports from its cached values: a relay write on a contact's
+  // port would switch that contact's pull-up off (docs/site-io.md, wiring).
+  const contactPorts = new Map(Object.entries(io.dryContacts).map(([name, c]) => [c.pin >> 3, name]));
+  for (const [name, r] of Object.entries(io.relays)) {
+    const contact = contactPorts.get(r.pin >> 3);
+    if (contact !== undefined)
+      list.add(
+        ['siteIo', 'relays', name, 'pin'],
+        `pin ${r.pin} is on the same port (pins ${(r.pin >> 3) * 8}-${(r.pin >> 3) * 8 + 7}) as dry contact ${contact}; put relays and contacts on different ports`,
+      );
+  }
+  const known = new Set(view.deviceIds);
+  for (const [name, c] of Object.entries(io.dryContacts)) {
+    const needsDevice = c.role === 'maintenance' || c.role === 'calibration';
+    if (needsDevice && c.device === undefined)
+      list.add(['siteIo', 'dryContacts', name, 'device'], `a ${c.role} contact names the analyzer it flags`);
+    else if (c.device !== undefined && !known.has(c.device))
+      list.add(['siteIo', 'dryContacts', name, 'device'], `no device "${c.device}"`);
+  }
+  for (const [name, r] of Object.entries(io.relays)) {
+    for (const key of ['point', 'windPoint'] as const) {
+      const ref = r.linkage?.[key];
+      const device = ref?.split('/')[0];
+      if (device !== undefined && !known.has(device))
+        list.add(['siteIo', 'relays', name, 'linkage', key], `no device "${device}"`);
     }
   }
   const analog = new Map<string, string>();

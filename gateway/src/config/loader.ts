@@ -188,7 +188,7 @@ export function loadSiteConfig(file: string, options: LoadOptions = {}): LoadedC
 }
 
 /** The bundled library plus a site's own folder; same ids: the site's profile wins. */
-function withSiteProfiles(
+export function withSiteProfiles(
   bundled: ProfileRegistry,
   dir: string | undefined,
 ): { profiles: ProfileRegistry; replaced: { site: Profile; bundled: Profile }[] } {

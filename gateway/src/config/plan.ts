@@ -34,6 +34,12 @@ export interface BusPlan {
 const POLLED_ROLES: ReadonlySet<ResolvedPoint['role']> = new Set(['measurement', 'status']);
 
 export function pollingPlan(config: SiteConfig, profiles: ProfileRegistry): BusPlan[] {
+  // Drift registers an outlet records as calibration checks are read every period too.
+  const calibration = new Set(
+    Object.values(config.outlets).flatMap((o) =>
+      Object.values(o.calibration).flatMap((c) => [c.zeroDrift, c.spanDrift]),
+    ),
+  );
   return Object.entries(config.buses).map(([busId, bus]) => ({
     id: busId,
     bus,
@@ -66,7 +72,10 @@ export function pollingPlan(config: SiteConfig, profiles: ProfileRegistry): BusP
           retries: retries ?? bus.retries,
           quirks,
           points: profile.points
-            .filter((p) => POLLED_ROLES.has(p.role) && !skipped.includes(p.key))
+            .filter(
+              (p) =>
+                (POLLED_ROLES.has(p.role) || calibration.has(`${id}/${p.key}`)) && !skipped.includes(p.key),
+            )
             .map((p) => ({
               ...p,
               ...orders(p, wordOrder, byteOrder),

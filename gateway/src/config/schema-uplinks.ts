@@ -40,6 +40,12 @@ export const Mqtt = z
 export type MqttConfig = z.output<typeof Mqtt>;
 
 const MIN_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30] as const;
+/** A hardware id for CN 1001: printable, none of HJ 212's separators. */
+const HardwareId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,64}$/, '1-64 printable characters')
+  .refine((v) => !/[;,=&#]/.test(v), 'no ; , = & or # (HJ 212 separators)');
+
 export const Hj212Platform = z
   .object({
     host: Host,
@@ -111,9 +117,30 @@ export const Hj212Platform = z
     sm4Key: SecretRef.optional().meta({
       description: 'Secret holding the SM4 data-area key (HJ 212-2025). Absent: clear text.',
     }),
+    registration: z
+      .object({
+        dauId: HardwareId.meta({ description: 'DAU id, sent as i23005-Info.' }),
+        cpuId: HardwareId.optional().meta({ description: 'CPU id, sent as i23006-Info.' }),
+        mac1: HardwareId.optional().meta({ description: 'First MAC address, sent as i23007-Info.' }),
+        mac2: HardwareId.optional().meta({ description: 'Second MAC address, sent as i23008-Info.' }),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          'HJ 212-2025 registration: on connecting, upload these hardware ids with CN 1001. Absent: no registration.',
+      }),
+    requestKey: z
+      .boolean()
+      .meta({ description: 'HJ 212-2025: ask the platform for a new SM4 key (CN 1014) on connecting.' })
+      .default(false),
   })
   .strict()
   .superRefine((p, ctx) => {
+    for (const k of ['registration', 'requestKey'] as const) {
+      if (p[k] && p.version !== 2025)
+        ctx.addIssue({ code: 'custom', path: [k], message: `${k} exists only in HJ 212-2025` });
+    }
     if ((p.outlet === undefined) === (p.devices === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['outlet'], message: 'give exactly one of outlet or devices' });
     }

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { ByteOrder, ProfileFile, Quirks, WordOrder } from '../profiles/schema.js';
-import { isCanonicalUnit, UNIT_ALIASES } from '../profiles/units.js';
 import { Host, Id, int, num, PointKey, PointRefText, SecretRef, TimeZone } from './schema-parts.js';
 import { Hj212Platform, Mqtt } from './schema-uplinks.js';
 import { lineSettingError } from './line-settings.js';
@@ -207,6 +206,29 @@ export const Limit = z
   })
   .strict();
 
+export const Calibration = z
+  .object({
+    zeroDrift: PointRefText.optional().meta({
+      description: 'Point giving the drift found by the last zero check.',
+    }),
+    spanDrift: PointRefText.optional().meta({
+      description: 'Point giving the drift found by the last span check.',
+    }),
+    zeroTolerance: num(
+      'drift point unit',
+      0,
+      100,
+      'Allowed |zero drift|, in the drift point’s unit (%FS on the SCS-900): HJ 75-2017 daily check, 2.5 for gas analyzers, 2.0 for particulate.',
+    ).default(2.5),
+    spanTolerance: num(
+      'drift point unit',
+      0,
+      100,
+      'Allowed |span drift|, in the drift point’s unit: HJ 75-2017 daily check, 2.5 for gas analyzers, 2.0 for particulate.',
+    ).default(2.5),
+  })
+  .strict();
+
 const FLUE_KEYS = ['temperature', 'pressure', 'moisture', 'velocity', 'flow'] as const;
 export const Outlet = z
   .object({
@@ -261,6 +283,10 @@ export const Outlet = z
       .record(PointRefText, Limit)
       .default({})
       .meta({ description: 'Emission limits keyed by `device/point`.' }),
+    calibration: z.record(PointRefText, Calibration).default({}).meta({
+      description:
+        'Zero and span drift registers of an analyzer, keyed by the measured `device/point`: each new value is a `calibration` check event.',
+    }),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -290,6 +316,55 @@ export const Outlet = z
   }));
 export type OutletConfig = z.output<typeof Outlet>;
 
+export const QualityChecks = z
+  .object({
+    staleMinutes: num(
+      'min',
+      0,
+      1440,
+      'The same register words, bit for bit, for this long mark readings `stale` (the source is not refreshing); 0: off.',
+    ).default(10),
+    flatLineMinutes: num(
+      'min',
+      0,
+      10_080,
+      'Values within flatLineTolerancePct for this long mark readings `flat_line`; 0: off.',
+    ).default(60),
+    flatLineTolerancePct: num(
+      '% of range',
+      0,
+      100,
+      'Band a flat line stays in, as a share of the point’s measuring range (points without a range: exactly equal values).',
+    ).default(0.5),
+    spikePctOfRange: num(
+      '% of range',
+      0,
+      100,
+      'A jump of more than this share of the measuring range from the median of the last 5 valid values marks a `spike` (points with a range only); 0: off.',
+    ).default(25),
+    clipBandPct: num(
+      '% of limit',
+      0.1,
+      50,
+      'Band just under an emission limit: values held in it for clipMinutes are `clipped_below_limit`.',
+    ).default(5),
+    clipMinutes: num(
+      'min',
+      0,
+      1440,
+      'How long every valid value must stay in clipBandPct under a limit to be marked; 0: off.',
+    ).default(60),
+    clockSync: z
+      .enum(['timesyncd', 'none'])
+      .meta({
+        description:
+          'How to tell the clock is synchronised: timesyncd reads /run/systemd/timesync/synchronized (readings taken while it is absent are `clock_unsynchronised`); none: never marked.',
+      })
+      .default('none'),
+  })
+  .strict();
+export type QualityConfig = z.output<typeof QualityChecks>;
+
 export const Storage = z
   .object({
     path: z.string().min(1).meta({
@@ -310,70 +385,8 @@ export const Storage = z
   })
   .strict();
 
-/** Digital inputs or outputs keyed by name: a pin, its polarity and any extra options. */
-const digitalPins = <E extends z.ZodRawShape>(activeLow: string, extra: E) =>
-  z.record(
-    Id,
-    z
-      .object({
-        pin: int('', 0, 69, 'Digital pin number on the board.'),
-        activeLow: z.boolean().meta({ description: activeLow }).default(false),
-        ...extra,
-      })
-      .strict(),
-  );
-export const SiteIo = z
-  .object({
-    board: z
-      .object({
-        port: z.string().min(1).meta({ description: 'Serial port of the Firmata board, e.g. /dev/ttyACM0.' }),
-        baud: int('bit/s', 9600, 115_200, 'Firmata baud rate.').default(57_600),
-      })
-      .strict()
-      .meta({ description: 'The Firmata board running the site I/O firmware.' }),
-    analogInputs: z
-      .record(
-        Id,
-        z
-          .object({
-            pin: z
-              .string()
-              .regex(/^A[0-9]{1,2}$/, 'analog pins are A0, A1, …')
-              .meta({ description: 'Analog pin, A0…A15.' }),
-            signal: z.enum(['4-20mA', '0-10V']).meta({ description: 'Electrical signal.' }).default('4-20mA'),
-            range: z.tuple([z.number(), z.number()]).meta({
-              unit: 'unit',
-              description: 'Values at the bottom and top of the signal, e.g. [0, 100].',
-            }),
-            unit: z
-              .string()
-              .refine(isCanonicalUnit, {
-                error: (iss) => {
-                  const canonical = typeof iss.input === 'string' ? UNIT_ALIASES[iss.input] : undefined;
-                  return canonical === undefined
-                    ? 'not a canonical unit (see gateway/src/profiles/units.ts)'
-                    : `write ${canonical}`;
-                },
-              })
-              .meta({ description: 'Unit of the scaled value.' }),
-          })
-          .strict(),
-      )
-      .default({})
-      .meta({ description: 'Analog inputs (4-20 mA or 0-10 V transmitters), keyed by point key.' }),
-    dryContacts: digitalPins('The contact is active when the pin reads low.', {})
-      .default({})
-      .meta({ description: 'Dry-contact inputs (door, power, spray running), keyed by name.' }),
-    relays: digitalPins('The relay energises when the pin is driven low.', {
-      failSafe: z
-        .enum(['off', 'on'])
-        .meta({ description: 'State the relay takes when the board loses the gateway.' })
-        .default('off'),
-    })
-      .default({})
-      .meta({ description: 'Relay outputs (spray, fog cannon, alarm light), keyed by name.' }),
-  })
-  .strict();
+export { SiteIo } from './schema-site-io.js';
+import { SiteIo } from './schema-site-io.js';
 
 const LOOPBACK = /^(127\.[0-9.]+|::1|localhost)$/;
 export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
@@ -434,6 +447,9 @@ export const SiteConfigSchema = z
     buses: z.record(Id, Bus).meta({ description: 'Physical buses, keyed by bus id.' }),
     devices: z.record(Id, Device).meta({ description: 'Polled devices, keyed by device id.' }),
     outlets: z.record(Id, Outlet).default({}).meta({ description: 'Outlets (stacks), keyed by outlet id.' }),
+    quality: QualityChecks.prefault({}).meta({
+      description: 'Data-quality checks: reasons added to readings, never a changed value or flag.',
+    }),
     uplinks: z
       .object({
         mqtt: Mqtt.optional().meta({ description: 'The MQTT uplink.' }),

@@ -15,9 +15,7 @@ export interface UnsupportedSetting {
   feature: string;
 }
 
-export const UNSUPPORTED: readonly UnsupportedSetting[] = [
-  { path: ['siteIo'], feature: 'the site I/O controller' },
-];
+export const UNSUPPORTED: readonly UnsupportedSetting[] = [];
 
 export interface UnsupportedUse {
   /** The concrete path in this file, e.g. ['devices', 'gas', 'overrides', 'bootDelayMs']. */

@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   HJ212_BUILD: 'A packet to build breaks the standard (field format, separator in a value, length).',
   HJ212_DECRYPT: 'An SM4-encrypted data area cannot be decrypted (no key, malformed cipher block list).',
   HJ212_TIMEOUT: 'The platform did not answer a packet within OverTime after ReCount resends.',
+  HJ212_STATE:
+    'The file keeping what an HJ 212 platform set (MN, password, key, intervals) cannot be read or written.',
 
   // integrity: signing keys, sealed messages, the verifier
   INTEGRITY_KEY_EXISTS: 'A key pair already exists where a new one was to be created; it was kept.',
@@ -82,7 +84,14 @@ export const ERROR_CODES = {
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
 
   // api: the local web page
-  API_LISTEN_FAILED: 'The local web page could not listen on its address (port in use, address not on this machine).',
+  API_LISTEN_FAILED:
+    'The local web page could not listen on its address (port in use, address not on this machine).',
+
+  // nodered: the Node-RED nodes
+  NODERED_CONFIG:
+    "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
+  NODERED_COMMAND_TIMEOUT:
+    'A command sent by a Node-RED node got no result from the gateway within its timeout.',
 
   // sim: hardware simulator
   SIM_SCENARIO_INVALID: 'A simulator scenario file does not match its schema.',

@@ -19,7 +19,7 @@ export type Flag = keyof typeof FLAGS;
 export const FLAG_PRECEDENCE: readonly Flag[] = Object.keys(FLAGS) as Flag[];
 
 export function isFlag(value: unknown): value is Flag {
-  return typeof value === 'string' && value in FLAGS;
+  return typeof value === 'string' && Object.hasOwn(FLAGS, value);
 }
 
 /** The flag that wins when several conditions apply at once. */

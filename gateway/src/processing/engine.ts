@@ -11,13 +11,14 @@
  */
 import type { Flag } from '../core/flags.js';
 import type { ReadingDraft } from '../core/reading.js';
+import { CalibrationWatch } from './calibration.js';
 import { SiteCalendar } from './calendar.js';
 import { ppmToMgM3 } from './conversions.js';
 import { LimitWatch } from './limits.js';
 import { convertOutletMinute } from './outlet.js';
 import { FLOW_POINT, NOX_POINT, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
 import { counts, FlagTally, required, Stats } from './rules.js';
-import type { Aggregate, AggregatePeriodKind, ProcessingOutput } from './types.js';
+import type { Aggregate, AggregatePeriodKind, ProcessingEvent, ProcessingOutput } from './types.js';
 
 /** How long after its end a minute waits for slow polls before it is finalised. */
 export const GRACE_MS = 10_000;
@@ -72,6 +73,7 @@ export class Processor {
   private readonly pending = new Map<number, Map<string, Aggregate>>();
   private finalisedUntil = -Infinity;
   private readonly limits: LimitWatch;
+  private readonly calibration: CalibrationWatch;
   private readonly health: ProcessingHealth = {
     samples: 0,
     late: 0,
@@ -98,12 +100,24 @@ export class Processor {
       if (o.noxFrom) derived(NOX_POINT, 'mg/m3', 'a21002', zs);
     }
     this.limits = new LimitWatch(plan.outlets);
+    this.calibration = new CalibrationWatch(
+      plan.outlets.flatMap((o) => o.drifts ?? []),
+      new Map(plan.series.map((s) => [s.device, s.outlet])),
+      (key) => this.series.has(key),
+    );
   }
 
   /** Takes committed readings, then closes what `now` (UTC ms) has passed. */
   push(readings: readonly ReadingDraft[], now: number): ProcessingOutput {
-    for (const r of readings) this.ingest(r);
-    return this.advance(now);
+    const calibration: ProcessingEvent[] = [];
+    for (const r of readings) {
+      calibration.push(...this.calibration.observe(r));
+      this.ingest(r);
+    }
+    const out = this.advance(now);
+    this.health.events += calibration.length;
+    out.events.unshift(...calibration);
+    return out;
   }
 
   /** Closes and finalises every period `now` has passed by the grace time. */
@@ -130,6 +144,11 @@ export class Processor {
   /** Closes every open period, whatever the time: the end of an offline input. */
   flush(): ProcessingOutput {
     return this.advance(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Limit states from earlier events in the log, in log order (see LimitWatch.restore). */
+  restoreLimits(events: readonly { kind: string; payload: unknown }[]): void {
+    this.limits.restore(events);
   }
 
   stats(): ProcessingHealth {

@@ -11,7 +11,7 @@ import type { LimitPlan } from './plan.js';
 import { counts } from './rules.js';
 import type { Aggregate, ProcessingEvent } from './types.js';
 
-interface LimitState {
+export interface LimitState {
   plan: LimitPlan;
   outlet: string;
   warning: boolean;
@@ -25,6 +25,27 @@ export class LimitWatch {
     this.states = outlets.flatMap((o) =>
       o.limits.map((plan) => ({ plan, outlet: o.id, warning: false, exceeded: false })),
     );
+  }
+
+  /**
+   * Takes back the states the log's events left (the latest `raised` or `cleared` of each kind
+   * per limit), so an exceedance raised before a restart is not raised a second time after it.
+   */
+  restore(events: readonly { kind: string; payload: unknown }[]): void {
+    for (const e of events) {
+      if (e.kind !== 'alarm' && e.kind !== 'exceedance') continue;
+      const p = (e.payload ?? {}) as Record<string, unknown>;
+      const s = this.states.find(
+        (x) =>
+          x.outlet === p.outlet &&
+          x.plan.device === p.device &&
+          x.plan.point === p.point &&
+          x.plan.averaging === p.period,
+      );
+      if (!s || (p.state !== 'raised' && p.state !== 'cleared')) continue;
+      if (e.kind === 'alarm') s.warning = p.state === 'raised';
+      else s.exceeded = p.state === 'raised';
+    }
   }
 
   /** Judges closed aggregates; returns the events their values raise or clear. */

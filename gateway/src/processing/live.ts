@@ -1,14 +1,22 @@
 /**
- * Processing on a running gateway: the composition root hands it committed readings and the
- * time, and it appends the aggregates and events they close to the log it was given. At start it
- * rebuilds the open periods from the log itself (the readings since the start of the newest
- * local day, and the aggregates and events already written for them), so a restart in the
+ * Processing on a running gateway. It follows the log: it sees a reading only once the log has
+ * committed it, and appends the aggregates and events they close to the same log. So the
+ * aggregates are always a function of what is on the record, and `lantian aggregate` over the
+ * log's readings gives the same values. While the log holds readings in its in-memory queue (a
+ * full disk), processing's time stands still: no minute is finalised without readings that may
+ * still be committed, and readings that overflow the queue (recorded as an `unlogged` event)
+ * never reach an aggregate. The data-quality checks run before the commit (`annotate`), so
+ * their reasons are on the record with each reading.
+ *
+ * At start it rebuilds the open periods from the log itself (the readings since the start of the
+ * newest local day, and the aggregates and events already written for them), so a restart in the
  * middle of an hour neither loses the minutes before it nor writes any of them twice.
  */
 import type { Clock } from '../core/clock.js';
 import type { ReadingDraft } from '../core/reading.js';
-import type { Processor } from './engine.js';
+import type { Processor, ProcessingHealth } from './engine.js';
 import { GRACE_MS } from './engine.js';
+import { QualityChecks, type QualityCounts } from './quality.js';
 import type { Aggregate, ProcessingEvent, ProcessingOutput } from './types.js';
 
 /** A log record as processing needs to see it (the store's LogRecord fits). */
@@ -22,6 +30,10 @@ export type LoggedRecord =
 export interface ProcessingLog {
   readonly lastSeq: number;
   read(after: number, limit: number): LoggedRecord[];
+  /** The events alone, by seq. */
+  readEvents(after: number, limit: number): LoggedRecord[];
+  /** Readings waiting in memory because the log cannot write (the store's LogStats fits). */
+  stats(): { pendingReadings: number };
   appendAggregates(rows: readonly Aggregate[]): unknown;
   appendEvent(event: ProcessingEvent): unknown;
 }
@@ -48,19 +60,47 @@ export function eventKey(e: { kind: string; payload: unknown }): string {
 }
 
 export class LiveProcessing {
+  /** Seq of the last log record processing has read. */
+  private seen = 0;
+  /** True while the log has readings queued in memory: processing's time stands still. */
+  private held = false;
+
   constructor(
     readonly processor: Processor,
     private readonly log: ProcessingLog,
+    readonly quality: QualityChecks = new QualityChecks(processor.plan),
   ) {}
 
-  /** Committed readings in; what they close goes to the log. */
-  accept(readings: readonly ReadingDraft[], now: number): ProcessingOutput {
-    return this.append(this.processor.push(readings, now));
+  /** Adds the data-quality reasons to a batch about to be committed (value and flag unchanged). */
+  annotate(drafts: readonly ReadingDraft[]): ReadingDraft[] {
+    return this.quality.check(drafts);
+  }
+
+  /**
+   * Feeds the readings the log committed since the last call, then closes what `now` has passed,
+   * unless the log still holds queued readings. `queued` says the caller's last batch was queued.
+   * Call after every commit and about once a second.
+   */
+  follow(now: number, queued = false): ProcessingOutput {
+    if (queued) this.held = true;
+    if (this.held && this.log.stats().pendingReadings === 0) this.held = false;
+    const readings: ReadingDraft[] = [];
+    for (let page = this.log.read(this.seen, PAGE); page.length > 0; page = this.log.read(this.seen, PAGE)) {
+      for (const r of page) if (r.type === 'reading') readings.push(r);
+      this.seen = page.at(-1)!.seq;
+    }
+    const out = this.held ? this.processor.push(readings, -Infinity) : this.processor.push(readings, now);
+    return this.append(out);
+  }
+
+  /** Counters for the health message: processing since start and the data-quality marks. */
+  health(): ProcessingHealth & { quality: QualityCounts; waitingForLog: boolean } {
+    return { ...this.processor.stats(), quality: this.quality.counts(), waitingForLog: this.held };
   }
 
   /** Closes what the clock has passed (called about once a second). */
   tick(now: number): ProcessingOutput {
-    return this.append(this.processor.advance(now));
+    return this.follow(now);
   }
 
   /** Replays the log's newest local day (or two, around midnight); call once before `accept`. */
@@ -77,6 +117,7 @@ export class LiveProcessing {
       produced.aggregates.push(...o.aggregates);
       produced.events.push(...o.events);
     };
+    this.processor.restoreLimits(this.eventsBefore(from));
     let after = this.firstSeqAtOrAfter(from - 2 * 3_600_000) - 1;
     for (;;) {
       const page = this.log.read(after, PAGE);
@@ -84,12 +125,14 @@ export class LiveProcessing {
       for (const r of page) {
         if (r.type === 'reading' && r.ts >= from) {
           summary.readings++;
+          this.quality.check([r], false);
           collect(this.processor.push([r], r.ts));
         } else if (r.type === 'aggregate' && r.start >= from) written.add(aggregateKey(r));
         else if (r.type === 'event') written.add(eventKey(r));
       }
       after = page.at(-1)!.seq;
     }
+    this.seen = after;
     collect(this.processor.advance(now));
     const missing = {
       aggregates: produced.aggregates.filter((a) => !written.has(aggregateKey(a))),
@@ -99,6 +142,21 @@ export class LiveProcessing {
     summary.appendedAggregates = missing.aggregates.length;
     summary.appendedEvents = missing.events.length;
     return summary;
+  }
+
+  /** The log's events about periods that began before `from`, in log order. */
+  private eventsBefore(from: number): { kind: string; payload: unknown }[] {
+    const out: { kind: string; payload: unknown }[] = [];
+    for (let after = 0; ;) {
+      const page = this.log.readEvents(after, PAGE);
+      if (page.length === 0) return out;
+      for (const e of page) {
+        if (e.type !== 'event') continue;
+        const start = (e.payload as { start?: unknown } | null)?.start;
+        if (typeof start === 'number' && start < from) out.push(e);
+      }
+      after = page.at(-1)!.seq;
+    }
   }
 
   private append(out: ProcessingOutput): ProcessingOutput {

@@ -32,6 +32,11 @@ function outletLines(o: OutletPlan, plan: ProcessingPlan): string[] {
       `    limit ${l.device}/${l.point} <= ${l.max} per ${l.averaging}${basis}, early warning at ${l.warning}`,
     );
   }
+  for (const d of o.drifts ?? []) {
+    out.push(
+      `    ${d.check} drift of ${d.of} from ${d.device}/${d.point}, allowed ±${d.tolerance}${d.unit ? ` ${d.unit}` : ''}: calibration events`,
+    );
+  }
   for (const n of o.notes) out.push(`    not computed: ${n}`);
   return out;
 }

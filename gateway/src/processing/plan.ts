@@ -8,6 +8,8 @@ import type { ProfileRegistry } from '../profiles/index.js';
 import { pollingPlan } from '../config/plan.js';
 import type { OutletConfig, SiteConfig } from '../config/schema.js';
 import { MOLAR_MASS } from './conversions.js';
+import type { QualitySettings } from './quality.js';
+import type { DriftPlan } from './calibration.js';
 
 /** Conversion of the samples of a series before aggregation. */
 export interface SeriesPlan {
@@ -55,6 +57,8 @@ export interface OutletPlan {
   /** NOx as NO2 computed from NO and NO2 series when no device reports NOx itself. */
   noxFrom?: { no: string; no2: string };
   limits: LimitPlan[];
+  /** Zero and span drift registers recorded as calibration checks. */
+  drifts?: DriftPlan[];
   /** Why something is not computed, for the plan text. */
   notes: string[];
 }
@@ -63,6 +67,8 @@ export interface ProcessingPlan {
   timeZone: string;
   series: SeriesPlan[];
   outlets: OutletPlan[];
+  /** Data-quality check settings; absent: DEFAULT_QUALITY. */
+  quality?: QualitySettings;
 }
 
 const NUMERIC = new Set(['u16', 'i16', 'u32', 'i32', 'u64', 'i64', 'f32', 'f64', 'bcd', 'bits']);
@@ -102,8 +108,16 @@ export function processingPlan(config: SiteConfig, profiles: ProfileRegistry): P
     }
   }
   const byKey = new Map(series.map((s) => [seriesKey(s.device, s.point), s]));
-  const outlets = Object.entries(config.outlets).map(([id, o]) => outletPlan(id, o, series, byKey));
-  return { timeZone: config.site.timezone, series, outlets };
+  const polled = new Map<string, string>();
+  for (const bus of pollingPlan(config, profiles))
+    for (const d of bus.devices) for (const p of d.points) polled.set(seriesKey(d.id, p.key), p.unit);
+  const outlets = Object.entries(config.outlets).map(([id, o]) => {
+    const plan = outletPlan(id, o, series, byKey);
+    plan.drifts = driftPlans(id, o, polled, plan.notes);
+    return plan;
+  });
+  const { clockSync: _probe, ...quality } = config.quality;
+  return { timeZone: config.site.timezone, series, outlets, quality };
 }
 
 function outletPlan(
@@ -175,4 +189,30 @@ function outletPlan(
     limits,
     notes,
   };
+}
+
+function driftPlans(id: string, o: OutletConfig, polled: Map<string, string>, notes: string[]): DriftPlan[] {
+  const out: DriftPlan[] = [];
+  for (const [of, c] of Object.entries(o.calibration)) {
+    for (const check of ['zero', 'span'] as const) {
+      const ref = check === 'zero' ? c.zeroDrift : c.spanDrift;
+      if (ref === undefined) continue;
+      const r = parsePointRef(ref);
+      const unit = polled.get(ref);
+      if (!r || unit === undefined) {
+        notes.push(`${check} drift of ${of}: ${ref} is not polled`);
+        continue;
+      }
+      out.push({
+        outlet: id,
+        device: r.device,
+        point: r.point,
+        of,
+        check,
+        tolerance: check === 'zero' ? c.zeroTolerance : c.spanTolerance,
+        ...(unit === '' ? {} : { unit }),
+      });
+    }
+  }
+  return out;
 }

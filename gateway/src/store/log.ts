@@ -169,6 +169,7 @@ export class Log {
         .prepare('SELECT * FROM aggregates WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
         .raw(),
       readBlobs: db.prepare('SELECT * FROM blobs WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
+      latestEvent: db.prepare('SELECT * FROM events WHERE kind = ? ORDER BY seq DESC LIMIT 1').raw(),
     };
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
@@ -357,6 +358,13 @@ export class Log {
     return span.first;
   }
 
+  /** The newest event of a kind (a setting such as the alert level lives in the log), if any. */
+  latestEvent(kind: string): (LogRecord & { type: 'event' }) | undefined {
+    this.open();
+    const row = this.stmt.latestEvent.get(kind) as Row | undefined;
+    return row ? (this.event(row) as LogRecord & { type: 'event' }) : undefined;
+  }
+
   /** Records with `after < seq <= until`, in sequence order, at most `limit` of them. */
   read(after: number, limit: number, until = Number.MAX_SAFE_INTEGER): LogRecord[] {
     this.open();
@@ -370,6 +378,12 @@ export class Log {
     const out: LogRecord[] = readings.map((r) => this.reading(r));
     if (others.length === 0) return out;
     return [...out, ...others].sort((a, b) => a.seq - b.seq).slice(0, limit);
+  }
+
+  /** Like `read`, over the events alone (rebuilding state from them need not walk the readings). */
+  readEvents(after: number, limit: number, until = Number.MAX_SAFE_INTEGER): LogRecord[] {
+    this.open();
+    return (this.stmt.readEvents.all(after, until, limit) as Row[]).map((r) => this.event(r));
   }
 
   /** The cursor of one uplink, created at 0 (deliver everything retained) on first use. */

@@ -41,6 +41,12 @@ export const Line = z
     dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
     parity: z.enum(['none', 'even', 'odd']).default('none'),
     stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+    checkSettings: z
+      .boolean()
+      .default(false)
+      .describe(
+        'pty: frames sent while the gateway’s end is set to another baud arrive as noise (read with stty; a pty keeps no parity).',
+      ),
   })
   .strict();
 
@@ -55,9 +61,13 @@ export const Bus = z
     host: z.string().default('127.0.0.1').describe('tcp, rtu-tcp: address to listen on.'),
     port: z.number().int().min(0).max(65535).default(0).describe('tcp, rtu-tcp: port; 0 picks a free one.'),
     link: z.string().optional().describe('pty: path of the end the gateway opens. Default: in a temp dir.'),
-    line: Line.default({ baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 }).describe(
-      'rtu-tcp, pty: serial line settings for the wire-time model.',
-    ),
+    line: Line.default({
+      baud: 9600,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+      checkSettings: false,
+    }).describe('rtu-tcp, pty: serial line settings for the wire-time model.'),
     unknownUnit: z
       .enum(['silent', 'gateway-exception'])
       .default('gateway-exception')

@@ -85,15 +85,15 @@ describe('lantian check-config', SLOW, () => {
     expect(r.stdout).toMatch(/uplink mqtt: mqtt:\/\/127\.0\.0\.1:1883/);
   });
 
-  it('refuses, with --plan too, a config using a setting that does not run yet, naming it', async () => {
-    for (const args of [[], ['--plan']]) {
-      const r = await run(['check-config', 'examples/site-planned.yaml', ...args]);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(
-        /^examples\/site-planned\.yaml:siteIo: not supported yet: the site I\/O controller .*\(line \d+; hint: remove siteIo/m,
-      );
-    }
+  it('describes the site I/O controller with --plan: each pin, its signal and its rule', async () => {
+    const r = await run(['check-config', 'examples/site-planned.yaml', '--plan']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/site I\/O: Firmata board on \/dev\/ttyACM0 at 57600 bit\/s/);
+    expect(r.stdout).toMatch(/A0 +water_pressure: 4-20mA = 0…1000 kPa \(shunt 220 Ω, NE43 faults flag D\)/);
+    expect(r.stdout).toMatch(/D2 +cabinet_door: contact \(door, active high\): opening is a tamper event/);
+    expect(r.stdout).toMatch(
+      /D9 +fog_cannon: relay \(fail-safe off\): on when stack1-dust\/dust > 150 for 60 s/,
+    );
   });
 
   it('exits 2 on a broken config and names every broken place as FILE:PATH', async () => {
@@ -125,15 +125,6 @@ describe('lantian check-config', SLOW, () => {
     const r = await run(['check-config', 'examples/site.yaml', '--profiles', 'no/such/dir']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^lantian: /);
-  });
-});
-
-describe('lantian run', SLOW, () => {
-  it('exits 2 before starting anything on a config using a setting that does not run yet', async () => {
-    const r = await run(['run', '--config', 'examples/site-planned.yaml']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^examples\/site-planned\.yaml:siteIo: not supported yet/m);
-    expect(r.stdout).toBe('');
   });
 });
 

@@ -13,7 +13,12 @@ import { systemClock, type Clock } from '../../../gateway/src/core/clock.js';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway } from '../../../gateway/src/gateway.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
-import { aggBatchSchema, eventMessageSchema } from '../../../gateway/src/uplink/mqtt/contract.js';
+import {
+  aggBatchSchema,
+  dataBatchSchema,
+  eventMessageSchema,
+  healthSchema,
+} from '../../../gateway/src/uplink/mqtt/contract.js';
 import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
 
 let dir: string;
@@ -57,8 +62,10 @@ outlets:
     limits:
       stack1-uv/so2: { max: 5, averaging: minute }
 uplinks:
-  mqtt: { url: '${broker.url}', batch: { maxReadings: 200, lingerMs: 100 } }
+  mqtt: { url: '${broker.url}', batch: { maxReadings: 200, lingerMs: 100 }, healthIntervalMs: 1000 }
 storage: { path: log.db, quotaMb: 64 }
+# the simulated humidity steps every 30 s: identical words for 6 s are marked stale
+quality: { staleMinutes: 0.1 }
 `,
   );
   return file;
@@ -73,12 +80,16 @@ describe('emission processing end to end', () => {
     const clock: Clock = { ...systemClock, now: () => Date.now() + offset };
     const aggregates: Record<string, unknown>[] = [];
     const events: Record<string, unknown>[] = [];
+    const readings: Record<string, unknown>[] = [];
+    let health: Record<string, unknown> | undefined;
     const client = await mqtt.connectAsync(broker.url);
     await client.subscribeAsync('lantian/v1/gw-agg/#', { qos: 1 });
     client.on('message', (topic, payload) => {
       const body = JSON.parse(payload.toString()) as unknown;
       if (topic.endsWith('/agg')) aggregates.push(...aggBatchSchema.parse(body).aggregates);
       if (topic.endsWith('/events')) events.push(eventMessageSchema.parse(body));
+      if (topic.endsWith('/data')) readings.push(...dataBatchSchema.parse(body).readings);
+      if (topic.endsWith('/health')) health = healthSchema.parse(body);
     });
     const gateway = new Gateway(loadSiteConfig(siteConfig(port)), { clock });
     gateway.start();
@@ -87,7 +98,8 @@ describe('emission processing end to end', () => {
       const has = () =>
         aggregates.some((a) => a.point === 'so2') &&
         aggregates.some((a) => a.point === 'dry_std_flow') &&
-        events.some((e) => e.kind === 'exceedance');
+        events.some((e) => e.kind === 'exceedance') &&
+        ((health?.processing as { quality?: { stale?: number } } | undefined)?.quality?.stale ?? 0) > 0;
       while (!has() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     } finally {
       await gateway.stop();
@@ -120,5 +132,17 @@ describe('emission processing end to end', () => {
       period: 'minute',
       limit: 5,
     });
+    // the data-quality checks mark readings without changing them, and health counts the marks
+    const stale = readings.filter((r) => (r.quality as string[] | undefined)?.includes('stale'));
+    expect(stale.length).toBeGreaterThan(0);
+    expect(new Set(stale.map((r) => `${String(r.device)}/${String(r.point)}`))).toContain(
+      'stack1-flue/humidity',
+    );
+    expect(stale.every((r) => r.flag === 'N' && typeof r.value === 'number')).toBe(true);
+    expect(health!.processing).toMatchObject({
+      waitingForLog: false,
+      quality: { stale: expect.any(Number) },
+    });
+    expect((health!.processing as { samples: number }).samples).toBeGreaterThan(0);
   }, 120_000);
 });

@@ -3,6 +3,7 @@
  * real SQLite log: uploads move the cursor only when answered, outages are caught up with
  * nothing missing, platform requests are answered from the log.
  */
+import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLog, type Log } from '../../../gateway/src/store/index.js';
 import { Hj212Session, type Hj212SessionOptions } from '../../../gateway/src/uplink/hj212/index.js';
@@ -343,6 +344,64 @@ describe('HJ 212 session', () => {
       'the 9013 to a heartbeat',
     );
     expect(s.status().lastAnswer).not.toBeNull();
+  });
+
+  it('keeps the MN, password, key and interval a platform set across a restart, until the config changes them', async () => {
+    const t = tmp();
+    const log = newLog(t);
+    const stateFile = t.file('log.sqlite.hj212-city.json');
+    const first = Buffer.from('0000000000000000');
+    const NEW_MN = '010000A8900016F0001600AA';
+    const p1 = await platform({
+      edition: 2025,
+      sm4Key: first,
+      assignMn: NEW_MN,
+      issueKey: 'NextKey-2026-Q1!',
+    });
+    const o = { edition: 2025 as const, sm4Key: first, stateFile };
+    const s1 = session(log, p1, { ...o, registration: { dauId: 'DAU-1' }, requestKey: true });
+    await until(() => s1.live.sm4Key?.toString() === 'NextKey-2026-Q1!', 'the new key');
+    expect((await p1.request('1072', 'NewPW=654321')).exeRtn).toBe(1);
+    expect((await p1.request('1062', 'RtdInterval=120')).exeRtn).toBe(1);
+    await s1.stop();
+    await p1.stop();
+    expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+
+    // After the restart the gateway speaks to a platform that knows only the new values.
+    const p2 = await platform({
+      edition: 2025,
+      mn: NEW_MN,
+      password: '654321',
+      sm4Key: Buffer.from('NextKey-2026-Q1!'),
+    });
+    const s2 = session(log, p2, o);
+    expect(s2.live).toMatchObject({ mn: NEW_MN, password: '654321', rtdIntervalS: 120 });
+    log.appendAggregates(minutes(1));
+    await until(() => s2.status().cursor === log.lastSeq, 'delivered with the values the platform set');
+    expect(p2.received.find((x) => x.cn === '2051')).toMatchObject({ mn: NEW_MN, encrypted: true });
+    await s2.stop();
+
+    // An operator who changes the MN in the site config means it: the configured one applies.
+    const s3 = session(log, p2, { ...o, mn: '010000A8900016F000169DC9' });
+    expect(s3.live).toMatchObject({ mn: '010000A8900016F000169DC9', password: '654321' });
+  });
+
+  it('sends live data before the back-fill still waiting (HJ 212-2025 §8.1.2), and all of the back-fill after', async () => {
+    const log = newLog(tmp());
+    const p = await platform({ edition: 2025 });
+    log.appendAggregates(minutes(200)); // 200 minutes waited in the log for the link
+    const s = session(log, p, { edition: 2025 });
+    await p.waitFor((x) => x.cn === '2051');
+    log.appendAggregates(minutes(1, T0 + 1000 * 60_000)); // a new minute while the back-fill runs
+    // a record after it, so the minute is complete at once (no wait for more of its period)
+    log.appendEvent({ ts: T0, kind: 'config_change', payload: {} });
+    await until(() => s.status().cursor === log.lastSeq, 'everything delivered', 30_000);
+    const data = p.received.filter((x) => x.cn === '2051');
+    expect(data).toHaveLength(201);
+    const live = data.findIndex((x) => x.fields.get('DataTime') === '20260102004000');
+    expect(data[live]!.rf).toBe(false);
+    expect(live).toBeLessThan(10); // not behind the 200 waiting ones
+    expect(data.filter((x) => x.rf)).toHaveLength(200);
   });
 
   it('leaves no timer listeners behind when answers and log appends come faster than the timeouts', async () => {

@@ -59,7 +59,7 @@ describe('offline reprocessing (lantian aggregate)', () => {
     for (let i = 0; i < readings.length; i += 4) {
       const batch = readings.slice(i, i + 4);
       log.append(batch);
-      live.accept(batch, batch[0]!.ts + 400);
+      live.follow(batch[0]!.ts + 400);
     }
     live.tick(readings.at(-1)!.ts + 2 * 24 * HOUR); // the clock runs on: every period closes
     const records = log.read(0, 1_000_000);
@@ -92,9 +92,12 @@ describe('offline reprocessing (lantian aggregate)', () => {
     const offEvents = offline.filter((r) => r.type === 'event').map(strip);
     expect(offEvents).toEqual(liveEvents);
     expect(offEvents.map((e) => [e.kind, (e.payload as { state: string }).state])).toEqual([
+      ['calibration', 'started'],
+      ['calibration', 'ended'],
       ['alarm', 'raised'],
       ['exceedance', 'raised'],
     ]);
+    expect(offEvents[1]!.payload).toMatchObject({ device: 'stack1-gas', durationS: 180 });
     // the calibration minutes are flagged C and left out of the hour
     const so2Hour = offAggs.find(
       (a) => a.period === 'hour' && a.point === 'so2' && a.device === 'stack1-gas',
@@ -103,7 +106,7 @@ describe('offline reprocessing (lantian aggregate)', () => {
     expect(
       offAggs.filter((a) => a.period === 'minute' && a.device === 'stack1-dust' && a.flag === 'B'),
     ).toHaveLength(8);
-    expect(err.at(-1)).toMatch(/^6720 readings -> \d+ aggregates, 2 events \(0 late readings\)$/);
+    expect(err.at(-1)).toMatch(/^6720 readings -> \d+ aggregates, 4 events \(0 late readings\)$/);
   });
 
   it('names the line of a bad input and exits 2, from the real command line', async () => {

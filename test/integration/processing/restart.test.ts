@@ -39,7 +39,7 @@ describe('processing across a restart of the gateway', () => {
     const rebuilt = live.rebuild(now);
     const poll = (r: ReadingDraft, processed = true) => {
       log.append([r]);
-      if (processed) live.accept([r], r.ts + 300);
+      if (processed) live.follow(r.ts + 300);
     };
     return { log, live, rebuilt, poll };
   }
@@ -90,6 +90,45 @@ describe('processing across a restart of the gateway', () => {
     expect(second.rebuilt).toMatchObject({ readings: 5 * 24, appendedAggregates: 0, appendedEvents: 0 });
     expect(all(second.log)).toHaveLength(before);
     second.log.close();
+  });
+
+  it('does not raise again after a restart an exceedance raised on an earlier day and still open', () => {
+    tmp = tempDir('lantian-processing-');
+    const path = tmp.file('log.db');
+    const limited = () =>
+      plan(
+        [series('gas', 'so2', { hj212: 'a21026', outlet: 's1' })],
+        [
+          outlet('s1', {
+            pollutants: ['gas/so2'],
+            limits: [
+              { device: 'gas', point: 'so2', max: 35, warning: 31.5, averaging: 'minute', corrected: false },
+            ],
+          }),
+        ],
+      );
+    const high = (start: number) => minuteOf('gas', 'so2', start, () => 50);
+    const DAY2 = H10 + 24 * HOUR;
+    const first = openLog({ path });
+    const live1 = new LiveProcessing(new Processor(limited()), first);
+    live1.rebuild(H10);
+    first.append(high(H10));
+    live1.follow(H10 + MIN + GRACE_MS); // day 1: raised
+    first.append(high(DAY2));
+    live1.follow(DAY2 + MIN + GRACE_MS); // day 2: still above, nothing new
+    first.close();
+
+    const second = openLog({ path });
+    const live2 = new LiveProcessing(new Processor(limited()), second);
+    const rebuilt = live2.rebuild(DAY2 + 2 * MIN);
+    second.append(high(DAY2 + 2 * MIN));
+    live2.follow(DAY2 + 3 * MIN + GRACE_MS);
+    const events = all(second).filter((r) => r.type === 'event' && r.kind === 'exceedance');
+    second.close();
+    expect(rebuilt.from).toBe(BEIJING_DAY + 24 * HOUR);
+    expect(events.map((e) => (e as { payload: { state: string; start: number } }).payload)).toEqual([
+      expect.objectContaining({ state: 'raised', start: H10 }),
+    ]);
   });
 
   it('keeps what processing adds to an aggregate through the log', () => {

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
-import { openLog, type Log, type LogRecord } from '../../../gateway/src/store/index.js';
+import { openLog, type LogRecord } from '../../../gateway/src/store/index.js';
 import { buildHealth } from '../../../gateway/src/uplink/mqtt/health.js';
 import { resolveOptions } from '../../../gateway/src/uplink/mqtt/options.js';
-import { mountSmallDisk, type SmallDisk } from '../../helpers/store-disk.js';
+import { mountSmallDisk, whenLog, type SmallDisk } from '../../helpers/store-disk.js';
 import { syntheticBatch } from '../../helpers/store-fixtures.js';
 
 const disk = mountSmallDisk(2 * 1024 * 1024);
@@ -18,23 +18,6 @@ beforeAll(() => {
 afterAll(() => {
   if (typeof disk !== 'string') disk.unmount();
 });
-
-/** Resolves once `done()` holds, checked after every commit of the log. */
-function whenLog(log: Log, done: () => boolean, timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (done()) return resolve();
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(log.stats())}`));
-    }, timeoutMs);
-    const off = log.onAppend(() => {
-      if (!done()) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
 
 /** What an `unlogged` event must say about these readings, computed independently. */
 function summary(readings: readonly ReadingDraft[]) {

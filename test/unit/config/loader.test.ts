@@ -107,7 +107,7 @@ describe('loading a site config', () => {
     expect([p!.path, p!.hint]).toEqual(['devices.gas.perodMs', 'did you mean periodMs?']);
   });
 
-  it('checks the site I/O block: pins used once, units spelt the canonical way', () => {
+  it("checks the site I/O block: pins used once, relays off the contacts' ports, units spelt the canonical way", () => {
     const problems = problemsOf(
       edited({
         siteIo: {
@@ -121,6 +121,30 @@ describe('loading a site config', () => {
     expect(problems.filter((p) => p.code !== 'CONFIG_UNSUPPORTED').map((p) => [p.path, p.message])).toEqual([
       ['siteIo.analogInputs.dust.unit', 'write mg/m3'],
       ['siteIo.relays.spray.pin', 'pin 7 is also dryContacts.door'],
+      [
+        'siteIo.relays.spray.pin',
+        'pin 7 is on the same port (pins 0-7) as dry contact door; put relays and contacts on different ports',
+      ],
+    ]);
+  });
+
+  it('checks that an analyzer contact names a known device and a linkage a known point', () => {
+    const problems = problemsOf(
+      edited({
+        siteIo: {
+          board: { port: '/dev/ttyACM0' },
+          dryContacts: {
+            cal: { pin: 2, role: 'calibration' },
+            maint: { pin: 3, role: 'maintenance', device: 'nope' },
+          },
+          relays: { fog: { pin: 8, linkage: { point: 'ghost/pm10', onAbove: 150, offBelow: 100 } } },
+        },
+      }),
+    );
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      ['siteIo.dryContacts.cal.device', 'a calibration contact names the analyzer it flags'],
+      ['siteIo.dryContacts.maint.device', 'no device "nope"'],
+      ['siteIo.relays.fog.linkage.point', 'no device "ghost"'],
     ]);
   });
 

@@ -16,7 +16,7 @@ describe('error codes', () => {
   it('every code starts with its area prefix', () => {
     for (const code of Object.keys(ERROR_CODES)) {
       expect(code).toMatch(
-        /^(TRANSPORT|MODBUS|PROFILE|CONFIG|ACQ|PROCESSING|STORE|UPLINK|HJ212|INTEGRITY|SIM|API|IO)_[A-Z0-9_]+$/,
+        /^(TRANSPORT|MODBUS|PROFILE|CONFIG|ACQ|PROCESSING|STORE|UPLINK|HJ212|INTEGRITY|SIM|API|IO|NODERED)_[A-Z0-9_]+$/,
       );
     }
   });
@@ -25,6 +25,11 @@ describe('error codes', () => {
     const cause = new Error('socket hang up');
     const e = new LantianError('TRANSPORT_TIMEOUT', 'no answer', { cause, context: { bus: 'stack1' } });
     expect(e.code).toBe('TRANSPORT_TIMEOUT');
+    expect(e.name).toBe('LantianError');
+    expect(e.message).toBe('no answer');
+    const plain = new LantianError('MODBUS_CRC', 'bad crc');
+    expect('cause' in plain).toBe(false);
+    expect(plain.context).toEqual({});
     expect(e.cause).toBe(cause);
     expect(e.context).toEqual({ bus: 'stack1' });
     expect(isTimeout(e)).toBe(true);

@@ -24,6 +24,32 @@ describe('the processing plan of the example site', () => {
     expect(plan.series.find((s) => s.device === 'site-dust' && s.point === 'pm10')!.minSamples).toBe(6);
   });
 
+  it('records the SO2 analyzer’s zero and span drift registers as calibration checks', () => {
+    expect(plan.outlets[0]!.drifts).toEqual([
+      {
+        outlet: 'stack1',
+        device: 'stack1-gas',
+        point: 'so2_zero_drift',
+        of: 'stack1-gas/so2',
+        check: 'zero',
+        tolerance: 2.5,
+        unit: '%FS',
+      },
+      {
+        outlet: 'stack1',
+        device: 'stack1-gas',
+        point: 'so2_span_drift',
+        of: 'stack1-gas/so2',
+        check: 'span',
+        tolerance: 2.5,
+        unit: '%FS',
+      },
+    ]);
+    expect(formatOutlets(plan).join('\n')).toContain(
+      'zero drift of stack1-gas/so2 from stack1-gas/so2_zero_drift, allowed ±2.5 %FS',
+    );
+  });
+
   it('converts the stack to 9 % O2 and computes its flow from velocity and duct area', () => {
     const o = plan.outlets[0]!;
     expect(o).toMatchObject({

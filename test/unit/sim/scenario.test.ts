@@ -23,7 +23,13 @@ describe('scenario files', () => {
   it('loads a scenario with durations, relative and absolute times', () => {
     const s = loadScenario(file('engine.yaml'));
     expect(s.seed).toBe(42);
-    expect(s.buses[1]!.line).toEqual({ baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 });
+    expect(s.buses[1]!.line).toEqual({
+      baud: 9600,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+      checkSettings: false,
+    });
     expect(s.buses[0]).toMatchObject({ host: '127.0.0.1', port: 0 });
     expect(s.faults[0]).toMatchObject({ at: { afterMs: 30_000 }, for: 5000, kind: 'no-answer' });
     expect(s.faults[1]!.at).toEqual({ atMs: Date.parse('2026-01-01T00:00:00Z') });

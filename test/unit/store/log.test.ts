@@ -1,35 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../gateway/src/core/clock.js';
-import { isLantianError } from '../../../gateway/src/core/errors.js';
-import { openLog, type Log, type LogRecord } from '../../../gateway/src/store/index.js';
-import { syntheticAggregate, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+import { openLog, type LogRecord } from '../../../gateway/src/store/index.js';
+import { codeOf, syntheticAggregate, syntheticBatch, useTempLog } from '../../helpers/store-fixtures.js';
 
-let tmp: TempDir;
-let path: string;
-const opened: Log[] = [];
-const open = (extra: Partial<Parameters<typeof openLog>[0]> = {}) => {
-  const log = openLog({ path, ...extra });
-  opened.push(log);
-  return log;
-};
-
-beforeEach(() => {
-  tmp = tempDir();
-  path = tmp.file('log.db');
-});
-afterEach(() => {
-  for (const l of opened.splice(0)) l.close();
-  tmp.remove();
-});
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isLantianError(e) ? e.code : `not a LantianError: ${String(e)}`;
-  }
-  return undefined;
-}
+const { open, path } = useTempLog();
 
 describe('the log', () => {
   it('gives consecutive sequence numbers that continue after a restart', () => {
@@ -168,7 +142,7 @@ describe('the log', () => {
 
   it('refuses use after close and a second opener of the same file', () => {
     const log = open();
-    expect(codeOf(() => openLog({ path }))).toBe('STORE_LOCKED');
+    expect(codeOf(() => openLog({ path: path() }))).toBe('STORE_LOCKED');
     log.close();
     expect(codeOf(() => log.append(syntheticBatch(0, 1)))).toBe('STORE_CLOSED');
   });

@@ -32,21 +32,27 @@ export function requestPdu(frame: ReadFrame): Buffer {
   return pdu;
 }
 
-export function rtuRequest(frame: ReadFrame): Buffer {
-  const body = Buffer.concat([Buffer.from([frame.unitId]), requestPdu(frame)]);
+/** Any PDU as an RTU frame: unit id, PDU, CRC-16 low byte first. */
+export function rtuFrame(unitId: number, pdu: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from([unitId]), pdu]);
   const crc = crc16(body);
   return Buffer.concat([body, Buffer.from([crc & 0xff, crc >> 8])]);
 }
 
-export function mbapRequest(tid: number, frame: ReadFrame): Buffer {
-  const pdu = requestPdu(frame);
+/** Any PDU as a Modbus TCP frame: transaction id, protocol 0, length, unit id, PDU. */
+export function mbapFrame(tid: number, unitId: number, pdu: Buffer): Buffer {
   const head = Buffer.alloc(7);
   head.writeUInt16BE(tid, 0);
   head.writeUInt16BE(0, 2);
   head.writeUInt16BE(pdu.length + 1, 4);
-  head[6] = frame.unitId;
+  head[6] = unitId;
   return Buffer.concat([head, pdu]);
 }
+
+export const rtuRequest = (frame: ReadFrame): Buffer => rtuFrame(frame.unitId, requestPdu(frame));
+
+export const mbapRequest = (tid: number, frame: ReadFrame): Buffer =>
+  mbapFrame(tid, frame.unitId, requestPdu(frame));
 
 /** Data bytes of a good reply to `frame`: bits packed 8 per byte, or 2 bytes per register. */
 export function replyByteCount(fn: FunctionCode, count: number): number {

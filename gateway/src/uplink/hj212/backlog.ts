@@ -49,10 +49,10 @@ export class Backlog {
     private readonly clock: Clock,
   ) {}
 
-  /** Records not yet done, in order (the cursor's done ranges skipped). */
-  private pending(): LogRecord[] {
+  /** Records not yet done after `from`, in order (the cursor's done ranges skipped). */
+  private pending(from = this.cursor.prefix): LogRecord[] {
     const out: LogRecord[] = [];
-    let after = this.cursor.prefix;
+    let after = Math.max(from, this.cursor.prefix);
     while (out.length < BATCH) {
       const skip = this.cursor.doneRangeAtOrAfter(after + 1);
       if (skip && skip[0] <= after + 1) {
@@ -88,11 +88,22 @@ export class Backlog {
   }
 
   /**
-   * The oldest complete upload, or how long to wait before one may be complete. An open
-   * real-time window does not hold back aggregates logged after it (nor the reverse).
+   * The next complete upload, or how long to wait before one may be complete. Records after
+   * `liveAfter` (appended since the link came up) go first, the back-fill after them (HJ 212-2025
+   * §8.1.2: "优先保障新采集的数据上传"); within each, the oldest first. An open real-time window
+   * does not hold back aggregates logged after it (nor the reverse).
    */
-  next(): { upload?: Upload; waitMs?: number } {
-    const recs = this.pending();
+  next(liveAfter?: number): { upload?: Upload; waitMs?: number } {
+    if (liveAfter === undefined || liveAfter <= this.cursor.prefix) return this.oldest(this.pending());
+    const live = this.oldest(this.pending(liveAfter));
+    if (live.upload) return live;
+    const backfill = this.oldest(this.pending().filter((r) => r.seq <= liveAfter));
+    if (backfill.upload) return backfill;
+    const waits = [live.waitMs, backfill.waitMs].filter((w) => w !== undefined);
+    return waits.length === 0 ? {} : { waitMs: Math.min(...waits) };
+  }
+
+  private oldest(recs: LogRecord[]): { upload?: Upload; waitMs?: number } {
     const skipped = recs.filter((r) => !this.relevant(r));
     for (const r of skipped) this.cursor.markDoneInMemory(r.seq, r.seq);
     if (skipped.length > 0) this.cursor.persist();

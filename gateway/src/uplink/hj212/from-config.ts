@@ -38,6 +38,9 @@ export function hj212SessionOptions(loaded: LoadedConfig): Hj212SessionOptions[]
       maxTimeStepMs: p.maxTimeStepS * 1000,
       ...(p.heartbeatS === undefined ? {} : { heartbeatMs: p.heartbeatS * 1000 }),
       ...(p.sm4Key ? { sm4Key: sm4Key(loaded.secrets.reveal(p.sm4Key)) } : {}),
+      ...(p.registration ? { registration: p.registration } : {}),
+      requestKey: p.requestKey,
+      stateFile: `${c.storage.path}.hj212-${name}.json`,
     };
   });
 }

@@ -119,6 +119,7 @@ function execute(c: RequestContext, p: Packet): Outcome {
         return { exe: EXE_RTN.condition };
       s.live.timeoutMs = over * 1000;
       s.live.retries = count;
+      s.remember({ timeoutMs: over * 1000, retries: count });
       event(c, 'config_change', { cn: '1000', overTimeS: over, reCount: count });
       return { exe: EXE_RTN.ok };
     }
@@ -149,6 +150,7 @@ function execute(c: RequestContext, p: Packet): Outcome {
       const v = num('RtdInterval');
       if (v === undefined || v < 30 || v > 3600) return { exe: EXE_RTN.condition };
       s.live.rtdIntervalS = v;
+      s.remember({ rtdIntervalS: v });
       event(c, 'config_change', { cn: '1062', rtdIntervalS: v });
       return { exe: EXE_RTN.ok };
     }
@@ -158,6 +160,7 @@ function execute(c: RequestContext, p: Packet): Outcome {
       const v = num('MinInterval');
       if (v === undefined || !MIN_INTERVALS.has(v)) return { exe: EXE_RTN.condition };
       s.live.minIntervalMin = v;
+      s.remember({ minIntervalMin: v });
       event(c, 'config_change', { cn: '1064', minIntervalMin: v });
       return { exe: EXE_RTN.ok };
     }
@@ -166,6 +169,7 @@ function execute(c: RequestContext, p: Packet): Outcome {
       if (pw === undefined || !/^[\x21-\x7e]{1,32}$/.test(pw) || /[;,=&#]/.test(pw))
         return { exe: EXE_RTN.condition };
       s.live.password = pw;
+      s.remember({ password: pw });
       // The new password itself is a secret: the event says only that it changed.
       event(c, 'config_change', { cn: '1072', password: 'changed' });
       return { exe: EXE_RTN.ok };
@@ -173,6 +177,7 @@ function execute(c: RequestContext, p: Packet): Outcome {
     case '1002': {
       if (s.options.edition !== 2025 || !/^[0-9A-Za-z-]{1,24}$/.test(p.mn)) return { exe: EXE_RTN.condition };
       s.live.mn = p.mn;
+      s.remember({ mn: p.mn });
       event(c, 'config_change', { cn: '1002', mn: p.mn });
       return { exe: EXE_RTN.ok };
     }
@@ -181,6 +186,7 @@ function execute(c: RequestContext, p: Packet): Outcome {
       if (s.options.edition !== 2025 || key === undefined) return { exe: EXE_RTN.condition };
       try {
         s.live.sm4Key = sm4Key(key);
+        s.remember({ sm4Key: s.live.sm4Key.toString('hex') });
       } catch {
         return { exe: EXE_RTN.condition };
       }

@@ -17,6 +17,8 @@ import type { CrcVariant } from './crc.js';
 import type { FactorCodes } from './mapping.js';
 import { cpOf, makeFlag, wantsAnswer, type CpItem, type Edition, type Packet } from './packet.js';
 import { handleRequest, type RequestContext } from './requests.js';
+import { PlatformState, type PlatformValues } from './platform-state.js';
+import { sm4Key } from './sm4.js';
 import { splitPacket } from './split.js';
 import { FrameStream } from './stream.js';
 import { QnSource } from './time.js';
@@ -55,6 +57,11 @@ export interface Hj212SessionOptions {
   registration?: { dauId: string; cpuId?: string; mac1?: string; mac2?: string };
   /** HJ 212-2025: ask the platform for a new SM4 key (1014) on connecting. */
   requestKey?: boolean;
+  /**
+   * File keeping what the platform set (MN, password, key, intervals) across restarts; absent:
+   * those changes last until the process ends.
+   */
+  stateFile?: string;
   /** Reconnect backoff, ms: doubles from min to max. Defaults 1000 and 60 000. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -119,6 +126,18 @@ export class Hj212Session {
     sm4Key: Buffer | undefined;
   };
 
+  private readonly saved: PlatformState | undefined;
+
+  /** Keeps what the platform set for the next start; a failure is logged, the change still holds. */
+  remember(values: Partial<PlatformValues>): void {
+    try {
+      this.saved?.set(values);
+    } catch (e) {
+      this.lastError = (e as LantianError).code;
+      this.logger.error({ err: e }, 'cannot save what the platform set: it lasts until a restart');
+    }
+  }
+
   constructor(
     private readonly log: Log,
     readonly options: Hj212SessionOptions,
@@ -138,6 +157,20 @@ export class Hj212Session {
       realtimeOn: true,
       sm4Key: options.sm4Key,
     };
+    if (options.stateFile !== undefined) {
+      this.saved = new PlatformState(options.stateFile, {
+        mn: options.mn,
+        password: options.password,
+        sm4Key: options.sm4Key?.toString('hex') ?? '',
+        timeoutMs: options.timeoutMs,
+        retries: options.retries,
+        rtdIntervalS: options.rtdIntervalS,
+        minIntervalMin: options.minIntervalMin,
+      });
+      const { sm4Key: key, ...rest } = this.saved.overrides();
+      Object.assign(this.live, rest);
+      if (key !== undefined) this.live.sm4Key = sm4Key(key);
+    }
     this.backlog = new Backlog(
       log,
       this.cursor,
@@ -378,7 +411,7 @@ export class Hj212Session {
     await this.introduce();
     while (this.running && this.socket) {
       await this.requests;
-      const { upload, waitMs } = this.backlog.next();
+      const { upload, waitMs } = this.backlog.next(backfillBelow);
       if (upload) {
         // HJ 212-2025 RF=1: the record waited in the log for the link (it is not live data).
         const rf = upload.seqs[0]! <= backfillBelow;

@@ -266,6 +266,22 @@ export const hj212HealthSchema = z
   .describe('HJ 212 platforms: link state, cursor, backlog and last answer of each.');
 export type Hj212HealthMessage = z.infer<typeof hj212HealthSchema>;
 
+export const processingHealthSchema = z
+  .object({
+    samples: counter.describe('Readings aggregated.'),
+    late: counter.describe('Readings of a minute already finalised, not aggregated.'),
+    ignored: counter.describe('Readings of points processing does not aggregate.'),
+    aggregates: z.object({ minute: counter, hour: counter, day: counter }).strict(),
+    events: counter.describe('Limit and calibration events raised or cleared.'),
+    quality: z.record(z.string(), counter).describe('Readings marked by each data-quality check.'),
+    waitingForLog: z
+      .boolean()
+      .describe('The log holds queued readings: no period closes until they are written.'),
+  })
+  .strict()
+  .describe('Emission processing since the gateway started.');
+export type ProcessingHealthMessage = z.infer<typeof processingHealthSchema>;
+
 export const healthSchema = z
   .object({
     ...header,
@@ -315,6 +331,7 @@ export const healthSchema = z
     ),
     acquisition: acquisitionHealthSchema.optional(),
     hj212: hj212HealthSchema.optional(),
+    processing: processingHealthSchema.optional(),
   })
   .strict()
   .describe('Topic health, retained: published on connect and periodically.');

@@ -26,7 +26,14 @@ import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
 import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
-import type { AcquisitionHealthMessage, Hj212HealthMessage, Lane, LoginRefusal, Topics } from './contract.js';
+import type {
+  AcquisitionHealthMessage,
+  Hj212HealthMessage,
+  Lane,
+  LoginRefusal,
+  ProcessingHealthMessage,
+  Topics,
+} from './contract.js';
 import { buildHealth } from './health.js';
 import { toMessages, type OutgoingMessage } from './messages.js';
 import { loadPrivateKey } from '../integrity/keys.js';
@@ -128,6 +135,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private unsubscribe: (() => void) | undefined;
   private readonly acquisitionHealth: (() => AcquisitionHealthMessage) | undefined;
   private readonly hj212Health: (() => Hj212HealthMessage) | undefined;
+  private readonly processingHealth: (() => ProcessingHealthMessage) | undefined;
   private readonly sealer: RecordSealer | undefined;
   private sealRetryTimer: NodeJS.Timeout | undefined;
 
@@ -141,6 +149,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       /** Adds the acquisition engine's bus and device health to each health message. */
       acquisitionHealth?: () => AcquisitionHealthMessage;
       hj212Health?: () => Hj212HealthMessage;
+      processingHealth?: () => ProcessingHealthMessage;
     } = {},
   ) {
     super();
@@ -150,6 +159,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.clock = env.clock ?? systemClock;
     this.acquisitionHealth = env.acquisitionHealth;
     this.hj212Health = env.hj212Health;
+    this.processingHealth = env.processingHealth;
     this.logger = childLogger(env.logger ?? silentLogger, 'mqtt', { uplink: this.options.uplinkId });
     if (this.options.signingKey !== undefined)
       this.sealer = new RecordSealer(loadPrivateKey(this.options.signingKey), log, this.options.uplinkId);
@@ -541,6 +551,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     const message = buildHealth(this.log, this.cursor, this.status(), this.options, this.clock.now());
     if (this.acquisitionHealth) message.acquisition = this.acquisitionHealth();
     if (this.hj212Health) message.hj212 = this.hj212Health();
+    if (this.processingHealth) message.processing = this.processingHealth();
     this.client?.publish(this.topics.health, JSON.stringify(message), { qos: 1, retain: true });
     this.healthTimer = setTimeout(() => this.publishHealth(), this.options.healthIntervalMs);
   }

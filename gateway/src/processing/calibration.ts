@@ -1,0 +1,99 @@
+/**
+ * Calibration records, as `calibration` events:
+ *   - `state: started` / `ended`: a device's measurements are flagged C (its status words say
+ *     it is calibrating), from the first C reading to the first reading that is neither C nor B
+ *     (a communication failure proves nothing either way);
+ *   - `state: check`: a zero or span drift register of an analyzer (named per outlet in the site
+ *     config) shows a new value: the result of a new zero or span check. The drift is compared
+ *     with the allowed drift (HJ 75-2017's daily check: ±2.5 % of full scale for gas analyzers,
+ *     ±2.0 % for particulate [uncertain: secondary sources], so configurable) and the event says
+ *     whether it was within it.
+ * Only changes are recorded: the first value seen after a start is the baseline, so replaying
+ * the log at a restart reproduces exactly the events written before it.
+ */
+import type { ReadingDraft } from '../core/reading.js';
+import { seriesKey } from './plan.js';
+import type { ProcessingEvent } from './types.js';
+
+/** One drift register of an analyzer and what it is the drift of. */
+export interface DriftPlan {
+  outlet: string;
+  /** The drift register: `device/point`. */
+  device: string;
+  point: string;
+  /** The measured point whose drift it is. */
+  of: string;
+  check: 'zero' | 'span';
+  /** Allowed |drift|, in the drift point's unit (%FS on the analyzers Lantian knows). */
+  tolerance: number;
+  unit?: string;
+}
+
+export class CalibrationWatch {
+  private readonly drifts = new Map<string, DriftPlan>();
+  private readonly last = new Map<string, number>();
+  /** Devices calibrating now, with the time of their first C reading. */
+  private readonly calibrating = new Map<string, number>();
+
+  constructor(
+    drifts: readonly DriftPlan[],
+    /** Devices whose measurement readings show a calibration, with their outlet. */
+    private readonly devices: ReadonlyMap<string, string | undefined>,
+    /** Whether `device/point` is a measurement (only measurements carry the C flag of a check). */
+    private readonly isMeasurement: (key: string) => boolean,
+  ) {
+    for (const d of drifts) this.drifts.set(seriesKey(d.device, d.point), d);
+  }
+
+  observe(r: ReadingDraft): ProcessingEvent[] {
+    const key = seriesKey(r.device, r.point);
+    const drift = this.drifts.get(key);
+    if (drift) return this.driftReading(drift, key, r);
+    if (!this.devices.has(r.device) || !this.isMeasurement(key)) return [];
+    const since = this.calibrating.get(r.device);
+    const outlet = this.devices.get(r.device);
+    const base = { ...(outlet === undefined ? {} : { outlet }), device: r.device };
+    if (since === undefined && r.flag === 'C') {
+      this.calibrating.set(r.device, r.ts);
+      return [{ ts: r.ts, kind: 'calibration', payload: { state: 'started', ...base, start: r.ts } }];
+    }
+    if (since !== undefined && r.flag !== 'C' && r.flag !== 'B') {
+      this.calibrating.delete(r.device);
+      return [
+        {
+          ts: r.ts,
+          kind: 'calibration',
+          payload: { state: 'ended', ...base, start: since, end: r.ts, durationS: (r.ts - since) / 1000 },
+        },
+      ];
+    }
+    return [];
+  }
+
+  private driftReading(d: DriftPlan, key: string, r: ReadingDraft): ProcessingEvent[] {
+    if (typeof r.value !== 'number' || !Number.isFinite(r.value) || r.flag === 'B') return [];
+    const before = this.last.get(key);
+    this.last.set(key, r.value);
+    if (before === undefined || before === r.value) return [];
+    return [
+      {
+        ts: r.ts,
+        kind: 'calibration',
+        payload: {
+          state: 'check',
+          check: d.check,
+          outlet: d.outlet,
+          device: d.device,
+          point: d.point,
+          of: d.of,
+          start: r.ts,
+          drift: r.value,
+          previous: before,
+          tolerance: d.tolerance,
+          withinTolerance: Math.abs(r.value) <= d.tolerance,
+          ...(d.unit === undefined ? {} : { unit: d.unit }),
+        },
+      },
+    ];
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Data-quality checks: they add reasons to a reading's `quality` and never change its value or
+ * flag (a suspicion is not a fault; the platform and the auditor decide). They run on each batch
+ * before it is committed, so the reasons are on the record with the reading itself. Pure apart
+ * from their own state; time comes from the readings, the clock's sync state from an injected
+ * probe.
+ *
+ * Only readings that count (flag N or S, a finite number) feed the windows; the others pass
+ * through unchecked and neither extend nor break a run. Reasons:
+ *   - `stale`: the same register words (the same value where there are none), bit for bit, for
+ *     `staleMinutes`: the source is not refreshing;
+ *   - `flat_line`: values within `flatLineTolerancePct` % of the measuring range for
+ *     `flatLineMinutes` (points without a range: exactly equal values);
+ *   - `spike`: a jump of more than `spikePctOfRange` % of the range from the median of the
+ *     last SPIKE_WINDOW valid values (points with a range only);
+ *   - `out_of_range`: below the bottom of the measuring range (above it acquisition flags T);
+ *   - `clipped_below_limit`: every valid value for `clipMinutes` within `clipBandPct` % below an
+ *     emission limit and none above it, a known falsification pattern; the value compared is the
+ *     one the limit judges (converted to the reference O2 with the outlet's latest O2 reading
+ *     when the limit is corrected);
+ *   - `clock_unsynchronised`: every reading taken while the probe says the clock is not synced.
+ */
+import type { Quality, ReadingDraft } from '../core/reading.js';
+import { correctToReferenceO2 } from './conversions.js';
+import { seriesKey, type ProcessingPlan } from './plan.js';
+import { counts } from './rules.js';
+
+export interface QualitySettings {
+  /** Identical register words for this long are `stale`, minutes; 0 turns the check off. */
+  staleMinutes: number;
+  /** Values within the tolerance for this long are `flat_line`, minutes; 0 turns it off. */
+  flatLineMinutes: number;
+  /** Band a flat line stays in, % of the point's measuring range. */
+  flatLineTolerancePct: number;
+  /** Jump from the recent median that is a `spike`, % of the measuring range; 0 turns it off. */
+  spikePctOfRange: number;
+  /** Band under a limit that counts as held just under it, % of the limit. */
+  clipBandPct: number;
+  /** How long every value must stay in that band, minutes; 0 turns the check off. */
+  clipMinutes: number;
+}
+
+export const DEFAULT_QUALITY: QualitySettings = {
+  staleMinutes: 10,
+  flatLineMinutes: 60,
+  flatLineTolerancePct: 0.5,
+  spikePctOfRange: 25,
+  clipBandPct: 5,
+  clipMinutes: 60,
+};
+
+/** Valid values the spike check takes the median of. */
+export const SPIKE_WINDOW = 5;
+const MIN = 60_000;
+
+/** Whether the system clock is synchronised (NTP): undefined when it cannot be told. */
+export type ClockSyncProbe = () => boolean | undefined;
+
+export type QualityCounts = Partial<Record<Quality, number>>;
+
+interface Run {
+  since: number;
+  lo: number;
+  hi: number;
+}
+
+interface SeriesState {
+  range?: [number, number];
+  limits: { max: number; o2?: { key: string; ref: number; guard: number } }[];
+  stale?: { key: string; since: number };
+  flat?: Run;
+  recent: number[];
+  clipSince?: number;
+}
+
+export class QualityChecks {
+  private readonly series = new Map<string, SeriesState>();
+  /** Latest valid O2 per series key, for limits judged at the reference O2. */
+  private readonly o2 = new Map<string, number>();
+  private readonly o2Keys = new Set<string>();
+  private readonly counted: QualityCounts = {};
+
+  constructor(
+    plan: ProcessingPlan,
+    readonly settings: QualitySettings = plan.quality ?? DEFAULT_QUALITY,
+    private readonly clockSynced: ClockSyncProbe = () => undefined,
+  ) {
+    for (const s of plan.series) {
+      this.series.set(seriesKey(s.device, s.point), {
+        ...(s.range ? { range: s.range } : {}),
+        limits: [],
+        recent: [],
+      });
+    }
+    for (const o of plan.outlets) {
+      if (o.o2 !== undefined) this.o2Keys.add(o.o2);
+      for (const l of o.limits) {
+        const o2 =
+          l.corrected && o.o2 !== undefined && o.referenceO2Pct !== undefined
+            ? { key: o.o2, ref: o.referenceO2Pct, guard: o.o2GuardPct }
+            : undefined;
+        this.series.get(seriesKey(l.device, l.point))?.limits.push({ max: l.max, ...(o2 ? { o2 } : {}) });
+      }
+    }
+  }
+
+  /**
+   * The batch with reasons added where a check holds; value and flag are never changed.
+   * `count: false` only feeds the windows (replaying the log at start).
+   */
+  check(readings: readonly ReadingDraft[], count = true): ReadingDraft[] {
+    const synced = count ? this.clockSynced() : undefined;
+    return readings.map((r) => {
+      const found = this.judge(r);
+      if (synced === false) found.push('clock_unsynchronised');
+      if (found.length === 0 || !count) return r;
+      for (const q of found) this.counted[q] = (this.counted[q] ?? 0) + 1;
+      const quality = [...(r.quality ?? [])];
+      for (const q of found) if (!quality.includes(q)) quality.push(q);
+      return { ...r, quality };
+    });
+  }
+
+  /** Readings flagged per reason since this object was made. */
+  counts(): QualityCounts {
+    return { ...this.counted };
+  }
+
+  private judge(r: ReadingDraft): Quality[] {
+    const key = seriesKey(r.device, r.point);
+    const s = this.series.get(key);
+    const v = r.value;
+    if (!s || typeof v !== 'number' || !Number.isFinite(v) || !counts(r.flag)) return [];
+    if (this.o2Keys.has(key)) this.o2.set(key, v);
+    const found: Quality[] = [];
+    const span = s.range ? s.range[1] - s.range[0] : undefined;
+    const set = this.settings;
+
+    const word = r.raw ? r.raw.join(',') : String(v);
+    if (!s.stale || s.stale.key !== word) s.stale = { key: word, since: r.ts };
+    else if (set.staleMinutes > 0 && r.ts - s.stale.since >= set.staleMinutes * MIN) found.push('stale');
+
+    const tol = span === undefined ? 0 : (span * set.flatLineTolerancePct) / 100;
+    const f = s.flat;
+    if (!f || Math.max(f.hi, v) - Math.min(f.lo, v) > tol) s.flat = { since: r.ts, lo: v, hi: v };
+    else {
+      f.lo = Math.min(f.lo, v);
+      f.hi = Math.max(f.hi, v);
+      if (set.flatLineMinutes > 0 && r.ts - f.since >= set.flatLineMinutes * MIN) found.push('flat_line');
+    }
+
+    if (span !== undefined && set.spikePctOfRange > 0 && s.recent.length === SPIKE_WINDOW) {
+      if (Math.abs(v - median(s.recent)) > (span * set.spikePctOfRange) / 100) found.push('spike');
+    }
+    s.recent.push(v);
+    if (s.recent.length > SPIKE_WINDOW) s.recent.shift();
+
+    if (s.range && v < s.range[0]) found.push('out_of_range');
+
+    if (s.limits.length > 0 && set.clipMinutes > 0) {
+      const held = s.limits.some((l) => {
+        const o2 = l.o2 ? this.o2.get(l.o2.key) : undefined;
+        if (l.o2 && o2 === undefined) return false;
+        const judged = l.o2 ? correctToReferenceO2(v, o2!, l.o2.ref, l.o2.guard).value : v;
+        return judged <= l.max && judged >= l.max * (1 - set.clipBandPct / 100);
+      });
+      if (!held) s.clipSince = undefined;
+      else {
+        s.clipSince ??= r.ts;
+        if (r.ts - s.clipSince >= set.clipMinutes * MIN) found.push('clipped_below_limit');
+      }
+    }
+    return found;
+  }
+}
+
+function median(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
