@@ -44,7 +44,7 @@ describe(tools.title('a sealing gateway killed with SIGKILL during production'),
       for (let round = 0; round < 2; round++) {
         const child = runTs(producer, [path, broker.url], env);
         children.push(child);
-        const ready = Number((await child.waitForLine(/^ready (\d+)/))[1]);
+        const ready = Number((await child.waitForLine(/^ready (\d+)/, 60_000))[1]);
         const polls = 15 + Math.floor(Math.random() * 45);
         await child.waitForLine(new RegExp(`^committed ${ready + polls * PRODUCER.perPoll}$`), 30_000);
         await child.kill();
@@ -53,7 +53,7 @@ describe(tools.title('a sealing gateway killed with SIGKILL during production'),
       const stopAt = committed + 200;
       const last = runTs(producer, [path, broker.url, String(stopAt)], env);
       children.push(last);
-      await last.waitForLine(/^idle /, 30_000);
+      await last.waitForLine(/^idle /, 90_000);
       await rx.waitFor((l) => maxDataSeq(l) >= stopAt, 30_000);
 
       const file = tmp.file('messages.txt');
@@ -80,6 +80,6 @@ describe(tools.title('a sealing gateway killed with SIGKILL during production'),
       expect(clean.stdout).toContain('verify: ok');
       expect(clean.code).toBe(0);
     },
-    120_000,
+    240_000,
   );
 });
