@@ -4,10 +4,12 @@
  * (docs/mqtt.md). One message in, one message out: the result, or an error after the timeout.
  * The payload shape of a command is kept in `commandPayload` so it follows the contract in one place.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { LantianError } from '../../../gateway/src/core/errors.js';
-import { CONTRACT_VERSION, defaultTopicRoot } from '../../../gateway/src/uplink/mqtt/contract.js';
+import { signCommand, type SignedCommand } from '../../../gateway/src/uplink/commands/sign.js';
+import { loadPrivateKey } from '../../../gateway/src/uplink/integrity/keys.js';
+import { defaultTopicRoot } from '../../../gateway/src/uplink/mqtt/contract.js';
 import type { BrokerNode } from '../broker.js';
 import { configError, describeError, numberField, requiredText } from '../settings.js';
 
@@ -19,11 +21,16 @@ export interface CommandNodeDef extends NodeDef {
   command?: string;
   /** Seconds to wait for the result, 0.1–600; default 10. */
   timeout?: string | number;
+  /** The platform's Ed25519 private key (PEM file, mode 0600): the gateway runs signed commands only. */
+  keyFile: string;
 }
 
-/** What is published on `cmd/<name>`: the contract version, the caller's id and the arguments. */
-export function commandPayload(id: string, args: unknown): Record<string, unknown> {
-  return { v: CONTRACT_VERSION, id, args: args ?? {} };
+/**
+ * What is published on `cmd/<name>` (docs/commands.md): the contract version, the caller's id,
+ * the time, a fresh nonce and the arguments, signed with the platform's key.
+ */
+export function commandPayload(id: string, args: unknown, key: KeyObject, now = Date.now()): SignedCommand {
+  return signCommand(id, args, key, now);
 }
 
 interface Pending {
@@ -41,12 +48,14 @@ export default function register(RED: NodeAPI): void {
     const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
     let root: string;
     let timeoutMs: number;
+    let key: KeyObject;
     try {
       if (!broker) throw configError(who, 'broker', 'no MQTT broker is configured');
       const gatewayId = requiredText(who, 'gatewayId', def.gatewayId);
       root = def.topicRoot?.trim() || defaultTopicRoot(gatewayId);
       if (!root.endsWith('/')) root += '/';
       timeoutMs = 1000 * (numberField(who, 'timeout', def.timeout, { min: 0.1, max: 600 }) ?? 10);
+      key = loadPrivateKey(requiredText(who, 'keyFile', def.keyFile));
     } catch (e) {
       const text = describeError(e);
       this.status({ fill: 'red', shape: 'ring', text: text.slice(0, 60) });
@@ -102,7 +111,7 @@ export default function register(RED: NodeAPI): void {
       broker.publish(
         {
           topic: `${root}cmd/${name}`,
-          payload: JSON.stringify(commandPayload(id, msg.payload)),
+          payload: JSON.stringify(commandPayload(id, msg.payload, key)),
           qos: 1,
           retain: false,
         },
