@@ -101,6 +101,8 @@ pmSensors:
         else expect([r.flag, r.value]).toEqual(['B', null]);
       }
     }
+    // The two damaged frames come one frame interval apart: wait for the second before counting.
+    await until(() => g.pmSensors.get('pms1')!.counts.checksum >= 2, 'both checksum errors counted', 10_000);
     expect(g.pmSensors.get('pms1')!.counts.checksum).toBe(2);
   },
   30_000,
