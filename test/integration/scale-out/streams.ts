@@ -6,7 +6,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Signer } from '../../../gateway/src/uplink/integrity/seal.js';
+import { messageHash, Signer } from '../../../gateway/src/uplink/integrity/seal.js';
+import type { IncomingMessage } from '../../../gateway/src/uplink/mqtt/receiver-store.js';
 
 export interface RecordedGateway {
   id: string;
@@ -62,4 +63,23 @@ export function writeKeys(dir: string, gateways: readonly { id: string; publicKe
 /** A health message as the gateway publishes it, reduced to what the receiver reads. */
 export function healthPayload(g: RecordedGateway, ackedThrough = g.lastSeq): string {
   return JSON.stringify({ v: 1, gateway: g.id, logId: g.log, uplink: { ackedThrough } });
+}
+
+/** A recorded message as the consumer that received it hands it to the store (signature good). */
+export function incoming(g: RecordedGateway, i: number): IncomingMessage {
+  const body = JSON.parse(g.messages[i]!.payload) as Record<string, unknown> & {
+    seal: { prev: string | null };
+  };
+  const readings = body['readings'] as Record<string, unknown>[];
+  return {
+    gateway: g.id,
+    log: g.log,
+    chain: 'data',
+    hash: messageHash(body),
+    prev: body.seal.prev,
+    first: g.messages[i]!.first,
+    last: g.messages[i]!.last,
+    good: true,
+    records: readings.map((r) => ({ seq: r['seq'] as number, body: JSON.stringify(r) })),
+  };
 }

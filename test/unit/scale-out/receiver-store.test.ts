@@ -1,27 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { messageHash } from '../../../gateway/src/uplink/integrity/seal.js';
-import { ReceiverStore, type IncomingMessage } from '../../../gateway/src/uplink/mqtt/receiver-store.js';
+import { ReceiverStore } from '../../../gateway/src/uplink/mqtt/receiver-store.js';
 import { tempDir, type TempDir } from '../../helpers/store-fixtures.js';
-import { recordedGateway, type RecordedGateway } from '../../integration/scale-out/streams.js';
-
-type Json = Record<string, unknown>;
-
-/** A recorded message as the consumer that received it hands it to the store (signature good). */
-function incoming(g: RecordedGateway, i: number): IncomingMessage {
-  const body = JSON.parse(g.messages[i]!.payload) as Json & { seal: { prev: string | null } };
-  const readings = body['readings'] as Json[];
-  return {
-    gateway: g.id,
-    log: g.log,
-    chain: 'data',
-    hash: messageHash(body),
-    prev: body.seal.prev,
-    first: g.messages[i]!.first,
-    last: g.messages[i]!.last,
-    good: true,
-    records: readings.map((r) => ({ seq: r['seq'] as number, body: JSON.stringify(r) })),
-  };
-}
+import { incoming, recordedGateway } from '../../integration/scale-out/streams.js';
 
 describe('the store the scale-out consumers share', () => {
   let tmp: TempDir;

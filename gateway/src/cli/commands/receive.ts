@@ -78,14 +78,17 @@ async function consume(options: ReceiveOptions, io: Io): Promise<number> {
       : {}),
   });
   io.err(`receive: consumer ${rx.consumer} in group ${options.share}, store ${options.store}`);
+  const cpu0 = process.cpuUsage();
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   const c = rx.counters();
   await rx.close();
+  // CPU time since subscribing: the work the messages cost, without the process start.
+  const cpu = process.cpuUsage(cpu0);
   io.err(
-    `receive: ${c.messages} messages, ${c.stored} stored, ${c.duplicates} delivered again, ${c.records} records handed on`,
+    `receive: ${c.messages} messages, ${c.stored} stored, ${c.duplicates} delivered again, ${c.records} records handed on, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`,
   );
   return EXIT.ok;
 }
