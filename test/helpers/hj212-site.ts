@@ -21,6 +21,8 @@ export interface Hj212SiteOptions {
   storage?: string;
   /** Config file name in `dir`; default `site.yaml`. */
   name?: string;
+  /** Only this platform. */
+  only?: 'city' | 'province';
 }
 
 export function writeHj212Site(dir: string, o: Hj212SiteOptions): string {
@@ -30,6 +32,8 @@ export function writeHj212Site(dir: string, o: Hj212SiteOptions): string {
   );
   const file = join(dir, o.name ?? 'site.yaml');
   const extra = (s: string | undefined) => (s === undefined ? '' : `, ${s}`);
+  const city = `    city: { host: 127.0.0.1, port: ${o.city}, mn: '${MN_CITY}', password: { secret: city-pw }, devices: [stack1-uv]${extra(o.cityExtra)} }\n`;
+  const province = `    province: { host: 127.0.0.1, port: ${o.province}, version: 2025, mn: '${MN_PROVINCE}', password: { secret: prov-pw }, sm4Key: { secret: prov-sm4 }, devices: [stack1-uv]${extra(o.provinceExtra)} }\n`;
   writeFileSync(
     file,
     `version: 1
@@ -42,9 +46,7 @@ devices:
   stack1-uv: { profile: sdl.scs-900uv, bus: stack1, unitId: 1, periodMs: 1000 }
 uplinks:
   hj212:
-    city: { host: 127.0.0.1, port: ${o.city}, mn: '${MN_CITY}', password: { secret: city-pw }, devices: [stack1-uv]${extra(o.cityExtra)} }
-    province: { host: 127.0.0.1, port: ${o.province}, version: 2025, mn: '${MN_PROVINCE}', password: { secret: prov-pw }, sm4Key: { secret: prov-sm4 }, devices: [stack1-uv]${extra(o.provinceExtra)} }
-storage: { path: ${o.storage ?? 'log.db'}, quotaMb: 64 }
+${o.only === 'province' ? '' : city}${o.only === 'city' ? '' : province}storage: { path: ${o.storage ?? 'log.db'}, quotaMb: 64 }
 `,
   );
   return file;
