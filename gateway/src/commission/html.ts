@@ -95,6 +95,8 @@ const CHARTS = `'use strict';
       height: 200,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), tz); },
       scales: { x: { time: true } },
+      // The caption names the point and its unit; a legend under every chart only repeats it.
+      legend: { show: false },
       series: [
         {},
         { label: p.unit ? p.name + ' [' + p.unit + ']' : p.name, stroke: '#12324a', width: 1.5 },

@@ -29,7 +29,7 @@ import { launchChromium } from '../../helpers/browser.js';
 import { requireTool } from '../../helpers/tools.js';
 
 const screenshots = process.env.LANTIAN_WRITE_SCREENSHOTS === '1';
-const DURATION_S = screenshots ? 40 : 4;
+const DURATION_S = screenshots ? 20 : 4;
 const MN = '010000A8900016F000169DC1';
 const brokerTool = requireTool('mosquitto');
 const browserTool = requireTool('chromium');

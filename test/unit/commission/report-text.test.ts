@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commission } from '../../../gateway/src/cli/commands/commission.js';
 import { parseDuration } from '../../../gateway/src/commission/duration.js';
 import { escapeHtml, renderHtml } from '../../../gateway/src/commission/html.js';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import type { CommissionReport } from '../../../gateway/src/commission/types.js';
+import { packageRoot } from '../../helpers/cli.js';
 
 describe('--duration', () => {
   it('reads the units an installer types, alone or combined', () => {
@@ -127,6 +130,13 @@ describe('the HTML report', () => {
     const markup = html.replace(/<(script|style)\b[^>]*>.*?<\/\1>/gs, '');
     expect(markup).not.toMatch(/<[^>]*\s(src|href)=/);
     expect(markup).not.toMatch(/<(link|img|iframe|object)\b/);
-    expect(html).toContain('uPlot 1.6.32');
+    // The uPlot inlined is the one package.json pins, to the exact version.
+    const pinned = (
+      JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies.uplot!;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(html).toContain(`uPlot ${pinned}`);
   });
 });
