@@ -57,12 +57,14 @@ export const MODULES: MutationModule[] = [
   {
     name: 'store-log',
     mutate: ['gateway/src/store/log.ts', 'gateway/src/store/schema.ts'],
+    // The full-disk and lost-WAL suites (a mounted small disk, a SIGKILLed writer) cost tens of
+    // seconds a mutant; log-edges.test.ts fills a file to its hard limit and epochs.test.ts puts
+    // the file behind its mark in-process instead.
     tests: [
       'test/unit/store/log.test.ts',
       'test/unit/store/log-edges.test.ts',
       'test/unit/store/open.test.ts',
-      'test/integration/store/full-disk.test.ts',
-      'test/integration/store/lost-wal.test.ts',
+      'test/unit/store/epochs.test.ts',
     ],
   },
   {
