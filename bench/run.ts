@@ -6,6 +6,7 @@ const benches = [
   'bench:store',
   'bench:retention',
   'bench:processing',
+  'bench:node-red',
   'bench:signing',
   'bench:scale-out',
 ];
