@@ -238,6 +238,10 @@ export class StreamVerifier {
       : Array.isArray(p['aggregates'])
         ? p['aggregates']
         : [p];
+    // The parts of a cut blob share its seq: the record is its first part (each part is still
+    // signed and chained, and a repeated part is caught as a duplicate message above).
+    const part = isObject(p['chunk']) ? p['chunk']['index'] : undefined;
+    if (typeof part === 'number' && part > 0) return;
     for (const item of items as Json[]) {
       const seq = item['seq'] as number;
       const h = messageHash(kind === 'data' || kind === 'agg' ? item : { ...p, seal: null });
