@@ -23,13 +23,9 @@ export const Camera = z
       .regex(/^\/\S*$/, 'a path starting with /')
       .default('/onvif/device_service')
       .meta({ description: 'onvif: path of the device service.' }),
-    profileToken: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description: 'onvif: media profile whose snapshot to take. Absent: the first the camera lists.',
-      }),
+    profileToken: z.string().min(1).optional().meta({
+      description: 'onvif: media profile whose snapshot to take. Absent: the first the camera lists.',
+    }),
     username: z.string().min(1).default('admin').meta({ description: 'Camera user name.' }),
     password: SecretRef.meta({ description: 'Secret holding the camera password.' }),
     timeoutMs: int(
@@ -63,10 +59,7 @@ export const Camera = z
   .strict();
 export type CameraConfig = z.output<typeof Camera>;
 
-export const Cameras = z
-  .record(Id, Camera)
-  .default({})
-  .meta({
-    description:
-      'Site cameras, keyed by camera id; snapshots are stored in the log and forwarded on blob/snapshot.',
-  });
+export const Cameras = z.record(Id, Camera).default({}).meta({
+  description:
+    'Site cameras, keyed by camera id; snapshots are stored in the log and forwarded on blob/snapshot.',
+});
