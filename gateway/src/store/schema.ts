@@ -14,7 +14,7 @@ export type SqliteDb = Database.Database;
 export const APPLICATION_ID = 0x4c544e4c;
 
 /** Each entry upgrades the schema from its index to index + 1; user_version counts them. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   CREATE TABLE points (

@@ -133,7 +133,7 @@ class BlobAssembly {
     if (!c) return whole(part.bytes, 1);
     let parts = this.open.get(part.seq);
     if (!parts || parts.length !== c.count)
-      this.open.set(part.seq, (parts = new Array<Buffer | undefined>(c.count)));
+      this.open.set(part.seq, (parts = new Array<Buffer | undefined>(c.count).fill(undefined)));
     parts[c.index] = part.bytes;
     if (parts.some((p) => p === undefined)) return undefined;
     this.open.delete(part.seq);
