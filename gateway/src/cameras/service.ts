@@ -65,6 +65,8 @@ export class CameraService {
     private readonly env: { clock: Clock; logger: Logger },
   ) {
     for (const source of sources) {
+      // The newest picture in the log, so a restart does not show "none yet".
+      const last = log.latestBlob(SNAPSHOT_KIND, source.id);
       this.entries.set(source.id, {
         source,
         health: {
@@ -72,7 +74,7 @@ export class CameraService {
           state: 'unknown',
           snapshots: 0,
           failures: 0,
-          lastSnapshot: null,
+          lastSnapshot: last ? { seq: last.seq, ts: last.ts, bytes: last.bytes.length } : null,
           lastError: null,
         },
         busy: Promise.resolve(),
