@@ -87,6 +87,10 @@ export const ERROR_CODES = {
   API_LISTEN_FAILED:
     'The local web page could not listen on its address (port in use, address not on this machine).',
 
+  // commission: the commissioning run and its report
+  COMMISSION_OPTION_INVALID:
+    'An option of lantian commission is not valid (context.option and context.value say which).',
+
   // camera: snapshots from site cameras
   CAMERA_AUTH: 'The camera refused the user name and password (HTTP digest or ONVIF UsernameToken).',
   CAMERA_TIMEOUT: 'The camera did not send a whole answer within the timeout (hung, or trickling).',
