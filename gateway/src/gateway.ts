@@ -28,6 +28,7 @@ import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplin
 import { SerialPort } from 'serialport';
 import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
+import { CameraService, registerSnapshotCommand } from './cameras/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 
@@ -96,6 +97,8 @@ export class Gateway {
   /** Commands from the platform; other modules register theirs (cameras: `snapshot`). */
   readonly commands = new CommandRegistry();
   private commandHandler: CommandHandler | undefined;
+  /** Site cameras (`cameras`), when the config names any. */
+  readonly cameras: CameraService | undefined;
   /** UART particulate sensors (`pmSensors`), keyed by device id. */
   readonly pmSensors = new Map<string, UartPmSource>();
   private readonly logger: Logger;
@@ -144,6 +147,7 @@ export class Gateway {
             acquisitionHealth,
             hj212Health: () => [...this.hj212.values()].map((h) => h.status()),
             processingHealth: () => this.processing.health(),
+            camerasHealth: () => this.cameras?.health(),
           }),
         );
       }
@@ -157,6 +161,17 @@ export class Gateway {
             alertLevel: () => alertLevel(this.log),
           })
         : undefined;
+      const cams = loaded.config.cameras;
+      this.cameras =
+        Object.keys(cams).length === 0
+          ? undefined
+          : CameraService.fromConfig(
+              cams,
+              (_id, c) => ({ username: c.username, password: loaded.secrets.reveal(c.password) }),
+              this.log,
+              { clock, logger: childLogger(this.logger, 'camera') },
+            );
+      if (this.cameras) registerSnapshotCommand(this.commands, this.cameras);
       const publisher = this.uplinks.get('mqtt');
       if (publisher)
         this.commandHandler = commandHandlerFor(this.log, this.commands, publisher.options, {
@@ -213,6 +228,7 @@ export class Gateway {
     this.acquisition.start();
     this.siteIo?.start();
     for (const s of this.pmSensors.values()) s.start();
+    this.cameras?.start();
     this.web = webPage(this, childLogger(this.logger, 'api'));
     this.webUrl = this.web?.listen();
     this.logger.info(
@@ -241,6 +257,7 @@ export class Gateway {
     await this.acquisition.stop();
     await this.siteIo?.stop();
     await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));
+    await this.cameras?.stop();
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>

@@ -53,6 +53,7 @@ async function run(file: string, o: RunOptions) {
     ...(o.profiles ? { profilesDir: o.profiles } : {}),
   });
   for (const b of sim.buses) process.stdout.write(`bus ${b.name} listening on ${b.address}\n`);
+  for (const c of sim.cameras) process.stdout.write(`camera ${c.id} listening on ${c.url}\n`);
   if (o.writeSiteConfig !== undefined) {
     // The scenario passed every check to get here; read once more for the config's contents.
     writeFileSync(o.writeSiteConfig, siteConfigFor(loadScenario(file), sim.buses));

@@ -28,3 +28,13 @@ export { crc16modbus, withCrc, crcValid } from './modbus/crc.js';
 export { encodeWords } from './device/encode.js';
 export { pms5003Frame, PMS5003_FIELDS } from './uart/pms5003.js';
 export { sds011Frame } from './uart/sds011.js';
+export {
+  SimCamera,
+  startCamera,
+  snapshotPath,
+  CAMERA_FAULTS,
+  CAMERA_STYLES,
+  type CameraFault,
+  type CameraStyle,
+  type SimCameraOptions,
+} from './camera/server.js';

@@ -34,7 +34,8 @@ import {
   findExample,
 } from './scenario/compile.js';
 import { inspectScenarioFile } from './scenario/load.js';
-import { isUart, type Scenario, type UartDeviceSpec } from './scenario/schema.js';
+import { isUart, type CameraSpec, type Scenario, type UartDeviceSpec } from './scenario/schema.js';
+import { SimCamera } from './camera/server.js';
 
 export interface SimulatorOptions {
   /**
@@ -56,6 +57,8 @@ export interface Simulator {
   control: SimControl;
   /** http://127.0.0.1:PORT when the HTTP control interface runs. */
   controlUrl?: string;
+  /** The scenario's cameras, listening; `setFault` steers each. */
+  cameras: SimCamera[];
   stats(bus: string): BusStatsSnapshot;
   stop(): Promise<void>;
 }
@@ -112,9 +115,11 @@ export async function startSimulator(
   const timers: NodeJS.Timeout[] = [];
   let tmp: string | undefined;
   const tempDir = () => (tmp ??= mkdtempSync(join(tmpdir(), 'lantian-sim-')));
+  const cameras: SimCamera[] = [];
   const stopAll = async () => {
     timers.forEach(clearTimeout);
     await Promise.allSettled([...buses.values()].map((b) => b.close()));
+    await Promise.allSettled(cameras.map((c) => c.close()));
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   };
   try {
@@ -156,6 +161,12 @@ export async function startSimulator(
       }
       buses.set(spec.name, bus);
       log.info({ bus: spec.name, address: bus.info.address }, 'bus listening');
+    }
+    for (const spec of s.cameras ?? []) {
+      const camera = startScenarioCamera(spec, clock, timers);
+      cameras.push(camera);
+      await camera.listen();
+      log.info({ camera: spec.id, url: camera.url }, 'camera listening');
     }
   } catch (e) {
     await stopAll();
@@ -206,6 +217,7 @@ export async function startSimulator(
   return {
     buses: [...buses.values()].map((b) => b.info),
     control,
+    cameras,
     ...(http ? { controlUrl: http.url } : {}),
     stats: (bus) => control.stats(bus),
     stop: () =>
@@ -214,4 +226,28 @@ export async function startSimulator(
         await stopAll();
       })()),
   };
+}
+
+/** A camera of the scenario with its fault timeline armed (each fault ends after its `for`). */
+function startScenarioCamera(spec: CameraSpec, clock: Clock, timers: NodeJS.Timeout[]): SimCamera {
+  const camera = new SimCamera({
+    id: spec.id,
+    style: spec.style,
+    host: spec.host,
+    port: spec.port,
+    username: spec.username,
+    password: spec.password,
+    onvif: spec.onvif,
+    frames: { frameMs: spec.frameMs },
+    fault: spec.fault,
+    now: () => clock.now(),
+  });
+  for (const f of spec.faults) {
+    const delay = 'afterMs' in f.at ? f.at.afterMs : f.at.atMs - clock.now();
+    const at = (ms: number, fn: () => void) =>
+      timers.push(setTimeout(fn, Math.max(0, Math.min(ms, 2 ** 31 - 1))));
+    at(delay, () => camera.setFault(f.kind));
+    if (f.for !== undefined) at(delay + f.for, () => camera.setFault('none'));
+  }
+  return camera;
 }

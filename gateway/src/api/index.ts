@@ -7,6 +7,7 @@ import type { AcquisitionHealth } from '../acquisition/index.js';
 import type { LoadedConfig } from '../config/index.js';
 import { LiveView, type DeviceMeta, type LogFollower } from './live.js';
 import { WebServer, type WebServerOptions } from './server.js';
+import type { CameraHealth } from '../cameras/service.js';
 
 export { LiveView, WebServer };
 export type { WebServerOptions };
@@ -18,6 +19,8 @@ export interface GatewayParts {
   readonly acquisition: { health(): AcquisitionHealth };
   readonly uplinks: ReadonlyMap<string, { status(): { connected: boolean; backlog: number } }>;
   readonly hj212: ReadonlyMap<string, { status(): { state: string; backlog: number } }>;
+  /** Site cameras, when the config names any: their state and newest picture. */
+  readonly cameras?: { health(): CameraHealth[] } | undefined;
 }
 
 export function deviceColumns(loaded: LoadedConfig): DeviceMeta[] {
@@ -55,6 +58,7 @@ export function pageStatus(parts: GatewayParts): unknown {
       }),
     ],
     log: parts.log.stats(),
+    cameras: parts.cameras?.health() ?? [],
   };
 }
 
@@ -72,5 +76,10 @@ export function webPage(parts: GatewayParts, logger?: Logger): WebServer | undef
   const options: WebServerOptions = { host: web.host, port: web.port };
   if (web.password) options.password = secrets.reveal(web.password);
   if (logger) options.logger = logger;
+  const log = parts.log;
+  if (parts.cameras && log.latestBlob) {
+    const latest = log.latestBlob.bind(log);
+    options.snapshot = (camera) => latest('snapshot', camera);
+  }
   return new WebServer(view, parts.log, options);
 }

@@ -15,6 +15,11 @@ export interface LogFollower {
   read(after: number, limit: number): LogRecord[];
   onAppend(listener: (lastSeq: number) => void): () => void;
   stats(): LogStats;
+  /** The newest blob of a kind from a source (a camera's last picture). */
+  latestBlob?(
+    kind: string,
+    source?: string,
+  ): { seq: number; contentType: string; bytes: Uint8Array } | undefined;
 }
 
 /** One point's column on the page, taken from the device's profile. */

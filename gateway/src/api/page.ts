@@ -27,6 +27,7 @@ export const PAGE_HTML = `<!doctype html>
     <div><h2>Buses</h2><table id="buses"></table></div>
     <div><h2>Uplinks and backlog</h2><table id="uplinks"></table></div>
   </section>
+  <section id="cameras-box" hidden><h2>Cameras</h2><div id="cameras" data-testid="cameras"></div></section>
   <section><h2>Recent events</h2><ul id="events" data-testid="events"></ul></section>
 </main>
 <footer>Read-only. Values as committed to the gateway's log; flags as in HJ 212.</footer>
@@ -58,6 +59,8 @@ svg.spark { width: 90px; height: 22px; vertical-align: middle; }
 svg.spark polyline { fill: none; stroke: #12324a; stroke-width: 1.3; }
 #alarms li, #events li { font-size: .85rem; padding: .1rem 0; }
 #alarms li.alarm { color: var(--bad); font-weight: 600; } #alarms li.none { color: var(--mute); }
+.camera { display: inline-block; margin: 0 .8rem .4rem 0; font-size: .85rem; vertical-align: top; }
+.camera img { display: block; width: 320px; max-width: 100%; background: #ddd; margin-top: .2rem; }
 #events time { color: var(--mute); margin-right: .4rem; font-variant-numeric: tabular-nums; }
 footer { color: var(--mute); font-size: .75rem; padding: .5rem 1rem 1rem; }
 @media (max-width: 640px) {
@@ -175,7 +178,30 @@ function renderEvents() {
     el('li', { class: 'event ' + e.kind }, el('time', {}, time(e.ts)), e.kind + ' ' + JSON.stringify(e.payload))));
 }
 
-function render() { renderDevices(); renderStatus(); renderAlarms(); renderEvents(); }
+// A picture is fetched again only when the camera's newest snapshot seq changes.
+function renderCameras() {
+  const list = (state.status && state.status.cameras) || [];
+  $('cameras-box').hidden = list.length === 0;
+  const box = $('cameras');
+  for (const c of list) {
+    let card = box.querySelector('[data-camera="' + c.camera + '"]');
+    if (!card) {
+      card = el('div', { class: 'camera', 'data-camera': c.camera }, el('span', { class: 'head' }), el('img', { alt: 'last snapshot of ' + c.camera }));
+      box.append(card);
+    }
+    const cls = c.state === 'online' ? 'ok' : c.state === 'offline' ? 'bad' : 'off';
+    const last = c.lastSnapshot;
+    card.querySelector('.head').replaceChildren(c.camera + ' ', el('span', { class: 'badge ' + cls }, c.state),
+      last ? ' ' + time(last.ts) + ' · seq ' + last.seq : ' no picture yet',
+      c.state === 'offline' && c.lastError ? ' · ' + c.lastError.code : '');
+    const img = card.querySelector('img');
+    const src = last ? '/api/cameras/' + encodeURIComponent(c.camera) + '/latest.jpg?seq=' + last.seq : '';
+    img.hidden = !last;
+    if (last && img.getAttribute('src') !== src) img.setAttribute('src', src);
+  }
+}
+
+function render() { renderDevices(); renderStatus(); renderAlarms(); renderEvents(); renderCameras(); }
 
 function connect() {
   const es = new EventSource('/api/stream');

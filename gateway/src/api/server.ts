@@ -21,6 +21,8 @@ export interface WebServerOptions {
   pushDelayMs?: number;
   /** Period of status pushes while a page is open, ms. Default 2000. */
   statusMs?: number;
+  /** A camera's newest picture from the log, for GET /api/cameras/<id>/latest.jpg. */
+  snapshot?: (camera: string) => { seq: number; contentType: string; bytes: Uint8Array } | undefined;
   logger?: Logger;
 }
 
@@ -63,6 +65,14 @@ export class WebServer {
     this.app.get('/app.js', text('text/javascript; charset=utf-8', PAGE_SCRIPT));
     this.app.get('/app.css', text('text/css; charset=utf-8', PAGE_STYLE));
     this.app.get('/api/state', () => this.view.snapshot());
+    this.app.get<{ Params: { camera: string } }>('/api/cameras/:camera/latest.jpg', (req, reply) => {
+      const blob = options.snapshot?.(req.params.camera);
+      if (!blob) return reply.code(404).send({ error: `no picture from camera ${req.params.camera}` });
+      return reply
+        .type(blob.contentType)
+        .header('x-lantian-seq', String(blob.seq))
+        .send(Buffer.from(blob.bytes));
+    });
     this.app.get('/api/stream', (req, reply) => {
       reply.hijack();
       reply.raw.writeHead(200, {

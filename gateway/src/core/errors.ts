@@ -93,6 +93,15 @@ export const ERROR_CODES = {
   COMMISSION_OPTION_INVALID:
     'An option of lantian commission is not valid (context.option and context.value say which).',
 
+  // camera: snapshots from site cameras
+  CAMERA_AUTH: 'The camera refused the user name and password (HTTP digest or ONVIF UsernameToken).',
+  CAMERA_TIMEOUT: 'The camera did not send a whole answer within the timeout (hung, or trickling).',
+  CAMERA_HTTP: 'The camera answered with an HTTP error status (5xx, 404, ...) instead of a picture.',
+  CAMERA_UNREACHABLE: 'The camera could not be connected to (refused, no route, unknown host).',
+  CAMERA_BAD_IMAGE: 'The camera sent something that is not a whole JPEG, or a picture over the size limit.',
+  CAMERA_ONVIF: 'The ONVIF service answered with a SOAP fault or without a snapshot URI.',
+  CAMERA_UNKNOWN: 'A snapshot was asked of a camera the site config does not name.',
+
   // nodered: the Node-RED nodes
   NODERED_CONFIG:
     "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",

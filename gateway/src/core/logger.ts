@@ -4,7 +4,7 @@ export type { Logger };
 
 /** Namespaces used across the gateway; a child logger carries one as `ns`. */
 export type LogNamespace =
-  'acq' | 'bus' | 'store' | 'mqtt' | 'hj212' | 'api' | 'config' | 'sim' | 'cli' | 'demo';
+  'acq' | 'bus' | 'store' | 'mqtt' | 'hj212' | 'api' | 'config' | 'sim' | 'cli' | 'demo' | 'camera';
 
 /** Paths whose values never reach a log line. */
 export const REDACT_PATHS = [

@@ -32,6 +32,11 @@ export class PointDictionary {
     return id;
   }
 
+  /** The ids of every known point of `device`. */
+  idsOf(device: string): { id: number; point: string }[] {
+    return [...(this.byName.get(device) ?? [])].map(([point, id]) => ({ id, point }));
+  }
+
   ref(id: number): PointName {
     const name = this.byId.get(id);
     if (!name) {

@@ -24,6 +24,8 @@ import {
   encodeQuality,
   encodeRaw,
   encodeAggregateDetail,
+  encodeBlobDetail,
+  checkBlob,
   type AggregateDraft,
   type BlobDraft,
   type EventDraft,
@@ -156,7 +158,9 @@ export class Log {
       reading: db.prepare('INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)'),
       event: db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
       aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      blob: db.prepare('INSERT INTO blobs VALUES (?, ?, ?, ?, ?)'),
+      blob: db.prepare(
+        'INSERT INTO blobs (seq, ts, kind, content_type, bytes, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       setMeta: db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
       setRows: db.prepare(
         `INSERT INTO meta (key, value) VALUES ('row_count', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -170,6 +174,15 @@ export class Log {
         .raw(),
       readBlobs: db.prepare('SELECT * FROM blobs WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
       latestEvent: db.prepare('SELECT * FROM events WHERE kind = ? ORDER BY seq DESC LIMIT 1').raw(),
+      latestBlob: db.prepare('SELECT * FROM blobs WHERE kind = ? ORDER BY seq DESC LIMIT 1').raw(),
+      latestBlobOf: db
+        .prepare(
+          `SELECT * FROM blobs WHERE kind = ? AND json_extract(detail, '$.source') = ? ORDER BY seq DESC LIMIT 1`,
+        )
+        .raw(),
+      recentReadings: db
+        .prepare('SELECT seq, point_id FROM readings WHERE seq <= ? ORDER BY seq DESC LIMIT ?')
+        .raw(),
     };
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
@@ -350,12 +363,47 @@ export class Log {
 
   appendBlob(blob: BlobDraft): number {
     this.open();
-    checkTs(blob.ts, 0);
+    checkBlob(blob, 0);
+    const bytes = Buffer.from(blob.bytes);
+    // A picture is large: the quota makes room for it by its size, not by a record count.
+    this.retention.makeRoomBytes(bytes.length);
     const span = this.write(() => {
-      this.stmt.blob.run(this.nextSeq++, blob.ts, blob.kind, blob.contentType, Buffer.from(blob.bytes));
+      this.stmt.blob.run(this.nextSeq++, blob.ts, blob.kind, blob.contentType, bytes, encodeBlobDetail(blob));
     });
     this.afterAppend();
     return span.first;
+  }
+
+  /** The newest blob of a kind (of one source, e.g. a camera, when given), if any. */
+  latestBlob(kind: string, source?: string): (LogRecord & { type: 'blob' }) | undefined {
+    this.open();
+    const row = (
+      source === undefined ? this.stmt.latestBlob.get(kind) : this.stmt.latestBlobOf.get(kind, source)
+    ) as Row | undefined;
+    return row ? (this.blob(row) as LogRecord & { type: 'blob' }) : undefined;
+  }
+
+  /**
+   * Seqs of the newest reading of each point of `device` (only `point`, when given), looking back
+   * over the newest `lookBack` records: what a snapshot taken now stands beside.
+   */
+  latestReadingSeqs(device: string, point?: string, lookBack = 10_000): number[] {
+    this.open();
+    const wanted = new Set(
+      this.dict
+        .idsOf(device)
+        .filter((x) => point === undefined || x.point === point)
+        .map((x) => x.id),
+    );
+    const found = new Map<number, number>();
+    if (wanted.size === 0) return [];
+    for (const [seq, pid] of this.stmt.recentReadings.iterate(this.lastSeq, lookBack) as Iterable<
+      [number, number]
+    >) {
+      if (wanted.has(pid) && !found.has(pid)) found.set(pid, seq);
+      if (found.size === wanted.size) break;
+    }
+    return [...found.values()].sort((a, b) => a - b);
   }
 
   /** The newest event of a kind (a setting such as the alert level lives in the log), if any. */
@@ -728,8 +776,18 @@ export class Log {
   }
 
   private blob(r: Row): LogRecord {
-    const [seq, ts, kind, contentType, bytes] = r as [number, number, string, string, Buffer];
-    return { type: 'blob', seq, ts, kind, contentType, bytes };
+    const [seq, ts, kind, contentType, bytes, detail] = r as [
+      number,
+      number,
+      string,
+      string,
+      Buffer,
+      string | null,
+    ];
+    const rec: LogRecord = { type: 'blob', seq, ts, kind, contentType, bytes };
+    return detail === null
+      ? rec
+      : { ...rec, ...(JSON.parse(detail) as Pick<BlobDraft, 'source' | 'trigger'>) };
   }
 }
 

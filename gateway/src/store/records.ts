@@ -46,12 +46,48 @@ export const AGGREGATE_DETAIL_KEYS = [
   'derivation',
 ] as const satisfies readonly (keyof Aggregate)[];
 
+/** What asked for a blob: the evidence it belongs with. */
+export interface BlobTrigger {
+  /** event: an event in the log (`event` is its seq); periodic: the schedule; command: the platform. */
+  reason: 'event' | 'periodic' | 'command';
+  event?: number;
+  /** The kind of that event, e.g. exceedance. */
+  eventKind?: string;
+  /** The device (and point) the event names. */
+  device?: string;
+  point?: string;
+  /** Seqs of the newest readings of that device (point) in the log when the picture was taken. */
+  readings?: number[];
+  /** The command's id, for reason command. */
+  command?: string;
+}
+
 export interface BlobDraft {
   ts: number;
   /** e.g. `snapshot`; becomes the MQTT topic `blob/<kind>`. */
   kind: string;
   contentType: string;
   bytes: Uint8Array;
+  /** Where it came from, e.g. the camera id. */
+  source?: string;
+  trigger?: BlobTrigger;
+}
+
+/** A blob's source and trigger as JSON for the `detail` column; null when it has neither. */
+export function encodeBlobDetail(b: BlobDraft): string | null {
+  if (b.source === undefined && b.trigger === undefined) return null;
+  return JSON.stringify({
+    ...(b.source === undefined ? {} : { source: b.source }),
+    ...(b.trigger === undefined ? {} : { trigger: b.trigger }),
+  });
+}
+
+export function checkBlob(b: BlobDraft, index: number): void {
+  checkTs(b.ts, index);
+  if (!/^[A-Za-z0-9_-]+$/.test(b.kind))
+    throw invalid('blob kind must be letters, digits, _ or -', index, b.kind);
+  if (!isName(b.contentType)) throw invalid('blob contentType must be non-empty', index, b.contentType);
+  if (!(b.bytes instanceof Uint8Array)) throw invalid('blob bytes must be bytes', index, typeof b.bytes);
 }
 
 /** Why records were evicted before every uplink had them. */

@@ -3,8 +3,10 @@
  *
  * Age: records every uplink has delivered and that are older than `maxAgeMs` are deleted.
  * Quota: when the log uses more than `quotaBytes`, records are evicted down to 90 % of it in
- * this order: (1) records every uplink already has, oldest first; (2) undelivered raw readings,
- * oldest first; (3) undelivered blobs; (4) undelivered aggregates. Events are never evicted
+ * this order: (1) blobs every uplink already has; (2) records every uplink already has, oldest
+ * first; (3) undelivered blobs, oldest first (pictures are large and are evidence beside the
+ * readings, not instead of them); (4) undelivered raw readings, oldest first; (5) undelivered
+ * aggregates. Events are never evicted
  * before delivery. Every eviction of undelivered records appends a `gap` event, in the same
  * transaction, naming the sequence range, the reason and the uplinks that lose data; the gap
  * event itself is delivered like any record.
@@ -33,8 +35,8 @@ const FILE_SLACK = 8192;
 const AGE_DELETE_CHUNK = 50_000;
 
 const TABLES: { table: string; type: RecordType; ts: string }[] = [
-  { table: 'readings', type: 'reading', ts: 'ts' },
   { table: 'blobs', type: 'blob', ts: 'ts' },
+  { table: 'readings', type: 'reading', ts: 'ts' },
   { table: 'aggregates', type: 'aggregate', ts: 'start' },
   { table: 'events', type: 'event', ts: 'ts' },
 ];
@@ -102,7 +104,12 @@ export class Retention {
 
   /** Before a write of `rows` records: evicts first if they would not fit in the quota. */
   makeRoom(rows: number): void {
-    this.enforceQuota(rows);
+    this.enforceQuota(rows * this.perRow());
+  }
+
+  /** Before a write of one record of about `bytes` (a blob). */
+  makeRoomBytes(bytes: number): void {
+    this.enforceQuota(bytes);
   }
 
   maintain(forceAge = false): void {
@@ -165,19 +172,22 @@ export class Retention {
     return lo;
   }
 
-  private enforceQuota(incomingRows = 0): void {
+  private enforceQuota(incoming = 0): void {
     const quota = this.options.quotaBytes;
     if (quota === undefined) return;
     if (this.walBytes() > (this.walBudget ?? Infinity)) this.checkpoint();
     const budget = this.fileBudget(quota);
-    const incoming = incomingRows * this.perRow();
     let used = this.inUseBytes();
     if (used + incoming <= budget) return;
     this.checkpoint();
     const target = Math.max(0, budget * LOW_WATER - incoming);
     for (let i = 0; i < MAX_CHUNKS && used > target; i++) {
       const rows = Math.max(64, Math.ceil((used - target) / this.perRow()));
-      if (!this.evictDelivered(rows) && !this.evictUndelivered(rows)) {
+      if (
+        !this.evictDeliveredBlobs() &&
+        !this.evictDelivered(rows) &&
+        !this.evictUndelivered(rows, used - target)
+      ) {
         if (!this.warnedFull) {
           this.env.logger.warn(
             { file: this.log.path, used, quota },
@@ -212,6 +222,18 @@ export class Retention {
       .get(after, limit) as number | undefined;
   }
 
+  /** Every blob every uplink has: no gap event, nothing is lost to the far side. */
+  private evictDeliveredBlobs(): boolean {
+    const through = this.deliveredThrough();
+    if (through === 0) return false;
+    let changes = 0;
+    this.log.write(() => {
+      changes = this.db.prepare('DELETE FROM blobs WHERE seq <= ?').run(through).changes;
+      this.log.countDeleted(changes);
+    });
+    return changes > 0;
+  }
+
   private evictDelivered(rows: number): boolean {
     const through = this.deliveredThrough();
     if (through === 0) return false;
@@ -226,15 +248,22 @@ export class Retention {
     return changes > 0;
   }
 
-  private evictUndelivered(rows: number): boolean {
+  private evictUndelivered(rows: number, bytes: number): boolean {
     for (const { table, type } of EVICTABLE) {
       const from = this.db.prepare(`SELECT min(seq) FROM ${table}`).pluck().get() as number | null;
       if (from === null) continue;
-      const to = this.nthSeq(table, from - 1, rows) ?? from;
+      // Blobs are counted by their size: one picture may be worth thousands of readings.
+      const n = type === 'blob' ? Math.max(1, Math.ceil(bytes / this.averageBlobBytes())) : rows;
+      const to = this.nthSeq(table, from - 1, n) ?? from;
       this.evictRange(table, type, from, to);
       return true;
     }
     return false;
+  }
+
+  private averageBlobBytes(): number {
+    const avg = this.db.prepare('SELECT avg(length(bytes)) FROM blobs').pluck().get() as number | null;
+    return Math.max(1024, avg ?? 1024);
   }
 
   /** Deletes `from..to` of one table and records the gap, all in one transaction. */

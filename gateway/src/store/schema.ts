@@ -14,7 +14,7 @@ export type SqliteDb = Database.Database;
 export const APPLICATION_ID = 0x4c544e4c;
 
 /** Each entry upgrades the schema from its index to index + 1; user_version counts them. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   CREATE TABLE points (
@@ -70,6 +70,9 @@ const MIGRATIONS: readonly string[] = [
   // What processing adds to an aggregate (reference-O2 value, emission amount, outlet, HJ 212
   // code, how it was derived) as JSON; NULL for aggregates that carry none of it.
   `ALTER TABLE aggregates ADD COLUMN detail TEXT;`,
+  // Where a blob came from (the camera) and what asked for it (an event and the readings around
+  // it, a schedule, a command) as JSON; NULL for blobs written before it was kept.
+  `ALTER TABLE blobs ADD COLUMN detail TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

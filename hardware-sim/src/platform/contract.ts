@@ -31,6 +31,18 @@ export interface GapAnnouncement {
   uplinks: string[];
 }
 
+/** A blob message: the whole blob, or one part of a blob cut to fit the message size. */
+export interface BlobPart {
+  seq: number;
+  kind: string;
+  contentType: string;
+  source?: string;
+  trigger?: Record<string, unknown>;
+  bytes: Buffer;
+  /** Absent for a blob sent whole. */
+  chunk?: { index: number; count: number; size: number; sha256: string };
+}
+
 export interface PlatformEvent {
   seq: number;
   ts: number;
@@ -91,7 +103,8 @@ export interface PlatformState {
 /** What the platform takes from a payload, by topic; `invalid` says why one was refused. */
 export type Message =
   | { topic: 'data'; lane: Lane; logId?: string; seqs: number[]; readings: PlatformReading[] }
-  | { topic: 'agg' | 'blob'; lane: Lane; logId?: string; seqs: number[] }
+  | { topic: 'agg'; lane: Lane; logId?: string; seqs: number[] }
+  | { topic: 'blob'; lane: Lane; logId?: string; seqs: number[]; blob: BlobPart }
   | {
       topic: 'events';
       lane: Lane;
@@ -207,8 +220,21 @@ export class ContractReader {
         if (typeof gap === 'string') return { topic: 'invalid', why: `${sub}: ${gap}` };
         return { topic: 'events', lane, seqs: [event.seq], event, gap, ...epoch };
       }
-      case 'blob':
-        return { topic: 'blob', lane, seqs: [body.seq as number], ...epoch };
+      case 'blob': {
+        const chunk = body.chunk as BlobPart['chunk'];
+        if (chunk && chunk.index >= chunk.count)
+          return { topic: 'invalid', why: `${sub}: chunk index past count` };
+        const blob: BlobPart = {
+          seq: body.seq as number,
+          kind: body.kind as string,
+          contentType: body.contentType as string,
+          bytes: Buffer.from(body.data as string, 'base64'),
+          ...(typeof body.source === 'string' ? { source: body.source } : {}),
+          ...(isObject(body.trigger) ? { trigger: body.trigger } : {}),
+          ...(chunk ? { chunk } : {}),
+        };
+        return { topic: 'blob', lane, seqs: [body.seq as number], blob, ...epoch };
+      }
       case 'state':
         return { topic: 'state', body: body as PlatformState };
       case 'health':

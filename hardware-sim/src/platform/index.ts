@@ -8,6 +8,7 @@ export {
   type PlatformHealth,
   type PlatformState,
   type PlatformReading,
+  type BlobPart,
 } from './contract.js';
 export {
   startPlatform,
@@ -18,4 +19,5 @@ export {
   type PlatformStats,
   type PlatformWitness,
   type ReadingInfo,
+  type ReceivedBlob,
 } from './witness.js';

@@ -9,9 +9,11 @@
  * it looks like gateway/src/uplink/mqtt/receiver.ts in places, on purpose written apart from it,
  * so that a bug there (or in the zod contract it checks with) cannot hide itself here.
  */
+import { createHash } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   ContractReader,
+  type BlobPart,
   type GapAnnouncement,
   type Lane,
   type PlatformEvent,
@@ -93,12 +95,55 @@ export interface PlatformWitness {
   /** Readings of every epoch (with keepReadings). */
   readingsOf(logId: string): ReadonlyMap<number, PlatformReading> | undefined;
   events: PlatformEvent[];
+  /** Blobs received whole (parts joined and checked against their SHA-256), by seq, newest 50. */
+  readonly blobs: ReadonlyMap<number, ReceivedBlob>;
   /** Called once for every reading the first time its seq arrives (duplicates are not repeated). */
   onReading(listener: (r: PlatformReading, info: ReadingInfo) => void): void;
   close(): Promise<void>;
 }
 
 const SAMPLES = 20;
+const KEPT_BLOBS = 50;
+
+/** A blob as the platform holds it: its parts joined. */
+export interface ReceivedBlob extends Omit<BlobPart, 'chunk'> {
+  /** Messages it came in. */
+  parts: number;
+}
+
+/**
+ * Joins the parts of cut blobs. Returns the whole blob when `part` completes one (or is one),
+ * a reason when the joined bytes do not match the size and SHA-256 the parts announced, and
+ * undefined while parts are missing.
+ */
+class BlobAssembly {
+  private readonly open = new Map<number, (Buffer | undefined)[]>();
+
+  take(part: BlobPart): ReceivedBlob | string | undefined {
+    const whole = (bytes: Buffer, parts: number): ReceivedBlob => ({
+      seq: part.seq,
+      kind: part.kind,
+      contentType: part.contentType,
+      ...(part.source === undefined ? {} : { source: part.source }),
+      ...(part.trigger === undefined ? {} : { trigger: part.trigger }),
+      bytes,
+      parts,
+    });
+    const c = part.chunk;
+    if (!c) return whole(part.bytes, 1);
+    let parts = this.open.get(part.seq);
+    if (!parts || parts.length !== c.count)
+      this.open.set(part.seq, (parts = new Array<Buffer | undefined>(c.count).fill(undefined)));
+    parts[c.index] = part.bytes;
+    if (parts.some((p) => p === undefined)) return undefined;
+    this.open.delete(part.seq);
+    const bytes = Buffer.concat(parts as Buffer[]);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    if (bytes.length !== c.size || sha !== c.sha256)
+      return `blob ${part.seq}: joined parts give ${bytes.length} bytes with another SHA-256 than announced`;
+    return whole(bytes, c.count);
+  }
+}
 
 class Epoch {
   readonly seen = new SeqSet();
@@ -175,6 +220,8 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformW
   const epochs: Epoch[] = [new Epoch('', options.fromSeq ?? 1)];
   let current = epochs[0]!;
   const events: PlatformEvent[] = [];
+  const blobs = new Map<number, ReceivedBlob>();
+  const assembly = new BlobAssembly();
   const listeners: ((r: PlatformReading, info: ReadingInfo) => void)[] = [];
   const c = { messages: 0, invalid: 0 };
   const invalidReasons: string[] = [];
@@ -217,9 +264,22 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformW
         health = m.body;
         epochFor(m.logId);
         break;
+      case 'blob': {
+        // A cut blob is one record: it counts when its last missing part arrives.
+        const done = assembly.take(m.blob);
+        if (done === undefined) break;
+        if (typeof done === 'string') {
+          c.invalid++;
+          if (invalidReasons.length < SAMPLES) invalidReasons.push(done);
+          break;
+        }
+        blobs.set(done.seq, done);
+        if (blobs.size > KEPT_BLOBS) blobs.delete(blobs.keys().next().value!);
+        epochFor(m.logId).take(m.lane, m.seqs, topic);
+        break;
+      }
       case 'data':
       case 'agg':
-      case 'blob':
       case 'events': {
         const epoch = epochFor(m.logId);
         if (m.topic === 'events') {
@@ -270,6 +330,7 @@ export async function startPlatform(options: PlatformOptions): Promise<PlatformW
     },
     readingsOf: (logId) => epochs.find((e) => e.logId === logId)?.readings,
     events,
+    blobs,
     onReading: (l) => void listeners.push(l),
     waitFor(predicate, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {

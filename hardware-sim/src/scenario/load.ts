@@ -82,6 +82,7 @@ export function inspectScenario(obj: unknown, source: ScenarioSource = INLINE): 
     buses: buses.kept,
     devices: devices.kept,
     faults: faults.kept,
+    cameras: parsed.success ? parsed.data.cameras : [],
     source,
     places: { buses: buses.at, devices: devices.at, faults: faults.at },
     declared: { buses: namesIn(raw.buses, 'name'), devices: namesIn(raw.devices, 'id') },

@@ -196,6 +196,40 @@ export const UartDeviceInput = z
   })
   .strict();
 
+/** An IP camera served over HTTP (hardware-sim/src/camera): digest-protected snapshot, ONVIF, faults. */
+export const CameraInput = z
+  .object({
+    id: name,
+    style: z.enum(['hikvision', 'dahua']).describe('Snapshot path and realm: Hikvision ISAPI or Dahua CGI.'),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(0).describe('0 picks a free one.'),
+    username: z.string().min(1).default('admin'),
+    password: z.string().min(1),
+    onvif: z.boolean().default(true).describe('Answer ONVIF GetSnapshotUri on /onvif/*.'),
+    frameMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(3_600_000)
+      .default(1000)
+      .describe('A new picture every this many ms.'),
+    fault: z.enum(['none', 'wrong-password', 'timeout', 'server-error', 'trickle']).default('none'),
+    faults: z
+      .array(
+        z
+          .object({
+            at: When.default({ afterMs: 0 }),
+            for: Duration.optional(),
+            kind: z.enum(['none', 'wrong-password', 'timeout', 'server-error', 'trickle']),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Fault timeline of this camera; after `for`, the camera is healthy again.'),
+  })
+  .strict();
+export type CameraSpec = z.output<typeof CameraInput>;
+
 export const ScenarioFault = FaultFields.omit({ durationMs: true })
   .extend({ at: When.default({ afterMs: 0 }), for: Duration.optional() })
   .refine(oneTarget, { message: 'name exactly one target: device or bus' });
@@ -217,6 +251,7 @@ export const ScenarioFile = z
     buses: z.array(Bus).min(1),
     devices: z.array(z.record(z.string(), z.unknown())).default([]),
     faults: z.array(ScenarioFault).default([]),
+    cameras: z.array(CameraInput).default([]),
   })
   .strict();
 

@@ -194,11 +194,17 @@ export function examine(
             : `signed by ${String(s.key)}, expected ${key}`,
       },
     };
-  const items = Array.isArray(p['readings'])
-    ? (p['readings'] as Json[])
-    : Array.isArray(p['aggregates'])
-      ? (p['aggregates'] as Json[])
-      : [p];
+  // The parts of a cut blob share its seq: the record is its first part (each part is still
+  // signed and chained, and a repeated part is a duplicate message).
+  const part = isObject(p['chunk']) ? p['chunk']['index'] : undefined;
+  const items =
+    typeof part === 'number' && part > 0
+      ? []
+      : Array.isArray(p['readings'])
+        ? (p['readings'] as Json[])
+        : Array.isArray(p['aggregates'])
+          ? (p['aggregates'] as Json[])
+          : [p];
   return { gateway, log, chain: kind, seal: s, range, items };
 }
 

@@ -169,6 +169,40 @@ export const eventMessageSchema = z
   .describe('Topic events: one event per message.');
 export type EventMessage = z.infer<typeof eventMessageSchema>;
 
+export const blobTriggerSchema = z
+  .object({
+    reason: z
+      .enum(['event', 'periodic', 'command'])
+      .describe('event: an event in the log asked for it; periodic: the schedule; command: the platform.'),
+    event: seq.optional().describe('seq of the event that asked for it.'),
+    eventKind: z.string().min(1).optional().describe('Kind of that event, e.g. exceedance.'),
+    device: z.string().min(1).optional().describe('Device the event names.'),
+    point: z.string().min(1).optional().describe('Point the event names.'),
+    readings: z
+      .array(seq)
+      .optional()
+      .describe('seqs of the newest readings of that device (point) when the picture was taken.'),
+    command: z.string().min(1).optional().describe("The command's id, for reason command."),
+  })
+  .strict()
+  .describe('What asked for the blob: the records it is evidence beside.');
+export type BlobTriggerMessage = z.infer<typeof blobTriggerSchema>;
+
+export const blobChunkSchema = z
+  .object({
+    index: z.number().int().nonnegative().describe('0-based position of this part.'),
+    count: z.number().int().min(2).describe('Parts the blob was cut into; all carry the same seq.'),
+    size: z.number().int().nonnegative().describe('Bytes of the whole blob.'),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe('Hex SHA-256 of the whole blob, to check the reassembled bytes.'),
+  })
+  .strict()
+  .describe(
+    'Present when the blob did not fit in one message (maxMessageBytes): `data` holds this part; join the parts in index order.',
+  );
+
 export const blobMessageSchema = z
   .object({
     ...header,
@@ -177,11 +211,20 @@ export const blobMessageSchema = z
     ts,
     kind: z.string().min(1),
     contentType: z.string().min(1),
-    data: z.string().describe('The bytes, base64.'),
+    source: z.string().min(1).optional().describe('Where it came from: the camera id.'),
+    trigger: blobTriggerSchema.optional(),
+    chunk: blobChunkSchema.optional(),
+    data: z.string().describe('The bytes, base64 (of this part, when chunk is present).'),
     ...sealField,
   })
   .strict()
-  .describe('Topic blob/<kind>: one blob (camera snapshot, ...) per message.');
+  .superRefine((b, ctx) => {
+    if (b.chunk && b.chunk.index >= b.chunk.count)
+      ctx.addIssue({ code: 'custom', message: 'chunk.index must be below chunk.count', path: ['chunk'] });
+  })
+  .describe(
+    'Topic blob/<kind>: one blob (camera snapshot, ...) per message, or one part of it when it is larger than the message size limit.',
+  );
 export type BlobMessage = z.infer<typeof blobMessageSchema>;
 
 const refusalSchema = z
@@ -291,6 +334,27 @@ export const processingHealthSchema = z
   .describe('Emission processing since the gateway started.');
 export type ProcessingHealthMessage = z.infer<typeof processingHealthSchema>;
 
+export const camerasHealthSchema = z
+  .array(
+    z
+      .object({
+        camera: z.string().describe('Camera id from the site config.'),
+        state: z
+          .enum(['unknown', 'online', 'offline'])
+          .describe('By the last attempt: online (a picture came), offline (it failed), unknown (none yet).'),
+        snapshots: counter.describe('Pictures stored since the gateway started.'),
+        failures: counter.describe('Attempts that failed since the gateway started.'),
+        lastSnapshot: z.object({ seq, ts, bytes: counter }).strict().nullable(),
+        lastError: z
+          .object({ code: z.string().describe('CAMERA_* error code.'), message: z.string(), ts })
+          .strict()
+          .nullable(),
+      })
+      .strict(),
+  )
+  .describe('Site cameras: online or offline, pictures taken, the last error.');
+export type CamerasHealthMessage = z.infer<typeof camerasHealthSchema>;
+
 export const healthSchema = z
   .object({
     ...header,
@@ -341,6 +405,7 @@ export const healthSchema = z
     acquisition: acquisitionHealthSchema.optional(),
     hj212: hj212HealthSchema.optional(),
     processing: processingHealthSchema.optional(),
+    cameras: camerasHealthSchema.optional(),
   })
   .strict()
   .describe('Topic health, retained: published on connect and periodically.');

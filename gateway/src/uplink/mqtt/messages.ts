@@ -2,9 +2,13 @@
  * Log records to MQTT messages. A chunk of records (ascending seq) becomes one message per run
  * of consecutive records of one kind, so within a lane messages leave in seq order across topics.
  * A batch whose payload would exceed `maxBytes` is split in halves until each part fits (managed
- * brokers commonly refuse larger messages); a single record is never split. With a sealer, each
- * message is sealed as it is cut, in order (the size check leaves room for the seal).
+ * brokers commonly refuse larger messages); a reading, aggregate or event is never split. A blob
+ * larger than the limit is cut into parts, each its own message with the blob's seq and a `chunk`
+ * field (index, count, size and SHA-256 of the whole). With a sealer, each message is sealed as
+ * it is cut, in order (the size check leaves room for the seal), so every part is signed and
+ * chained like any record message.
  */
+import { createHash } from 'node:crypto';
 import { LantianError } from '../../core/errors.js';
 import type { LogRecord } from '../../store/records.js';
 import {
@@ -114,6 +118,46 @@ export function toMessages(
     out.push({ topic, payload: withSeal(payload, sealer, chain, body) });
   };
   const head = { v: CONTRACT_VERSION, gateway, lane } as const;
+  /** One message, or parts that each fit, for a blob; the seal of chain blob/<kind> is longer. */
+  const emitBlob = (b: Of<'blob'>) => {
+    const chain = `blob/${b.kind}`;
+    const room = limit - Math.max(0, chain.length - 'events'.length);
+    const bytes = Buffer.from(b.bytes);
+    const m: BlobMessage = {
+      ...head,
+      seq: b.seq,
+      ts: b.ts,
+      kind: b.kind,
+      contentType: b.contentType,
+      ...(b.source === undefined ? {} : { source: b.source }),
+      ...(b.trigger === undefined ? {} : { trigger: b.trigger }),
+      data: '',
+    };
+    const whole = { ...m, data: bytes.toString('base64') };
+    if (Buffer.byteLength(JSON.stringify(whole)) <= room) {
+      emit(t.blob(b.kind), chain, whole, blobMessageSchema);
+      return;
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // The frame of a part with the largest index and count it can have; base64 takes 4 per 3 bytes.
+    const frame = { ...m, chunk: { index: bytes.length, count: bytes.length, size: bytes.length, sha256 } };
+    const perPart = Math.floor((room - Buffer.byteLength(JSON.stringify(frame))) / 4) * 3;
+    if (perPart <= 0) {
+      throw new LantianError(
+        'UPLINK_PAYLOAD_INVALID',
+        `a blob's frame alone does not fit in ${maxBytes} bytes on ${t.blob(b.kind)}`,
+        { context: { topic: t.blob(b.kind), seq: b.seq, maxBytes } },
+      );
+    }
+    // At least two parts (base64 padding can leave a blob just over the limit whole and under it cut).
+    const count = Math.max(2, Math.ceil(bytes.length / perPart));
+    const step = Math.ceil(bytes.length / count);
+    for (let index = 0; index < count; index++) {
+      const data = bytes.subarray(index * step, (index + 1) * step).toString('base64');
+      const part: BlobMessage = { ...m, chunk: { index, count, size: bytes.length, sha256 }, data };
+      emit(t.blob(b.kind), chain, part, blobMessageSchema);
+    }
+  };
   for (let i = 0; i < records.length;) {
     const r = records[i]!;
     let j = i + 1;
@@ -148,17 +192,7 @@ export function toMessages(
         }
         break;
       case 'blob':
-        for (const b of run as Of<'blob'>[]) {
-          const m: BlobMessage = {
-            ...head,
-            seq: b.seq,
-            ts: b.ts,
-            kind: b.kind,
-            contentType: b.contentType,
-            data: Buffer.from(b.bytes).toString('base64'),
-          };
-          emit(t.blob(b.kind), `blob/${b.kind}`, m, blobMessageSchema);
-        }
+        for (const b of run as Of<'blob'>[]) emitBlob(b);
         break;
       default: {
         const never: never = r;

@@ -28,6 +28,7 @@ import type { LogRecord } from '../../store/records.js';
 import { RangeSet } from '../../store/ranges.js';
 import type {
   AcquisitionHealthMessage,
+  CamerasHealthMessage,
   Hj212HealthMessage,
   Lane,
   LoginRefusal,
@@ -136,6 +137,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   private readonly acquisitionHealth: (() => AcquisitionHealthMessage) | undefined;
   private readonly hj212Health: (() => Hj212HealthMessage) | undefined;
   private readonly processingHealth: (() => ProcessingHealthMessage) | undefined;
+  private readonly camerasHealth: (() => CamerasHealthMessage | undefined) | undefined;
   private readonly sealer: RecordSealer | undefined;
   private sealRetryTimer: NodeJS.Timeout | undefined;
 
@@ -150,6 +152,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
       acquisitionHealth?: () => AcquisitionHealthMessage;
       hj212Health?: () => Hj212HealthMessage;
       processingHealth?: () => ProcessingHealthMessage;
+      /** Site cameras, online or offline; undefined leaves the field out (no cameras). */
+      camerasHealth?: () => CamerasHealthMessage | undefined;
     } = {},
   ) {
     super();
@@ -160,6 +164,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     this.acquisitionHealth = env.acquisitionHealth;
     this.hj212Health = env.hj212Health;
     this.processingHealth = env.processingHealth;
+    this.camerasHealth = env.camerasHealth;
     this.logger = childLogger(env.logger ?? silentLogger, 'mqtt', { uplink: this.options.uplinkId });
     if (this.options.signingKey !== undefined)
       this.sealer = new RecordSealer(loadPrivateKey(this.options.signingKey), log, this.options.uplinkId);
@@ -552,6 +557,8 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     if (this.acquisitionHealth) message.acquisition = this.acquisitionHealth();
     if (this.hj212Health) message.hj212 = this.hj212Health();
     if (this.processingHealth) message.processing = this.processingHealth();
+    const cameras = this.camerasHealth?.();
+    if (cameras) message.cameras = cameras;
     this.client?.publish(this.topics.health, JSON.stringify(message), { qos: 1, retain: true });
     this.healthTimer = setTimeout(() => this.publishHealth(), this.options.healthIntervalMs);
   }

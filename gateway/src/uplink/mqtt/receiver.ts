@@ -180,7 +180,9 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
     }
     if (topic.startsWith(t.blob(''))) {
       const r = blobMessageSchema.safeParse(body);
-      if (r.success) take(r.data.lane, [r.data.seq], topic);
+      // A blob cut into parts is one record: counted once, at its last part.
+      const chunk = r.success ? r.data.chunk : undefined;
+      if (r.success && (!chunk || chunk.index === chunk.count - 1)) take(r.data.lane, [r.data.seq], topic);
       return r.success;
     }
     if (topic === t.state) {

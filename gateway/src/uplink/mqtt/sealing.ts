@@ -21,7 +21,7 @@ function sealBytes(fingerprint: string, logId: string): number {
     prev: 'f'.repeat(64),
     sig: Buffer.alloc(64).toString('base64'),
   };
-  // Chains named blob/<kind> are longer, but a blob is one record and never split for size.
+  // Chains named blob/<kind> are longer: messages.ts reserves the difference for blob parts.
   return Buffer.byteLength(`,"seal":${JSON.stringify(seal)}`);
 }
 

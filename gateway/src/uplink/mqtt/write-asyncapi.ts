@@ -99,6 +99,15 @@ const EXAMPLE_RECORDS: LogRecord[] = [
     kind: 'snapshot',
     contentType: 'image/jpeg',
     bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xd9]),
+    source: 'gate-cam',
+    trigger: {
+      reason: 'event',
+      event: 1190,
+      eventKind: 'exceedance',
+      device: 'site-dust',
+      point: 'pm10',
+      readings: [1188],
+    },
   },
 ];
 
@@ -174,7 +183,8 @@ const TOPICS: Record<string, Topic> = {
   blob: {
     schema: 'blob/<kind>',
     retained: false,
-    summary: 'One blob (a camera snapshot, ...), bytes in base64, sealed.',
+    summary:
+      'One blob (a camera snapshot, ...), bytes in base64, sealed; a blob over maxMessageBytes comes in parts (chunk), each sealed.',
   },
   health: {
     schema: 'health',
