@@ -13,7 +13,8 @@ import type { Aggregate, ProcessingEvent } from './types.js';
 
 export interface LimitState {
   plan: LimitPlan;
-  outlet: string;
+  /** Undefined for a dust site's limits (config `dust.limits`). */
+  outlet: string | undefined;
   warning: boolean;
   exceeded: boolean;
 }
@@ -21,7 +22,7 @@ export interface LimitState {
 export class LimitWatch {
   private readonly states: LimitState[];
 
-  constructor(outlets: readonly { id: string; limits: readonly LimitPlan[] }[]) {
+  constructor(outlets: readonly { id?: string; limits: readonly LimitPlan[] }[]) {
     this.states = outlets.flatMap((o) =>
       o.limits.map((plan) => ({ plan, outlet: o.id, warning: false, exceeded: false })),
     );
@@ -55,11 +56,13 @@ export class LimitWatch {
       for (const s of this.states) {
         const p = s.plan;
         if (a.device !== p.device || a.point !== p.point || a.period !== p.averaging) continue;
-        const value = p.corrected ? a.zsAvg : a.avg;
-        if (!counts(a.flag) || value === null || value === undefined) continue;
+        const measured = p.corrected ? a.zsAvg : a.avg;
+        if (!counts(a.flag) || measured === null || measured === undefined) continue;
+        // A limit on the excess over a district's reference judges the difference.
+        const value = p.reference === undefined ? measured : measured - p.reference;
         const payload = (state: 'raised' | 'cleared', limit: number) => ({
           state,
-          outlet: s.outlet,
+          ...(s.outlet === undefined ? {} : { outlet: s.outlet }),
           device: p.device,
           point: p.point,
           ...(a.hj212 === undefined ? {} : { hj212: a.hj212 }),
@@ -69,6 +72,7 @@ export class LimitWatch {
           limit,
           max: p.max,
           corrected: p.corrected,
+          ...(p.reference === undefined ? {} : { measured, reference: p.reference }),
           ...(a.unit === undefined ? {} : { unit: a.unit }),
         });
         const ts = periodEnd(a);
