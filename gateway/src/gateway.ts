@@ -30,6 +30,7 @@ import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
+import { registerSiteIoCommands } from '../../firmware/src/commands.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -159,6 +160,7 @@ export class Gateway {
             alertLevel: () => alertLevel(this.log),
           })
         : undefined;
+      registerSiteIoCommands(this.commands, this.siteIo, io?.overrideMaxS ?? 0);
       const publisher = this.uplinks.get('mqtt');
       if (publisher)
         this.commandHandler = commandHandlerFor(this.log, this.commands, publisher.options, {

@@ -329,15 +329,25 @@ function checkSiteIo(view: ConfigView, { list }: CrossCheckContext): void {
       else pins.set(pin, `${group}.${name}`);
     }
   }
+  // The beacon is an output like a relay: its own pin, and not on a contact's port.
+  const outputs: [PropertyKey[], number][] = Object.entries(io.relays).map(([n, r]) => [
+    ['relays', n],
+    r.pin,
+  ]);
+  if (io.beacon) {
+    const other = pins.get(io.beacon.pin);
+    if (other !== undefined) list.add(['siteIo', 'beacon', 'pin'], `pin ${io.beacon.pin} is also ${other}`);
+    outputs.push([['beacon'], io.beacon.pin]);
+  }
   // johnny-five writes whole 8-pin ports from its cached values: a relay write on a contact's
   // port would switch that contact's pull-up off (docs/site-io.md, wiring).
   const contactPorts = new Map(Object.entries(io.dryContacts).map(([name, c]) => [c.pin >> 3, name]));
-  for (const [name, r] of Object.entries(io.relays)) {
-    const contact = contactPorts.get(r.pin >> 3);
+  for (const [at, pin] of outputs) {
+    const contact = contactPorts.get(pin >> 3);
     if (contact !== undefined)
       list.add(
-        ['siteIo', 'relays', name, 'pin'],
-        `pin ${r.pin} is on the same port (pins ${(r.pin >> 3) * 8}-${(r.pin >> 3) * 8 + 7}) as dry contact ${contact}; put relays and contacts on different ports`,
+        ['siteIo', ...at, 'pin'],
+        `pin ${pin} is on the same port (pins ${(pin >> 3) * 8}-${(pin >> 3) * 8 + 7}) as dry contact ${contact}; put relays and contacts on different ports`,
       );
   }
   const known = new Set(view.deviceIds);
