@@ -15,8 +15,11 @@ export const DustLimit = z
       'Limit, in the unit of the point (µg/m3 for the dust monitors and UART sensors).',
     ),
     averaging: z
-      .enum(['minute', 'quarter_hour', 'hour'])
-      .meta({ description: 'Averaging period the limit applies to (quarter_hour: 15 minutes).' })
+      .enum(['realtime', 'minute', 'quarter_hour', 'hour'])
+      .meta({
+        description:
+          'Averaging period the limit applies to (quarter_hour: 15 minutes; realtime: every valid reading, as platforms that alarm on real-time values do).',
+      })
       .default('hour'),
     minusReference: z
       .boolean()

@@ -120,6 +120,7 @@ export class Processor {
     for (const r of readings) {
       calibration.push(...this.calibration.observe(r));
       if (this.wind) calibration.push(...this.wind.observe(r));
+      if (this.limits.realtime) calibration.push(...this.judgeReading(r));
       this.ingest(r);
     }
     const out = this.advance(now);
@@ -167,6 +168,28 @@ export class Processor {
 
   stats(): ProcessingHealth {
     return { ...this.health, aggregates: { ...this.health.aggregates } };
+  }
+
+  /** A reading judged by the `realtime` limits of its point; the event time is the reading's. */
+  private judgeReading(r: ReadingDraft): ProcessingEvent[] {
+    if (typeof r.value === 'string') return [];
+    const plan = this.series.get(seriesKey(r.device, r.point))?.plan;
+    const value = Number.isFinite(r.value) ? r.value : null;
+    return this.limits.judge(
+      [
+        {
+          device: r.device,
+          point: r.point,
+          period: 'realtime',
+          start: r.ts,
+          avg: value,
+          flag: r.flag,
+          ...(plan?.hj212 === undefined ? {} : { hj212: plan.hj212 }),
+          ...(plan ? { unit: plan.unit } : {}),
+        },
+      ],
+      () => r.ts,
+    );
   }
 
   private ingest(r: ReadingDraft): void {

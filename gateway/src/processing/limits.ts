@@ -11,6 +11,12 @@ import type { LimitPlan } from './plan.js';
 import { counts } from './rules.js';
 import type { Aggregate, ProcessingEvent } from './types.js';
 
+/** What a limit is judged on: a closed aggregate, or one reading as a `realtime` sample. */
+export type Judged = Pick<Aggregate, 'device' | 'point' | 'start' | 'avg' | 'flag' | 'hj212' | 'unit'> & {
+  period: LimitPlan['averaging'];
+  zsAvg?: number | null;
+};
+
 export interface LimitState {
   plan: LimitPlan;
   /** Undefined for a dust site's limits (config `dust.limits`). */
@@ -49,8 +55,13 @@ export class LimitWatch {
     }
   }
 
-  /** Judges closed aggregates; returns the events their values raise or clear. */
-  judge(aggregates: readonly Aggregate[], periodEnd: (a: Aggregate) => number): ProcessingEvent[] {
+  /** Whether any limit judges single readings (`averaging: realtime`, dust sites only). */
+  get realtime(): boolean {
+    return this.states.some((s) => s.plan.averaging === 'realtime');
+  }
+
+  /** Judges closed aggregates, or readings as `realtime` samples; returns the events raised or cleared. */
+  judge<A extends Judged>(aggregates: readonly A[], periodEnd: (a: A) => number): ProcessingEvent[] {
     const events: ProcessingEvent[] = [];
     for (const a of aggregates) {
       for (const s of this.states) {

@@ -37,7 +37,8 @@ export interface LimitPlan {
   point: string;
   max: number;
   warning: number;
-  averaging: 'minute' | 'quarter_hour' | 'hour' | 'day';
+  /** realtime: every valid reading is judged (dust sites only). */
+  averaging: 'realtime' | 'minute' | 'quarter_hour' | 'hour' | 'day';
   corrected: boolean;
   /** Subtracted from the period value before it is judged (a district's reference PM10). */
   reference?: number;

@@ -142,6 +142,31 @@ describe('site limits', () => {
   });
 });
 
+describe('real-time site limits', () => {
+  it('judges every valid reading, skipping flagged ones, with the reading time as the event time', () => {
+    const p = dustProcessor({ limits: [limit({ averaging: 'realtime', max: 150, warning: 135 })] });
+    const at = (i: number) => BEIJING_DAY + i * 2000;
+    const values: [number | null, Flag][] = [
+      [90, 'N'],
+      [400, 'B'],
+      [400, 'N'],
+      [420, 'N'],
+      [60, 'N'],
+    ];
+    const out = run(
+      p,
+      values.map(([value, flag], i) => ({ ts: at(i), device: 'dust1', point: 'pm10', value, flag })),
+      false,
+    );
+    const ex = out.events.filter((e) => e.kind === 'exceedance');
+    expect(ex.map((e) => [e.ts, (e.payload as { state: string }).state])).toEqual([
+      [at(2), 'raised'],
+      [at(4), 'cleared'],
+    ]);
+    expect(ex[0]!.payload).toMatchObject({ period: 'realtime', start: at(2), value: 400, unit: 'ug/m3' });
+  });
+});
+
 const wind: WindPlan = {
   device: 'dust1',
   point: 'wind_speed',
