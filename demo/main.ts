@@ -32,6 +32,7 @@ import type { Check, DemoContext, DemoPart } from './parts.js';
 import { processingPart } from './processing.js';
 import { hj212Part, startHj212Demo } from './hj212.js';
 import { integrityPart } from './integrity.js';
+import { siteIoPart } from './site-io.js';
 import { writeDemoConfig } from './site.js';
 import { TIMELINE_TEXT, runTimeline } from './timeline.js';
 import { FlagLog, checkLine, judge } from './verdict.js';
@@ -88,6 +89,7 @@ PARTS.push(hj212Part(await startHj212Demo(values['hj212-transcripts'])));
 const broker = await startEmbeddedBroker({ port: 0 });
 const platform = await startPlatform({ url: broker.url, gatewayId: GATEWAY_ID });
 PARTS.push(await integrityPart(GATEWAY_ID, broker.url, values.capture));
+PARTS.push(await siteIoPart(dir));
 const profiles = loadProfiles();
 const devices = sim.control
   .devices()
@@ -102,7 +104,10 @@ const latest = new Map<string, Map<string, Latest>>();
 const delivering = new Set<string>();
 let siteUp: () => void = () => undefined;
 const up = new Promise<void>((resolve) => (siteUp = resolve));
+const simulated = new Set(devices.map((d) => d.id));
 platform.onReading((r) => {
+  // The books are the simulated devices' (the site I/O board's readings are its part's to judge).
+  if (!simulated.has(r.device)) return;
   books.deliver(r);
   flags.note(r);
   const m = latest.get(r.device) ?? new Map<string, Latest>();

@@ -55,9 +55,11 @@ export async function watchProcessing(
         value: number;
         limit: number;
         start: number;
+        period: string;
+        unit?: string;
       };
       note(
-        `${e.kind} ${p.state}: ${p.device}/${p.point} ${num(p.value)} vs ${num(p.limit)} mg/m3 (minute ${hhmm(p.start)})`,
+        `${e.kind} ${p.state}: ${p.device}/${p.point} ${num(p.value)} vs ${num(p.limit)} ${p.unit ?? ''} (${p.period} ${hhmm(p.start)})`,
       );
     }
   });

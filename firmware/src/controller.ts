@@ -19,6 +19,7 @@ import type { EventDraft } from '../../gateway/src/store/records.js';
 import type { SiteIoConfig } from '../../gateway/src/config/schema-site-io.js';
 import { BoardLink, type BoardPlan } from './board-link.js';
 import { Linkage, type AlertLevel } from './linkage.js';
+import { beaconLit, beaconReasons, type BeaconReason } from './beacon.js';
 import { scale } from './scaling.js';
 
 /** A dust or wind value older than this does not drive the linkage. */
@@ -37,6 +38,8 @@ export interface SiteIoDeps {
 interface RelayState {
   on: boolean;
   manual: 'on' | 'off' | undefined;
+  /** When the manual override ends by itself (monotonic ms). */
+  manualUntil: number;
   linkage: Linkage | undefined;
 }
 
@@ -51,6 +54,8 @@ export class SiteIoController {
   private failSafe: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private nextReadingAt = 0;
+  /** Why the beacon blinks now (undefined before the first tick). */
+  private beacon: BeaconReason[] | undefined;
 
   constructor(
     private readonly cfg: SiteIoConfig,
@@ -62,6 +67,7 @@ export class SiteIoController {
       this.relays.set(name, {
         on: false,
         manual: undefined,
+        manualUntil: Infinity,
         linkage: l
           ? new Linkage({
               onAbove: l.onAbove,
@@ -98,7 +104,9 @@ export class SiteIoController {
   start(): void {
     this.link.start();
     this.nextReadingAt = this.deps.clock.monotonic() + this.cfg.periodS * 1000;
-    const every = Math.min(1000, Math.max(50, Math.floor(this.cfg.staleAfterMs / 3)));
+    // Often enough for the link watchdog's bound and for the beacon's blinking.
+    const blink = this.cfg.beacon ? this.cfg.beacon.blinkMs / 2 : Infinity;
+    const every = Math.min(1000, blink, Math.max(50, Math.floor(this.cfg.staleAfterMs / 3)));
     const tick = () => {
       this.tick();
       this.timer = setTimeout(tick, every);
@@ -111,13 +119,28 @@ export class SiteIoController {
     await this.link.stop();
   }
 
-  /** Manual override from the platform: 'on', 'off', or undefined to hand back to the rule. */
-  override(relay: string, state: 'on' | 'off' | undefined): void {
+  /** The relays by name, for the platform's relay-override command. */
+  get relayNames(): string[] {
+    return [...this.relays.keys()];
+  }
+
+  /**
+   * Manual override from the platform: 'on' or 'off' for `forMs` (then the rule again), or
+   * undefined to hand back to the rule at once. Returns when the override ends (UTC ms).
+   */
+  override(relay: string, state: 'on' | 'off' | undefined, forMs = Infinity): number | undefined {
     const r = this.relays.get(relay);
     if (!r) throw new RangeError(`no relay "${relay}"`);
     r.manual = state;
-    this.event('relay_override', { relay, state: state ?? 'auto' });
+    r.manualUntil = state === undefined ? Infinity : this.deps.clock.monotonic() + forMs;
+    const until = state === undefined || forMs === Infinity ? undefined : this.deps.clock.now() + forMs;
+    this.event('relay_override', {
+      relay,
+      state: state ?? 'auto',
+      ...(until === undefined ? {} : { until }),
+    });
     this.tick();
+    return until;
   }
 
   relayOn(relay: string): boolean | undefined {
@@ -166,6 +189,13 @@ export class SiteIoController {
 
   private tick(): void {
     const now = this.deps.clock.now();
+    for (const [relay, r] of this.relays) {
+      if (r.manual !== undefined && this.deps.clock.monotonic() >= r.manualUntil) {
+        r.manual = undefined;
+        r.manualUntil = Infinity;
+        this.event('relay_override', { relay, state: 'auto', reason: 'expired' });
+      }
+    }
     const up = this.link.linkState === 'up';
     const stale = up ? this.staleInputs() : [];
     const settled = up && this.deps.clock.monotonic() - this.upSince > this.cfg.staleAfterMs;
@@ -191,10 +221,35 @@ export class SiteIoController {
         this.switch(name, d.on, d.reason);
       }
     }
+    if (up) this.driveBeacon(stale.length > 0 && settled);
     if (this.deps.clock.monotonic() >= this.nextReadingAt) {
       this.nextReadingAt += this.cfg.periodS * 1000;
       this.emitReadings(now, up, stale);
     }
+  }
+
+  /** Steady while all is well, blinking for a fault or an alert; each change of reasons is an event. */
+  private driveBeacon(stale: boolean): void {
+    const b = this.cfg.beacon;
+    if (!b) return;
+    const active = (role: string) =>
+      Object.entries(this.cfg.dryContacts).some(([n, c]) => c.role === role && this.contactActive.get(n));
+    const inputFault = Object.values(this.cfg.analogInputs).some((a) => {
+      const seen = this.analog.get(Number(a.pin.slice(1)));
+      return seen !== undefined && scale(seen.counts, a).flag === 'D';
+    });
+    const reasons = beaconReasons(b, {
+      staleInputs: stale,
+      inputFault,
+      doorOpen: active('door'),
+      mainsFailure: active('mains'),
+      alert: this.deps.alertLevel(),
+    });
+    if (this.beacon?.join() !== reasons.join()) {
+      this.beacon = reasons;
+      this.event('beacon', { state: reasons.length === 0 ? 'steady' : 'blinking', reasons });
+    }
+    this.link.setRelay(b.pin, beaconLit(b, reasons, this.deps.clock.monotonic()));
   }
 
   private enterFailSafe(reason: string, inputs?: string[]): void {
@@ -295,6 +350,9 @@ export function boardPlan(cfg: SiteIoConfig): BoardPlan {
     staleAfterMs: cfg.staleAfterMs,
     analog: Object.values(cfg.analogInputs).map((a) => Number(a.pin.slice(1))),
     contacts: Object.values(cfg.dryContacts).map((c) => c.pin),
-    relays: Object.values(cfg.relays).map((r) => ({ pin: r.pin, activeLow: r.activeLow })),
+    relays: [
+      ...Object.values(cfg.relays).map((r) => ({ pin: r.pin, activeLow: r.activeLow })),
+      ...(cfg.beacon ? [{ pin: cfg.beacon.pin, activeLow: cfg.beacon.activeLow }] : []),
+    ],
   };
 }

@@ -36,5 +36,11 @@ export function formatSiteIo(io: SiteIoConfig | undefined): string[] {
       : 'manual only';
     out.push(`    D${String(r.pin).padEnd(3)} ${name}: relay (fail-safe ${r.failSafe}): ${rule}`);
   }
+  const b = io.beacon;
+  if (b)
+    out.push(
+      `    D${String(b.pin).padEnd(3)} beacon: steady when all is well, blinking every ${b.blinkMs} ms on a fault or an alert from ${b.alertFrom}`,
+    );
+  out.push(`    manual overrides from the platform (relay-override) last at most ${io.overrideMaxS} s`);
   return out;
 }

@@ -31,6 +31,7 @@ import { webPage, type WebServer } from './api/index.js';
 import { CameraService, registerSnapshotCommand } from './cameras/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
+import { registerSiteIoCommands } from '../../firmware/src/commands.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -104,6 +105,8 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
+  /** Whether the dust monitors poll at the high-wind period now (config `dust.highWind`). */
+  private fastPolling = false;
   /** The local web page when the config has `web`; `webUrl` resolves once it listens. */
   web?: WebServer;
   webUrl?: Promise<string>;
@@ -172,6 +175,7 @@ export class Gateway {
               { clock, logger: childLogger(this.logger, 'camera') },
             );
       if (this.cameras) registerSnapshotCommand(this.commands, this.cameras);
+      registerSiteIoCommands(this.commands, this.siteIo, io?.overrideMaxS ?? 0);
       const publisher = this.uplinks.get('mqtt');
       if (publisher)
         this.commandHandler = commandHandlerFor(this.log, this.commands, publisher.options, {
@@ -211,13 +215,33 @@ export class Gateway {
     if (this.siteIo) drafts = this.siteIo.flag(drafts);
     const queued = this.log.accept(this.processing.annotate(drafts)) === undefined;
     this.processing.follow(this.clock.now(), queued);
+    this.followWind();
     this.siteIo?.observe(drafts);
+  }
+
+  /**
+   * In high wind (processing's `high_wind` state, on the record as events) the dust monitors and
+   * the wind's device poll at `dust.highWind.periodMs`; their readings go out on `data` as soon as
+   * they are logged, so reporting speeds up with them. Back to their own periods when it ends.
+   */
+  private followWind(): void {
+    const dust = this.processing.processor.plan.dust;
+    const windy = this.processing.processor.highWind;
+    if (!dust?.highWind || windy === this.fastPolling) return;
+    this.fastPolling = windy;
+    for (const d of dust.fastDevices)
+      this.acquisition.setPeriod(d, windy ? dust.highWind.periodMs : undefined);
+    this.logger.info(
+      { devices: dust.fastDevices, windy },
+      windy ? 'high wind: faster polling' : 'high wind over',
+    );
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     const rebuilt = this.processing.rebuild(this.clock.now());
+    this.followWind();
     this.ticks = new AbortController();
     void runTicks(this.processing, this.clock, this.ticks.signal, (e) =>
       this.logger.error({ err: e }, 'processing could not append aggregates'),

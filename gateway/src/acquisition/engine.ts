@@ -212,6 +212,11 @@ export class Acquisition {
     return out;
   }
 
+  /** Polls `device` every `periodMs` from its next slot on; undefined: its configured period again. */
+  setPeriod(device: string, periodMs: number | undefined): void {
+    for (const p of this.pollers) if (p.health().device === device) p.setPeriod(periodMs);
+  }
+
   /** The reads each device's poll issues, for commissioning and the CLI. */
   plans(): { device: string; reads: readonly PlannedRead[] }[] {
     return this.pollers.map((p) => ({ device: p.health().device, reads: p.plan }));

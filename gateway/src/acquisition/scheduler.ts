@@ -81,7 +81,11 @@ export class DevicePoller {
   private readonly jitter = new SampleWindow();
   private readonly stats = { polls: 0, failedPolls: 0, skippedPolls: 0, overruns: 0, sinkErrors: 0 };
 
+  /** The period in force: `o.periodMs`, or a faster one while the site asks for it (high wind). */
+  private periodMs: number;
+
   constructor(private readonly o: PollerOptions) {
+    this.periodMs = o.periodMs;
     this.strategy = o.plan ?? 'cost';
     this.reads = planDevice(o.profile, o.points, o.cost, { strategy: this.strategy });
   }
@@ -90,9 +94,17 @@ export class DevicePoller {
     return this.reads;
   }
 
+  /**
+   * Changes the poll period from the next slot on (the slot already due keeps its time);
+   * undefined goes back to the configured period.
+   */
+  setPeriod(ms: number | undefined): void {
+    this.periodMs = ms ?? this.o.periodMs;
+  }
+
   /** Runs until `signal` aborts; the first poll is due at `firstDue` (monotonic ms). */
   async run(signal: AbortSignal, firstDue: number): Promise<void> {
-    const { clock, periodMs } = this.o;
+    const { clock } = this.o;
     let due = firstDue;
     while (!signal.aborted) {
       this.state = { kind: 'waiting', due };
@@ -107,7 +119,7 @@ export class DevicePoller {
         this.deliver(this.unpolled('ACQ_DEVICE_BACKOFF', `device ${this.o.id} backed off`, clock.now()));
       } else {
         this.lag.add(start - due);
-        if (this.lastStart !== undefined) this.jitter.add(start - this.lastStart - periodMs);
+        if (this.lastStart !== undefined) this.jitter.add(start - this.lastStart - this.periodMs);
         this.lastStart = start;
         const probe = this.backoffUntil !== undefined;
         this.state = { kind: 'polling', due, probe };
@@ -118,6 +130,8 @@ export class DevicePoller {
       }
 
       // Slots that passed while polling merge into one immediate poll; each leaves B readings.
+      // The period is read now: a change the poll's own readings caused applies to the next slot.
+      const periodMs = this.periodMs;
       let next = due + periodMs;
       const late = clock.monotonic() - next;
       if (late >= periodMs) {

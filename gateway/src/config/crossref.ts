@@ -12,6 +12,9 @@ import { isRaw } from './raw.js';
 import type { BusConfig, DeviceConfig, Hj212Config, MqttConfig, OutletConfig, SiteConfig } from './schema.js';
 import { findSecretRefs, type Secrets } from './secrets.js';
 import { didYouMean } from './suggest.js';
+import { PM_SENSOR_POINTS } from './schema-pm-sensors.js';
+
+type PmModel = keyof typeof PM_SENSOR_POINTS;
 
 /** The parts of a config that passed the schema, plus every id the file declares. */
 export interface ConfigView {
@@ -25,6 +28,7 @@ export interface ConfigView {
   hj212: Map<string, Hj212Config>;
   mqtt?: MqttConfig;
   siteIo?: SiteConfig['siteIo'];
+  dust?: SiteConfig['dust'];
 }
 
 export interface CrossCheckContext {
@@ -51,6 +55,7 @@ export function crossCheck(view: ConfigView, ctx: CrossCheckContext): void {
   checkOutlets(view, ctx);
   checkUplinks(view, ctx);
   checkSiteIo(view, ctx);
+  checkDust(view, ctx);
   checkSecrets(view, ctx);
 }
 
@@ -324,15 +329,25 @@ function checkSiteIo(view: ConfigView, { list }: CrossCheckContext): void {
       else pins.set(pin, `${group}.${name}`);
     }
   }
+  // The beacon is an output like a relay: its own pin, and not on a contact's port.
+  const outputs: [PropertyKey[], number][] = Object.entries(io.relays).map(([n, r]) => [
+    ['relays', n],
+    r.pin,
+  ]);
+  if (io.beacon) {
+    const other = pins.get(io.beacon.pin);
+    if (other !== undefined) list.add(['siteIo', 'beacon', 'pin'], `pin ${io.beacon.pin} is also ${other}`);
+    outputs.push([['beacon'], io.beacon.pin]);
+  }
   // johnny-five writes whole 8-pin ports from its cached values: a relay write on a contact's
   // port would switch that contact's pull-up off (docs/site-io.md, wiring).
   const contactPorts = new Map(Object.entries(io.dryContacts).map(([name, c]) => [c.pin >> 3, name]));
-  for (const [name, r] of Object.entries(io.relays)) {
-    const contact = contactPorts.get(r.pin >> 3);
+  for (const [at, pin] of outputs) {
+    const contact = contactPorts.get(pin >> 3);
     if (contact !== undefined)
       list.add(
-        ['siteIo', 'relays', name, 'pin'],
-        `pin ${r.pin} is on the same port (pins ${(r.pin >> 3) * 8}-${(r.pin >> 3) * 8 + 7}) as dry contact ${contact}; put relays and contacts on different ports`,
+        ['siteIo', ...at, 'pin'],
+        `pin ${pin} is on the same port (pins ${(pin >> 3) * 8}-${(pin >> 3) * 8 + 7}) as dry contact ${contact}; put relays and contacts on different ports`,
       );
   }
   const known = new Set(view.deviceIds);
@@ -356,6 +371,30 @@ function checkSiteIo(view: ConfigView, { list }: CrossCheckContext): void {
     const other = analog.get(pin);
     if (other !== undefined) list.add(['siteIo', 'analogInputs', name, 'pin'], `pin ${pin} is also ${other}`);
     else analog.set(pin, name);
+  }
+}
+
+/** Dust limits and the wind point name a device's point or a UART sensor's (pmSensors). */
+function checkDust(view: ConfigView, ctx: CrossCheckContext): void {
+  const d = view.dust;
+  if (!d) return;
+  const sensors = isRaw(view.raw.pmSensors) ? view.raw.pmSensors : {};
+  const ref = (text: string, at: PropertyKey[]) => {
+    const r = parsePointRef(text);
+    const sensor = r ? sensors[r.device] : undefined;
+    if (!r || !isRaw(sensor)) return checkRef(text, at, view, ctx);
+    const points: readonly string[] = PM_SENSOR_POINTS[sensor.model as PmModel] ?? [];
+    if (!points.includes(r.point))
+      ctx.list.add(at, `UART sensor ${r.device} has no point "${r.point}"`, {
+        hint: didYouMean(r.point, points, 'point'),
+      });
+    return undefined;
+  };
+  for (const key of Object.keys(d.limits)) ref(key, ['dust', 'limits', key]);
+  if (d.highWind) {
+    const p = ref(d.highWind.point, ['dust', 'highWind', 'point']);
+    if (p && p.unit !== 'm/s')
+      ctx.list.add(['dust', 'highWind', 'point'], `${d.highWind.point} is in "${p.unit}", not m/s`);
   }
 }
 

@@ -36,6 +36,7 @@ import {
   SiteIo,
   type SiteConfig,
 } from './schema.js';
+import { Dust } from './schema-dust.js';
 import { readSecretsFile, Secrets, type SecretsRead } from './secrets.js';
 import { findUnsupported, refusal } from './unsupported.js';
 
@@ -249,6 +250,7 @@ function viewOf(raw: Raw): ConfigView {
   const outlets = section(raw.outlets, ENTRY_SCHEMAS.outlets);
   const mqtt = parseLeniently(Mqtt, uplinks.mqtt);
   const siteIo = parseLeniently(SiteIo, raw.siteIo);
+  const dust = parseLeniently(Dust, raw.dust);
   return {
     raw,
     busIds: buses.ids,
@@ -260,6 +262,7 @@ function viewOf(raw: Raw): ConfigView {
     hj212: section(uplinks.hj212, Hj212Platform).valid,
     ...(mqtt ? { mqtt } : {}),
     ...(siteIo ? { siteIo } : {}),
+    ...(dust ? { dust } : {}),
   };
 }
 

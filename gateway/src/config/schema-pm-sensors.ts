@@ -2,6 +2,15 @@
 import { z } from 'zod';
 import { Id, int } from './schema-parts.js';
 
+/** Points each model gives, in frame order (PMS5003: atmospheric PM, then particle counts). */
+export const PM_SENSOR_POINTS = {
+  pms5003: ['pm1_0', 'pm2_5', 'pm10', 'n0_3', 'n0_5', 'n1_0', 'n2_5', 'n5_0', 'n10'],
+  sds011: ['pm2_5', 'pm10'],
+} as const;
+
+/** Unit of a sensor point: µg/m3 for mass concentrations, particles per 0.1 L for the counts. */
+export const pmSensorUnit = (point: string): string => (point.startsWith('pm') ? 'ug/m3' : '#/0.1L');
+
 export const PmSensors = z
   .record(
     Id,

@@ -42,6 +42,25 @@ export const Linkage = z
     path: ['windCutOff'],
   });
 
+export const Beacon = z
+  .object({
+    pin: int('', 0, 69, 'Digital pin driving the beacon (a relay module or a lamp driver).'),
+    activeLow: z
+      .boolean()
+      .meta({ description: 'The beacon lights when the pin is driven low.' })
+      .default(false),
+    blinkMs: int('ms', 100, 5000, 'Half-period of the blinking (on this long, then off this long).').default(
+      500,
+    ),
+    alertFrom: z
+      .enum(['blue', 'yellow', 'orange', 'red'])
+      .meta({
+        description: 'Lowest heavy-pollution alert level (from the platform) that makes the beacon blink.',
+      })
+      .default('orange'),
+  })
+  .strict();
+
 export const SiteIo = z
   .object({
     board: z
@@ -122,8 +141,19 @@ export const SiteIo = z
     })
       .default({})
       .meta({ description: 'Relay outputs (spray, fog cannon, alarm light), keyed by name.' }),
+    beacon: Beacon.optional().meta({
+      description:
+        'Status beacon: steady while all is well; blinking on a fault (stale inputs, a 4-20 mA fault, the door open, mains failure) or an alert. Absent: none.',
+    }),
+    overrideMaxS: int(
+      's',
+      60,
+      604_800,
+      'Longest manual override the platform may set with relay-override (its durationS is refused above this).',
+    ).default(14_400),
   })
   .strict();
 
 export type SiteIoConfig = z.output<typeof SiteIo>;
 export type LinkageConfig = z.output<typeof Linkage>;
+export type BeaconConfig = z.output<typeof Beacon>;

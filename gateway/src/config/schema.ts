@@ -389,6 +389,7 @@ export { SiteIo } from './schema-site-io.js';
 import { SiteIo } from './schema-site-io.js';
 import { PmSensors } from './schema-pm-sensors.js';
 import { Cameras } from './schema-cameras.js';
+import { Dust } from './schema-dust.js';
 
 const LOOPBACK = /^(127\.[0-9.]+|::1|localhost)$/;
 export const isLoopbackHost = (host: string): boolean => LOOPBACK.test(host);
@@ -467,6 +468,9 @@ export const SiteConfigSchema = z
     siteIo: SiteIo.optional().meta({ description: 'The site I/O controller (firmware board).' }),
     pmSensors: PmSensors,
     cameras: Cameras,
+    dust: Dust.optional().meta({
+      description: 'Dust-site limits and the high-wind rule (docs/processing.md, "Dust sites").',
+    }),
     web: Web.optional().meta({ description: 'The local web page (docs/web.md). Absent: no page.' }),
   })
   .strict();

@@ -6,6 +6,8 @@
 import type { AggregatePeriodKind } from './types.js';
 
 const HOUR = 3_600_000;
+/** Nominal length of each period; a local day or hour may differ across a daylight-saving change. */
+const SIZE = { minute: 60_000, quarter_hour: HOUR / 4, hour: HOUR, day: 24 * HOUR } as const;
 
 export class SiteCalendar {
   private readonly format: Intl.DateTimeFormat;
@@ -39,7 +41,7 @@ export class SiteCalendar {
       const m = this.lastMinute;
       if (ts >= m.start && ts < m.end) return m.start;
     }
-    const size = kind === 'minute' ? 60_000 : kind === 'hour' ? HOUR : 24 * HOUR;
+    const size = SIZE[kind];
     const off = this.offsetMs(ts);
     const localStart = Math.floor((ts + off) / size) * size;
     // Across a daylight-saving change the offset at the start can differ from the one at ts.
@@ -53,7 +55,7 @@ export class SiteCalendar {
   end(start: number, kind: AggregatePeriodKind): number {
     if (kind === 'minute') return start + 60_000;
     // Half-way into the next period lands inside it even on 23- and 25-hour days.
-    return this.start(start + (kind === 'hour' ? 1.5 * HOUR : 36 * HOUR), kind);
+    return this.start(start + 1.5 * SIZE[kind], kind);
   }
 
   /** Length of the period starting at `start`, in seconds. */

@@ -18,6 +18,7 @@ import { LimitWatch } from './limits.js';
 import { convertOutletMinute } from './outlet.js';
 import { FLOW_POINT, NOX_POINT, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
 import { counts, FlagTally, required, Stats } from './rules.js';
+import { WindWatch } from './wind.js';
 import type { Aggregate, AggregatePeriodKind, ProcessingEvent, ProcessingOutput } from './types.js';
 
 /** How long after its end a minute waits for slow polls before it is finalised. */
@@ -36,6 +37,8 @@ interface Period {
 interface Series {
   plan: Pick<SeriesPlan, 'device' | 'point' | 'unit' | 'minSamples'> & Partial<SeriesPlan>;
   minute?: Period;
+  /** Dust points only: their 15-minute period. */
+  quarter_hour?: Period;
   hour?: Period;
   day?: Period;
   /** Whether this series carries zs / Cou fields (a pollutant or flow of a converting outlet). */
@@ -78,9 +81,11 @@ export class Processor {
     samples: 0,
     late: 0,
     ignored: 0,
-    aggregates: { minute: 0, hour: 0, day: 0 },
+    aggregates: { minute: 0, quarter_hour: 0, hour: 0, day: 0 },
     events: 0,
   };
+  /** The high-wind rule of a dust site (config `dust.highWind`). */
+  private readonly wind: WindWatch | undefined;
 
   constructor(readonly plan: ProcessingPlan) {
     this.calendar = new SiteCalendar(plan.timeZone);
@@ -99,7 +104,9 @@ export class Processor {
       if (cou) derived(FLOW_POINT, 'm3/s', 'a00000', false);
       if (o.noxFrom) derived(NOX_POINT, 'mg/m3', 'a21002', zs);
     }
-    this.limits = new LimitWatch(plan.outlets);
+    // A dust site's limits belong to no outlet.
+    this.limits = new LimitWatch([...plan.outlets, ...(plan.dust ? [{ limits: plan.dust.limits }] : [])]);
+    this.wind = plan.dust?.highWind ? new WindWatch(plan.dust.highWind) : undefined;
     this.calibration = new CalibrationWatch(
       plan.outlets.flatMap((o) => o.drifts ?? []),
       new Map(plan.series.map((s) => [s.device, s.outlet])),
@@ -112,6 +119,8 @@ export class Processor {
     const calibration: ProcessingEvent[] = [];
     for (const r of readings) {
       calibration.push(...this.calibration.observe(r));
+      if (this.wind) calibration.push(...this.wind.observe(r));
+      if (this.limits.realtime) calibration.push(...this.judgeReading(r));
       this.ingest(r);
     }
     const out = this.advance(now);
@@ -130,7 +139,7 @@ export class Processor {
       .filter((start) => start + 60_000 + GRACE_MS <= now)
       .sort((a, b) => a - b);
     for (const start of due) this.finaliseMinute(start, out);
-    for (const kind of ['hour', 'day'] as const) {
+    for (const kind of ['quarter_hour', 'hour', 'day'] as const) {
       const closed: Aggregate[] = [];
       for (const s of [...this.series.values(), ...this.derived.values()]) {
         const p = s[kind];
@@ -149,10 +158,38 @@ export class Processor {
   /** Limit states from earlier events in the log, in log order (see LimitWatch.restore). */
   restoreLimits(events: readonly { kind: string; payload: unknown }[]): void {
     this.limits.restore(events);
+    this.wind?.restore(events);
+  }
+
+  /** Whether the site is in high wind (config `dust.highWind`); false without the rule. */
+  get highWind(): boolean {
+    return this.wind?.windy ?? false;
   }
 
   stats(): ProcessingHealth {
     return { ...this.health, aggregates: { ...this.health.aggregates } };
+  }
+
+  /** A reading judged by the `realtime` limits of its point; the event time is the reading's. */
+  private judgeReading(r: ReadingDraft): ProcessingEvent[] {
+    if (typeof r.value === 'string') return [];
+    const plan = this.series.get(seriesKey(r.device, r.point))?.plan;
+    const value = Number.isFinite(r.value) ? r.value : null;
+    return this.limits.judge(
+      [
+        {
+          device: r.device,
+          point: r.point,
+          period: 'realtime',
+          start: r.ts,
+          avg: value,
+          flag: r.flag,
+          ...(plan?.hj212 === undefined ? {} : { hj212: plan.hj212 }),
+          ...(plan ? { unit: plan.unit } : {}),
+        },
+      ],
+      () => r.ts,
+    );
   }
 
   private ingest(r: ReadingDraft): void {
@@ -209,22 +246,31 @@ export class Processor {
       minutes.map(([, a]) => a),
       out,
     );
-    const closedHours: Aggregate[] = [];
+    const closed: Aggregate[] = [];
     for (const [s, a] of minutes) {
-      if (s.hour && start >= s.hour.end) closedHours.push(...this.closeUpper(s, 'hour', out));
+      if (s.plan.dust) {
+        if (s.quarter_hour && start >= s.quarter_hour.end)
+          closed.push(...this.closeUpper(s, 'quarter_hour', out));
+        s.quarter_hour ??= this.open(start, 'quarter_hour');
+        this.feed(s.quarter_hour, a);
+      }
+      if (s.hour && start >= s.hour.end) closed.push(...this.closeUpper(s, 'hour', out));
       s.hour ??= this.open(start, 'hour');
       this.feed(s.hour, a);
     }
-    this.emit(closedHours, out);
+    this.emit(closed, out);
   }
 
-  private open(ts: number, kind: 'hour' | 'day'): Period {
+  private open(ts: number, kind: 'quarter_hour' | 'hour' | 'day'): Period {
     const start = this.calendar.start(ts, kind);
     return newPeriod(start, this.calendar.end(start, kind));
   }
 
-  /** Closes a series' hour or day; an hour goes on into its day. Returns the closed aggregate. */
-  private closeUpper(s: Series, kind: 'hour' | 'day', out: ProcessingOutput): Aggregate[] {
+  /**
+   * Closes a series' quarter-hour, hour or day; an hour goes on into its day (a quarter-hour is
+   * an average of its own: the hour is averaged from the minutes). Returns the closed aggregate.
+   */
+  private closeUpper(s: Series, kind: 'quarter_hour' | 'hour' | 'day', out: ProcessingOutput): Aggregate[] {
     const p = s[kind]!;
     s[kind] = undefined;
     const a = this.aggregate(s, kind, p, required(kind, 0));

@@ -11,9 +11,16 @@ import type { LimitPlan } from './plan.js';
 import { counts } from './rules.js';
 import type { Aggregate, ProcessingEvent } from './types.js';
 
+/** What a limit is judged on: a closed aggregate, or one reading as a `realtime` sample. */
+export type Judged = Pick<Aggregate, 'device' | 'point' | 'start' | 'avg' | 'flag' | 'hj212' | 'unit'> & {
+  period: LimitPlan['averaging'];
+  zsAvg?: number | null;
+};
+
 export interface LimitState {
   plan: LimitPlan;
-  outlet: string;
+  /** Undefined for a dust site's limits (config `dust.limits`). */
+  outlet: string | undefined;
   warning: boolean;
   exceeded: boolean;
 }
@@ -21,7 +28,7 @@ export interface LimitState {
 export class LimitWatch {
   private readonly states: LimitState[];
 
-  constructor(outlets: readonly { id: string; limits: readonly LimitPlan[] }[]) {
+  constructor(outlets: readonly { id?: string; limits: readonly LimitPlan[] }[]) {
     this.states = outlets.flatMap((o) =>
       o.limits.map((plan) => ({ plan, outlet: o.id, warning: false, exceeded: false })),
     );
@@ -48,18 +55,25 @@ export class LimitWatch {
     }
   }
 
-  /** Judges closed aggregates; returns the events their values raise or clear. */
-  judge(aggregates: readonly Aggregate[], periodEnd: (a: Aggregate) => number): ProcessingEvent[] {
+  /** Whether any limit judges single readings (`averaging: realtime`, dust sites only). */
+  get realtime(): boolean {
+    return this.states.some((s) => s.plan.averaging === 'realtime');
+  }
+
+  /** Judges closed aggregates, or readings as `realtime` samples; returns the events raised or cleared. */
+  judge<A extends Judged>(aggregates: readonly A[], periodEnd: (a: A) => number): ProcessingEvent[] {
     const events: ProcessingEvent[] = [];
     for (const a of aggregates) {
       for (const s of this.states) {
         const p = s.plan;
         if (a.device !== p.device || a.point !== p.point || a.period !== p.averaging) continue;
-        const value = p.corrected ? a.zsAvg : a.avg;
-        if (!counts(a.flag) || value === null || value === undefined) continue;
+        const measured = p.corrected ? a.zsAvg : a.avg;
+        if (!counts(a.flag) || measured === null || measured === undefined) continue;
+        // A limit on the excess over a district's reference judges the difference.
+        const value = p.reference === undefined ? measured : measured - p.reference;
         const payload = (state: 'raised' | 'cleared', limit: number) => ({
           state,
-          outlet: s.outlet,
+          ...(s.outlet === undefined ? {} : { outlet: s.outlet }),
           device: p.device,
           point: p.point,
           ...(a.hj212 === undefined ? {} : { hj212: a.hj212 }),
@@ -69,6 +83,7 @@ export class LimitWatch {
           limit,
           max: p.max,
           corrected: p.corrected,
+          ...(p.reference === undefined ? {} : { measured, reference: p.reference }),
           ...(a.unit === undefined ? {} : { unit: a.unit }),
         });
         const ts = periodEnd(a);

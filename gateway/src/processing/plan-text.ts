@@ -1,6 +1,10 @@
 /** What processing computes for each outlet, as text for `check-config --plan`. */
 import type { OutletPlan, ProcessingPlan } from './plan.js';
-import { MIN_VALID_HOURS_PER_DAY, MIN_VALID_MINUTES_PER_HOUR } from './rules.js';
+import {
+  MIN_VALID_HOURS_PER_DAY,
+  MIN_VALID_MINUTES_PER_HOUR,
+  MIN_VALID_MINUTES_PER_QUARTER,
+} from './rules.js';
 
 const short = (key: string) => key.slice(key.indexOf('/') + 1);
 
@@ -41,9 +45,39 @@ function outletLines(o: OutletPlan, plan: ProcessingPlan): string[] {
   return out;
 }
 
+/** The dust points' quarter-hours, the site limits and the high-wind rule. */
+function dustLines(plan: ProcessingPlan): string[] {
+  const dust = plan.series.filter((s) => s.dust).map((s) => `${s.device}/${s.point}`);
+  if (dust.length === 0 && !plan.dust) return [];
+  const out = [
+    `  dust: 15-minute values of ${dust.join(', ') || 'no dust points'} ` +
+      `(a quarter-hour needs ${MIN_VALID_MINUTES_PER_QUARTER} valid minutes)`,
+  ];
+  const d = plan.dust;
+  for (const l of d?.limits ?? []) {
+    const basis = l.reference === undefined ? '' : ` minus the district's ${l.reference}`;
+    const label = l.averaging.replace('_', '-');
+    out.push(
+      `    limit ${l.device}/${l.point}${basis} <= ${l.max} per ${label}, early warning at ${l.warning}`,
+    );
+  }
+  const w = d?.highWind;
+  if (w) {
+    out.push(
+      `    high wind: ${w.device}/${w.point} above ${w.above} m/s for ${w.holdMs / 1000} s (ends below ${w.below} for ` +
+        `${w.clearMs / 1000} s): ${d.fastDevices.join(', ') || 'no Modbus dust monitor'} poll every ${w.periodMs} ms`,
+    );
+  }
+  for (const n of d?.notes ?? []) out.push(`    not computed: ${n}`);
+  return out;
+}
+
 export function formatOutlets(plan: ProcessingPlan): string[] {
-  return plan.outlets.flatMap((o) => [
-    `  outlet ${o.id} (${o.name}), periods on ${plan.timeZone} time`,
-    ...outletLines(o, plan),
-  ]);
+  return [
+    ...plan.outlets.flatMap((o) => [
+      `  outlet ${o.id} (${o.name}), periods on ${plan.timeZone} time`,
+      ...outletLines(o, plan),
+    ]),
+    ...dustLines(plan),
+  ];
 }

@@ -7,6 +7,7 @@ import { parsePointRef } from '../core/reading.js';
 import type { ProfileRegistry } from '../profiles/index.js';
 import { pollingPlan } from '../config/plan.js';
 import type { OutletConfig, SiteConfig } from '../config/schema.js';
+import { PM_SENSOR_POINTS, pmSensorUnit } from '../config/schema-pm-sensors.js';
 import { MOLAR_MASS } from './conversions.js';
 import type { QualitySettings } from './quality.js';
 import type { DriftPlan } from './calibration.js';
@@ -27,6 +28,8 @@ export interface SeriesPlan {
   ppmMolarMass?: number;
   /** Measuring range of the analyzer, for the data-quality checks. */
   range?: [number, number];
+  /** A dust point (TSP, PM10, PM2.5, PM1.0): also averaged per quarter-hour. */
+  dust?: boolean;
 }
 
 export interface LimitPlan {
@@ -34,8 +37,11 @@ export interface LimitPlan {
   point: string;
   max: number;
   warning: number;
-  averaging: 'minute' | 'hour' | 'day';
+  /** realtime: every valid reading is judged (dust sites only). */
+  averaging: 'realtime' | 'minute' | 'quarter_hour' | 'hour' | 'day';
   corrected: boolean;
+  /** Subtracted from the period value before it is judged (a district's reference PM10). */
+  reference?: number;
 }
 
 export type FlueKey = 'temperature' | 'pressure' | 'moisture' | 'velocity' | 'flow';
@@ -63,14 +69,39 @@ export interface OutletPlan {
   notes: string[];
 }
 
+/** The high-wind rule (config `dust.highWind`), times in ms. */
+export interface WindPlan {
+  device: string;
+  point: string;
+  above: number;
+  below: number;
+  holdMs: number;
+  clearMs: number;
+  /** Poll period of `fastDevices` during high wind. */
+  periodMs: number;
+}
+
+/** A construction site's dust limits and high-wind rule (config `dust`). */
+export interface DustPlan {
+  limits: LimitPlan[];
+  highWind?: WindPlan;
+  /** Modbus devices that poll at `highWind.periodMs` during high wind: dust monitors, the wind's. */
+  fastDevices: string[];
+  notes: string[];
+}
+
 export interface ProcessingPlan {
   timeZone: string;
   series: SeriesPlan[];
   outlets: OutletPlan[];
+  dust?: DustPlan;
   /** Data-quality check settings; absent: DEFAULT_QUALITY. */
   quality?: QualitySettings;
 }
 
+/** HJ 212 codes of dust points: TSP, PM10, PM2.5. */
+const DUST_CODES = new Set(['a34001', 'a34002', 'a34004']);
+const UART_CODES: Record<string, string> = { pm10: 'a34002', pm2_5: 'a34004' };
 const NUMERIC = new Set(['u16', 'i16', 'u32', 'i32', 'u64', 'i64', 'f32', 'f64', 'bcd', 'bits']);
 /** Point of an outlet-computed dry standard flow series (HJ 212 a00000, m3/s). */
 export const FLOW_POINT = 'dry_std_flow';
@@ -103,10 +134,12 @@ export function processingPlan(config: SiteConfig, profiles: ProfileRegistry): P
           ...(outlet ? { outlet: outlet[0] } : {}),
           ...(molar ? { ppmMolarMass: molar.gPerMol } : {}),
           ...(p.range ? { range: [p.range[0], p.range[1]] as [number, number] } : {}),
+          ...(p.hj212 !== undefined && DUST_CODES.has(p.hj212) ? { dust: true } : {}),
         });
       }
     }
   }
+  series.push(...pmSensorSeries(config));
   const byKey = new Map(series.map((s) => [seriesKey(s.device, s.point), s]));
   const polled = new Map<string, string>();
   for (const bus of pollingPlan(config, profiles))
@@ -117,7 +150,77 @@ export function processingPlan(config: SiteConfig, profiles: ProfileRegistry): P
     return plan;
   });
   const { clockSync: _probe, ...quality } = config.quality;
-  return { timeZone: config.site.timezone, series, outlets, quality };
+  const dust = config.dust ? dustPlan(config, series, byKey) : undefined;
+  return { timeZone: config.site.timezone, series, outlets, quality, ...(dust ? { dust } : {}) };
+}
+
+/** The UART sensors' points: every frame is a sample, so a minute needs 60 s / frame interval (at most 12). */
+function pmSensorSeries(config: SiteConfig): SeriesPlan[] {
+  return Object.entries(config.pmSensors).flatMap(([device, s]) =>
+    PM_SENSOR_POINTS[s.model].map((point) => ({
+      device,
+      point,
+      unit: pmSensorUnit(point),
+      sourceUnit: pmSensorUnit(point),
+      minSamples: Math.min(12, Math.max(1, Math.floor(60_000 / s.frameIntervalMs))),
+      ...(UART_CODES[point] === undefined ? {} : { hj212: UART_CODES[point] }),
+      ...(point.startsWith('pm') ? { dust: true } : {}),
+    })),
+  );
+}
+
+/** Limits on polled points (a note for each one that is not), with what only their kind knows. */
+function limitPlans<L extends { max: number; warningPct: number; averaging: LimitPlan['averaging'] }>(
+  config: Record<string, L>,
+  byKey: Map<string, SeriesPlan>,
+  notes: string[],
+  extra: (l: L) => Pick<LimitPlan, 'corrected' | 'reference'>,
+): LimitPlan[] {
+  const limits: LimitPlan[] = [];
+  for (const [ref, l] of Object.entries(config)) {
+    const r = parsePointRef(ref);
+    if (!r || !byKey.has(ref)) {
+      notes.push(`limit on ${ref}: the point is not polled`);
+      continue;
+    }
+    const warning = (l.max * l.warningPct) / 100;
+    limits.push({
+      device: r.device,
+      point: r.point,
+      max: l.max,
+      warning,
+      averaging: l.averaging,
+      ...extra(l),
+    });
+  }
+  return limits;
+}
+
+function dustPlan(config: SiteConfig, series: SeriesPlan[], byKey: Map<string, SeriesPlan>): DustPlan {
+  const d = config.dust!;
+  const notes: string[] = [];
+  const limits = limitPlans(d.limits, byKey, notes, (l) => {
+    const reference = l.minusReference ? d.districtReference : undefined;
+    return { corrected: false, ...(reference === undefined ? {} : { reference }) };
+  });
+  const fast = new Set(series.filter((s) => s.dust && config.devices[s.device]).map((s) => s.device));
+  const w = d.highWind;
+  const wind = w ? parsePointRef(w.point) : undefined;
+  if (w && (!wind || !byKey.has(w.point))) notes.push(`high wind on ${w.point}: the point is not polled`);
+  if (wind && config.devices[wind.device]) fast.add(wind.device);
+  const highWind: WindPlan | undefined =
+    w && wind
+      ? {
+          device: wind.device,
+          point: wind.point,
+          above: w.above,
+          below: w.below ?? w.above,
+          holdMs: w.holdS * 1000,
+          clearMs: w.clearS * 1000,
+          periodMs: w.periodMs,
+        }
+      : undefined;
+  return { limits, ...(highWind ? { highWind } : {}), fastDevices: [...fast].sort(), notes };
 }
 
 function outletPlan(
@@ -158,22 +261,7 @@ function outletPlan(
     notes.push(`flue flow is in ${flowUnit}, not m3/s or m3/h: no Cou`);
     delete flue.flow;
   }
-  const limits: LimitPlan[] = [];
-  for (const [ref, l] of Object.entries(o.limits)) {
-    const r = parsePointRef(ref);
-    if (!r || !byKey.has(ref)) {
-      notes.push(`limit on ${ref}: the point is not polled`);
-      continue;
-    }
-    limits.push({
-      device: r.device,
-      point: r.point,
-      max: l.max,
-      warning: (l.max * l.warningPct) / 100,
-      averaging: l.averaging,
-      corrected: l.corrected,
-    });
-  }
+  const limits = limitPlans(o.limits, byKey, notes, (l) => ({ corrected: l.corrected }));
   return {
     id,
     name: o.name,

@@ -4,7 +4,8 @@
  * - Samples flagged C (calibration), M (maintenance), D (fault), F (stopped), B (communication)
  *   or T (above the measuring range) are excluded from every average; N and S count.
  * - A minute needs `minSamples` valid samples (HJ 212-2017 附录 D formula 23: 12 at 5 s), an
- *   hour 45 valid minutes (formula 24), a day 20 valid hours (formula 25).
+ *   hour 45 valid minutes (formula 24), a day 20 valid hours (formula 25); a dust point's
+ *   quarter-hour 12 valid minutes (the same 75 %).
  * - The period's flag follows from its inputs: N when valid (S when a manually set value is
  *   among the averaged ones); otherwise the most frequent excluded flag of the inputs, or D when
  *   too few inputs came at all (HJ 212-2017 notes under 表 C.16-C.18: an interval with under
@@ -18,13 +19,20 @@ export const EXCLUDED_FLAGS: ReadonlySet<Flag> = new Set<Flag>(['C', 'M', 'D', '
 /** Valid inputs an hour and a day need (HJ 75-2017; HJ 212-2017 附录 D formulas 24, 25). */
 export const MIN_VALID_MINUTES_PER_HOUR = 45;
 export const MIN_VALID_HOURS_PER_DAY = 20;
+/** Valid minutes a dust quarter-hour needs: 75 %, the share HJ 75 asks of an hour (45 of 60). */
+export const MIN_VALID_MINUTES_PER_QUARTER = 12;
 
 export function required(kind: AggregatePeriodKind, minSamples: number): number {
-  return kind === 'minute'
-    ? minSamples
-    : kind === 'hour'
-      ? MIN_VALID_MINUTES_PER_HOUR
-      : MIN_VALID_HOURS_PER_DAY;
+  switch (kind) {
+    case 'minute':
+      return minSamples;
+    case 'quarter_hour':
+      return MIN_VALID_MINUTES_PER_QUARTER;
+    case 'hour':
+      return MIN_VALID_MINUTES_PER_HOUR;
+    case 'day':
+      return MIN_VALID_HOURS_PER_DAY;
+  }
 }
 
 /** An input (sample or lower-level aggregate) counts when its flag is N or S. */

@@ -6,7 +6,8 @@
 import type { Flag } from '../core/flags.js';
 import type { ConversionName } from './conversions.js';
 
-export type AggregatePeriodKind = 'minute' | 'hour' | 'day';
+/** quarter_hour: the 15-minute averages of dust points (construction sites). */
+export type AggregatePeriodKind = 'minute' | 'quarter_hour' | 'hour' | 'day';
 
 /** How a derived value was computed: the conversions in order and their inputs (period means). */
 export interface Derivation {
@@ -28,7 +29,7 @@ export interface Aggregate {
   min: number | null;
   avg: number | null;
   max: number | null;
-  /** Valid inputs averaged: samples for a minute, valid minutes for an hour, valid hours for a day. */
+  /** Valid inputs averaged: samples for a minute, valid minutes for a quarter-hour or an hour, valid hours for a day. */
   count: number;
   flag: Flag;
   /** Inputs of any flag seen in the period (samples, minute or hour aggregates). */
@@ -50,7 +51,7 @@ export interface Aggregate {
   derivation?: Derivation;
 }
 
-export type ProcessingEventKind = 'exceedance' | 'alarm' | 'calibration';
+export type ProcessingEventKind = 'exceedance' | 'alarm' | 'calibration' | 'high_wind';
 
 export interface ProcessingEvent {
   /** When the event became known: the end of the period it is about. UTC ms. */

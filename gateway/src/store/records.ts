@@ -148,7 +148,7 @@ export function checkReading(r: ReadingDraft, index: number): void {
 export function checkAggregate(a: AggregateDraft, index: number): void {
   checkTs(a.start, index);
   if (!isName(a.device) || !isName(a.point)) throw invalid('device and point must be non-empty', index, a);
-  if (a.period !== 'minute' && a.period !== 'hour' && a.period !== 'day')
+  if (!['minute', 'quarter_hour', 'hour', 'day'].includes(a.period))
     throw invalid('bad period', index, a.period);
   for (const v of [a.min, a.avg, a.max]) {
     if (v !== null && !(typeof v === 'number' && Number.isFinite(v)))

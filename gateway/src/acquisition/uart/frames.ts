@@ -11,6 +11,8 @@
  * cut short (a new header before the frame was complete, or `flush()` after a silence). Bytes
  * that are not a header are skipped. Nothing ever turns a damaged frame into values.
  */
+import { PM_SENSOR_POINTS } from '../../config/schema-pm-sensors.js';
+
 export type FrameResult =
   { kind: 'ok'; values: Record<string, number> } | { kind: 'checksum' } | { kind: 'truncated' };
 
@@ -59,17 +61,7 @@ abstract class HeaderParser implements FrameParser {
   }
 }
 
-export const PMS5003_POINTS = [
-  'pm1_0',
-  'pm2_5',
-  'pm10',
-  'n0_3',
-  'n0_5',
-  'n1_0',
-  'n2_5',
-  'n5_0',
-  'n10',
-] as const;
+export const PMS5003_POINTS = PM_SENSOR_POINTS.pms5003;
 
 export class Pms5003Parser extends HeaderParser {
   readonly points = PMS5003_POINTS;
@@ -89,7 +81,7 @@ export class Pms5003Parser extends HeaderParser {
 }
 
 export class Sds011Parser extends HeaderParser {
-  readonly points = ['pm2_5', 'pm10'] as const;
+  readonly points = PM_SENSOR_POINTS.sds011;
   protected readonly header = Buffer.from([0xaa, 0xc0]);
   protected readonly length = 10;
 

@@ -76,6 +76,7 @@ export class Backlog {
       return this.o.send.realtime && this.o.realtimeOn() && this.mine(r) && typeof r.value !== 'string';
     if (r.type === 'aggregate')
       return (
+        r.period !== 'quarter_hour' &&
         this.o.send[r.period] &&
         (this.o.devices.has(r.device) || (this.o.outlet !== undefined && r.outlet === this.o.outlet)) &&
         codeOf(this.o.codes, r) !== undefined
@@ -165,7 +166,7 @@ export class Backlog {
     this.firstSeen.delete(key);
     const first = members[0]!;
     return {
-      cn: PERIOD_CN[first.period],
+      cn: PERIOD_CN[first.period as keyof typeof PERIOD_CN],
       cp: aggregateCp(members, this.o.codes, this.o.timezone),
       seqs: members.map((r) => r.seq),
       ts: first.start,

@@ -8,7 +8,12 @@ import type { AggregatePeriod, LogRecord } from '../../store/index.js';
 import type { CpItem } from './packet.js';
 import { formatDataTime } from './time.js';
 
-export const PERIOD_CN: Record<AggregatePeriod, string> = { minute: '2051', hour: '2061', day: '2031' };
+/** HJ 212 has no command for the dust sites' quarter-hours: they go out on MQTT only. */
+export const PERIOD_CN: Record<Exclude<AggregatePeriod, 'quarter_hour'>, string> = {
+  minute: '2051',
+  hour: '2061',
+  day: '2031',
+};
 export const CN_PERIOD: Record<string, AggregatePeriod> = { '2051': 'minute', '2061': 'hour', '2031': 'day' };
 
 type ReadingRecord = Extract<LogRecord, { type: 'reading' }>;

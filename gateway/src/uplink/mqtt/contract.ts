@@ -121,7 +121,9 @@ export const aggregateSchema = z
     seq,
     device: z.string().min(1),
     point: z.string().min(1),
-    period: z.enum(['minute', 'hour', 'day']),
+    period: z
+      .enum(['minute', 'quarter_hour', 'hour', 'day'])
+      .describe('quarter_hour: the 15-minute averages of dust points (construction sites).'),
     start: ts.describe('Start of the period, UTC milliseconds.'),
     min: z.number().nullable(),
     avg: z.number().nullable(),
@@ -135,7 +137,7 @@ export const aggBatchSchema = z
   .object({ ...batchHead, aggregates: z.array(aggregateSchema).min(1), ...sealField })
   .strict()
   .superRefine((b, ctx) => checkBatch(b, b.aggregates, ctx))
-  .describe('Topic agg: minute, hour and day aggregates in ascending seq.');
+  .describe('Topic agg: minute, quarter-hour (dust), hour and day aggregates in ascending seq.');
 export type AggBatch = z.infer<typeof aggBatchSchema>;
 
 export const gapPayloadSchema = z
@@ -323,7 +325,9 @@ export const processingHealthSchema = z
     samples: counter.describe('Readings aggregated.'),
     late: counter.describe('Readings of a minute already finalised, not aggregated.'),
     ignored: counter.describe('Readings of points processing does not aggregate.'),
-    aggregates: z.object({ minute: counter, hour: counter, day: counter }).strict(),
+    aggregates: z
+      .object({ minute: counter, quarter_hour: counter.optional(), hour: counter, day: counter })
+      .strict(),
     events: counter.describe('Limit and calibration events raised or cleared.'),
     quality: z.record(z.string(), counter).describe('Readings marked by each data-quality check.'),
     waitingForLog: z
