@@ -23,7 +23,7 @@ export const FLOORS: Record<string, number> = {
   'store-cursor': 0.88,
   'store-log': 0.6,
   'store-retention': 0.6,
-  'store-recovery': 0.6,
+  'store-recovery': 0.72,
   'uplink-wire': 0.9,
   'uplink-publisher': 0.5,
   'uplink-contract': 0.5,
