@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { isLantianError } from '../core/errors.js';
 import { registerAggregate } from './commands/aggregate.js';
 import { registerCheckConfig } from './commands/check-config.js';
+import { registerCommission } from './commands/commission.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerHj212 } from './commands/hj212.js';
 import { registerInit } from './commands/init.js';
@@ -28,6 +29,7 @@ function buildProgram(): Command {
     .showHelpAfterError();
   registerAggregate(program);
   registerCheckConfig(program);
+  registerCommission(program);
   registerDoctor(program);
   registerHj212(program);
   registerInit(program);

@@ -87,6 +87,10 @@ export const ERROR_CODES = {
   API_LISTEN_FAILED:
     'The local web page could not listen on its address (port in use, address not on this machine).',
 
+  // commission: the commissioning run and its report
+  COMMISSION_OPTION_INVALID:
+    'An option of lantian commission is not valid (context.option and context.value say which).',
+
   // nodered: the Node-RED nodes
   NODERED_CONFIG:
     "A Node-RED node's settings are missing or invalid (context.node and context.field say which).",
