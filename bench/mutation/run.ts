@@ -21,7 +21,7 @@ export const FLOORS: Record<string, number> = {
   planner: 0.8,
   decode: 0.72,
   'store-cursor': 0.88,
-  'store-log': 0.6,
+  'store-log': 0.63,
   'store-retention': 0.6,
   'store-recovery': 0.72,
   'uplink-wire': 0.9,
