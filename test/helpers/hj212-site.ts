@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startHj212Platform, type Hj212Platform } from '../../hardware-sim/src/hj212/platform.js';
 
 export const MN_CITY = '010000A8900016F000169DC0';
 export const MN_PROVINCE = '010000A8900016F000169DC1';
@@ -50,4 +51,16 @@ ${o.only === 'province' ? '' : city}${o.only === 'city' ? '' : province}storage:
 `,
   );
   return file;
+}
+
+/** The two platform simulators the site expects (a 2017 city, a 2025 province with SM4). */
+export async function startSitePlatforms(): Promise<{ city: Hj212Platform; province: Hj212Platform }> {
+  const city = await startHj212Platform({ mn: MN_CITY, password: 'city01' });
+  const province = await startHj212Platform({
+    mn: MN_PROVINCE,
+    password: 'prov01',
+    edition: 2025,
+    sm4Key: Buffer.from(PROVINCE_KEY),
+  });
+  return { city, province };
 }

@@ -16,6 +16,7 @@ import { registerLog } from './commands/log.js';
 import { registerMigrateConfig } from './commands/migrate-config.js';
 import { registerPoll } from './commands/poll.js';
 import { registerProfiles } from './commands/profiles.js';
+import { registerReceive } from './commands/receive.js';
 import { registerRun } from './commands/run.js';
 import { registerScan } from './commands/scan.js';
 import { registerVerify } from './commands/verify.js';
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerMigrateConfig(program);
   registerPoll(program);
   registerProfiles(program);
+  registerReceive(program);
   registerRun(program);
   registerScan(program);
   registerVerify(program);

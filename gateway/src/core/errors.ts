@@ -82,6 +82,8 @@ export const ERROR_CODES = {
   INTEGRITY_KEY_INVALID: 'A key file cannot be read or does not hold an Ed25519 key in PEM.',
   INTEGRITY_KEY_UNSAFE: 'The private key file is readable by group or others; it must be mode 0600.',
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
+  INTEGRITY_RECEIVER_STORE:
+    "The scale-out receiver's shared store cannot be opened (the message names the file).",
 
   // api: the local web page
   API_LISTEN_FAILED:

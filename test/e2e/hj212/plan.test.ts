@@ -12,9 +12,9 @@ import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { hj212SessionOptions } from '../../../gateway/src/uplink/hj212/from-config.js';
 import { Hj212Session } from '../../../gateway/src/uplink/hj212/session.js';
-import { startHj212Platform, type Hj212Platform } from '../../../hardware-sim/src/hj212/platform.js';
+import type { Hj212Platform } from '../../../hardware-sim/src/hj212/platform.js';
 import { lantian } from '../../helpers/cli.js';
-import { MN_CITY, MN_PROVINCE, PROVINCE_KEY as KEY, writeHj212Site } from '../../helpers/hj212-site.js';
+import { MN_CITY, MN_PROVINCE, startSitePlatforms, writeHj212Site } from '../../helpers/hj212-site.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lantian-hj212-plan-'));
 const platforms: Hj212Platform[] = [];
@@ -65,15 +65,9 @@ const platformLines = (stdout: string, name: string) => {
 };
 
 // Each check starts the CLI through node, which takes seconds on a loaded machine.
-describe('lantian check-config --plan with HJ 212 platforms', { timeout: 90_000 }, () => {
+describe('lantian check-config --plan with HJ 212 platforms', { timeout: 180_000 }, () => {
   it("prints each platform's state, cursor and last answer from the files on disk and changes none of them", async () => {
-    const city = await startHj212Platform({ mn: MN_CITY, password: 'city01' });
-    const province = await startHj212Platform({
-      mn: MN_PROVINCE,
-      password: 'prov01',
-      edition: 2025,
-      sm4Key: Buffer.from(KEY),
-    });
+    const { city, province } = await startSitePlatforms();
     platforms.push(city, province);
     const site = {
       busPort: 1,

@@ -58,7 +58,7 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 }
 
 // Each process starts through tsx, which takes seconds on a loaded machine.
-describe('lantian-sim run --hj212', { timeout: 120_000 }, () => {
+describe('lantian-sim run --hj212', { timeout: 180_000 }, () => {
   it('plays the devices and a 2025 platform in one process, steered and transcribed, and stops on SIGTERM', async () => {
     // The example stack on a free port (the example itself listens on a fixed one).
     const scenario = join(dir, 'stack.yaml');
