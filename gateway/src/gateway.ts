@@ -24,7 +24,12 @@ import { QualityChecks } from './processing/quality.js';
 import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
-import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplink/commands/index.js';
+import {
+  CommandRegistry,
+  commandHandlerFor,
+  registerGatewayCommands,
+  type CommandHandler,
+} from './uplink/commands/index.js';
 import { SerialPort } from 'serialport';
 import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
@@ -163,6 +168,7 @@ export class Gateway {
           clock,
           logger: this.logger,
         });
+      if (this.commandHandler) registerGatewayCommands(this.commands, this);
       for (const [id, cfg] of Object.entries(loaded.config.pmSensors)) {
         this.pmSensors.set(
           id,

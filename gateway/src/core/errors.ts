@@ -64,6 +64,8 @@ export const ERROR_CODES = {
   UPLINK_NOT_CONNECTED: 'An uplink operation needs a connection that is not there.',
   UPLINK_OPTIONS_INVALID: 'The uplink options do not match their schema (see context.problems).',
   UPLINK_BROKER_FAILED: 'The embedded MQTT broker could not start or listen on its port.',
+  UPLINK_RESEND_RANGE:
+    'A resend asks for seqs the uplink does not hold: not sent yet, or older than it keeps.',
 
   // hj212: the HJ 212 codec and platform sessions
   HJ212_FRAME:
