@@ -168,7 +168,7 @@ export class Gateway {
           clock,
           logger: this.logger,
         });
-      if (this.commandHandler) registerGatewayCommands(this.commands, this);
+      if (this.commandHandler) registerGatewayCommands(this.commands, this, clock);
       for (const [id, cfg] of Object.entries(loaded.config.pmSensors)) {
         this.pmSensors.set(
           id,

@@ -377,6 +377,12 @@ export class Bus {
     };
   }
 
+  /** After `close`: takes transactions again; the link opens on the first. */
+  reopen(): void {
+    this.closed = false;
+    this.link.reopen();
+  }
+
   /** Abandons queued reads (ACQ_ABORTED) and closes the link. */
   async close(): Promise<void> {
     this.closed = true;

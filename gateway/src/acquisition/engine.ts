@@ -227,5 +227,16 @@ export class Acquisition {
     await Promise.all(this.buses.map((b) => b.close()));
     await Promise.all(this.loops);
     this.loops = [];
+    this.aborts = undefined;
+  }
+
+  /**
+   * Stops as `stop` does (a poll cut short is discarded, not counted as a failure) and starts
+   * again on freshly opened links, every device due at once. Health counters carry on.
+   */
+  async restart(): Promise<void> {
+    await this.stop();
+    for (const b of this.buses) b.reopen();
+    this.start();
   }
 }

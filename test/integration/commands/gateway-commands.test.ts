@@ -192,4 +192,35 @@ describe(tools.title('commands to a running gateway'), () => {
       },
     );
   });
+
+  describe('restart-acquisition', () => {
+    it.skipIf(!tools.available)(
+      'stops polling and starts again on fresh links: readings go on, and no poll cut short counts as failed or leaves a bad reading',
+      async () => {
+        const health = () => gateway.acquisition.health();
+        const failedBefore = health().devices.map((d) => d.failedPolls);
+        const connectsBefore = health().buses[0]!.connects;
+        const seqBefore = gateway.log.lastSeq;
+        const r = await command('restart-acquisition');
+        expect(r).toMatchObject({ ok: true, result: { restartedInMs: expect.any(Number) } });
+        const seqRestarted = gateway.log.lastSeq;
+        const readingsAfter = (seq: number) =>
+          gateway.log.read(seq, 100_000).filter((x) => x.type === 'reading');
+        await waitFor(
+          () =>
+            ['uv', 'dust'].every((d) =>
+              readingsAfter(seqRestarted).some((x) => x.type === 'reading' && x.device === d),
+            ),
+          'readings from every device after the restart',
+        );
+        expect(health().buses[0]!.connects).toBeGreaterThan(connectsBefore);
+        expect(health().devices.map((d) => d.failedPolls)).toEqual(failedBefore);
+        expect(readingsAfter(seqBefore).filter((x) => x.type === 'reading' && x.flag === 'B')).toEqual([]);
+        expect(events('command').at(-1)).toMatchObject({
+          payload: { name: 'restart-acquisition', id: r.id },
+        });
+      },
+      60_000,
+    );
+  });
 });
