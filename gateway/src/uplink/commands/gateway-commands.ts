@@ -9,6 +9,7 @@ import type { Log } from '../../store/log.js';
 import type { MqttPublisher } from '../mqtt/publisher.js';
 import { CommandRefusal, type CommandRegistry } from './registry.js';
 import { registerResend } from './resend.js';
+import { registerWrite } from './write.js';
 
 /** What these commands need of the gateway. */
 export interface CommandedGateway {
@@ -47,4 +48,5 @@ export function registerGatewayCommands(
     args: z.object({}).strict(),
     run: restart,
   });
+  registerWrite(registry, gateway.acquisition, gateway.log, clock);
 }

@@ -40,20 +40,35 @@ function firstSeqFrom(log: Log, ts: number, inclusive: boolean): number {
   return lo;
 }
 
+/** Seqs either side of the bisected range searched for records stamped out of order. */
+const SLACK_SEQS = 10_000;
+
+const STAMPED = ['readings:ts', 'events:ts', 'blobs:ts', 'aggregates:start'].map((t) => {
+  const [table, ts] = t.split(':');
+  return `SELECT min(seq) AS lo, max(seq) AS hi FROM ${table} WHERE seq BETWEEN @a AND @b AND ${ts} BETWEEN @fromTs AND @toTs`;
+});
+
 /**
- * The seqs of the records stamped `fromTs..toTs`, found by bisecting the log on time (records
- * are appended in time order, but the reads of one poll are stamped one by one, so the edges are
- * as sharp as a poll is long); undefined when none is.
+ * The seqs from the first to the last record stamped `fromTs..toTs`; undefined when none is.
+ * Records are appended in time order but not strictly (the reads of one poll are stamped one by
+ * one, devices' polls interleave), so the log is bisected on time and then searched exactly
+ * within `SLACK_SEQS` of what the bisection found, by seq (the primary key): never a full scan.
  */
 export function seqsBetween(
   log: Log,
   fromTs: number,
   toTs: number,
 ): { from: number; to: number } | undefined {
-  const first = atOrAfter(log, firstSeqFrom(log, fromTs, true));
-  const after = firstSeqFrom(log, toTs, false);
-  if (!first || first.seq >= after) return undefined;
-  return { from: first.seq, to: after - 1 };
+  const a = Math.max(1, firstSeqFrom(log, fromTs, true) - SLACK_SEQS);
+  const b = firstSeqFrom(log, toTs, false) + SLACK_SEQS;
+  const rows = STAMPED.map(
+    (sql) =>
+      log.database.prepare(sql).get({ a, b, fromTs, toTs }) as { lo: number | null; hi: number | null },
+  );
+  const los = rows.flatMap((r) => (r.lo === null ? [] : [r.lo]));
+  const his = rows.flatMap((r) => (r.hi === null ? [] : [r.hi]));
+  if (los.length === 0) return undefined;
+  return { from: Math.min(...los), to: Math.max(...his) };
 }
 
 export function registerResend(
