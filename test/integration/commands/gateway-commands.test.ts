@@ -3,14 +3,15 @@
  * devices in the hardware simulator over real sockets (raw RTU over TCP), a real Mosquitto
  * between it and a platform that signs its commands with `signCommand`.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
-import { Gateway } from '../../../gateway/src/gateway.js';
+import { GatewayHost } from '../../../gateway/src/uplink/commands/host.js';
 import type { LogRecord } from '../../../gateway/src/store/records.js';
 import type { CommandResult } from '../../../gateway/src/uplink/commands/index.js';
 import { signCommand } from '../../../gateway/src/uplink/commands/sign.js';
@@ -52,7 +53,8 @@ describe(tools.title('commands to a running gateway'), () => {
   let broker: MosquittoBroker;
   let sim: Simulator;
   let dir: string;
-  let gateway: Gateway;
+  let host: GatewayHost;
+  let file: string;
   let platform: MqttClient;
   const platformKeys = generateKeyPairSync('ed25519');
   const results: CommandResult[] = [];
@@ -66,7 +68,7 @@ describe(tools.title('commands to a running gateway'), () => {
     dir = mkdtempSync(join(tmpdir(), 'lantian-gw-cmds-'));
     const keys = createKeyPair(join(dir, 'keys'));
     writeFileSync(join(dir, 'platform.pub'), platformKeys.publicKey.export({ format: 'pem', type: 'spki' }));
-    const file = writeSimSite(sim, scenario, dir, {
+    file = writeSimSite(sim, scenario, dir, {
       periodMs: 300,
       sections: {
         gateway: { id: GW },
@@ -80,21 +82,25 @@ describe(tools.title('commands to a running gateway'), () => {
         },
       },
     });
-    gateway = new Gateway(loadSiteConfig(file, { siteProfilesDir: FIXTURE_PROFILES }));
+    const loadOptions = { siteProfilesDir: FIXTURE_PROFILES };
+    host = new GatewayHost(loadSiteConfig(file, loadOptions), { loadOptions, drainMs: 500 });
     platform = await mqtt.connectAsync(broker.url, { clientId: 'platform-gw-cmds' });
     platform.on('message', (topic, p) => {
       if (topic.endsWith('/result')) results.push(JSON.parse(p.toString()) as CommandResult);
       else received.push({ topic, payload: p.toString() });
     });
     await platform.subscribeAsync([`${ROOT}/cmd/+/result`, `${ROOT}/data`, `${ROOT}/events`], { qos: 1 });
-    gateway.start();
-    await waitFor(() => gateway.uplinks.get('mqtt')!.status().ackedThrough >= 40, 'first readings delivered');
+    await host.start();
+    await waitFor(
+      () => host.gateway.uplinks.get('mqtt')!.status().ackedThrough >= 40,
+      'first readings delivered',
+    );
   }, 60_000);
 
   afterAll(async () => {
     if (!tools.available) return;
     await platform?.endAsync();
-    await gateway?.stop(0);
+    await host?.stop();
     await sim?.stop();
     await broker?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -109,17 +115,30 @@ describe(tools.title('commands to a running gateway'), () => {
   }
 
   /** Signs and sends a command; resolves with its result. */
-  async function command(name: string, args: unknown = {}): Promise<CommandResult> {
+  async function command(name: string, args: unknown = {}, timeoutMs = 30_000): Promise<CommandResult> {
     const id = `op-${++n}`;
     const c = signCommand(id, args, platformKeys.privateKey, Date.now());
     await platform.publishAsync(`${ROOT}/cmd/${name}`, JSON.stringify(c), { qos: 1 });
     let r: CommandResult | undefined;
-    await waitFor(() => (r = results.find((x) => x.id === id)) !== undefined, `the result of ${name}`);
+    await waitFor(
+      () => (r = results.find((x) => x.id === id)) !== undefined,
+      `the result of ${name}`,
+      timeoutMs,
+    );
     return r!;
   }
 
+  /** After a restart: pings until the new gateway's command connection answers (a clean session drops what came before it subscribed). */
+  async function answersAgain(): Promise<void> {
+    for (let i = 0; i < 15; i++) {
+      const r = await command('ping', {}, 2000).catch(() => undefined);
+      if (r) return expect(r.ok).toBe(true);
+    }
+    throw new Error('the restarted gateway does not answer commands');
+  }
+
   const events = (kind: string): (LogRecord & { type: 'event' })[] =>
-    gateway.log
+    host.gateway.log
       .readEvents(0, 100_000)
       .filter((r): r is LogRecord & { type: 'event' } => r.type === 'event' && r.kind === kind);
 
@@ -160,7 +179,7 @@ describe(tools.title('commands to a running gateway'), () => {
     it.skipIf(!tools.available)(
       'turns a time range into the seqs from the first to the last record stamped in it, and sends them',
       async () => {
-        const readings = gateway.log.read(0, 100_000).filter((r) => r.type === 'reading');
+        const readings = host.gateway.log.read(0, 100_000).filter((r) => r.type === 'reading');
         const fromTs = readings[10]!.ts;
         const toTs = fromTs + 400;
         const r = await command('resend', { fromTs, toTs });
@@ -173,7 +192,7 @@ describe(tools.title('commands to a running gateway'), () => {
     it.skipIf(!tools.available)(
       'refuses a range not sent yet, a range too large, and a time range with nothing in it',
       async () => {
-        const last = gateway.log.lastSeq;
+        const last = host.gateway.log.lastSeq;
         const ahead = await command('resend', { from: last + 1000, to: last + 1001 });
         expect(ahead).toMatchObject({ ok: false, refusal: { reason: 'out_of_range' } });
         expect(ahead.refusal!.message).toMatch(/not held sealed/);
@@ -194,15 +213,15 @@ describe(tools.title('commands to a running gateway'), () => {
     it.skipIf(!tools.available)(
       'stops polling and starts again on fresh links: readings go on, and no poll cut short counts as failed or leaves a bad reading',
       async () => {
-        const health = () => gateway.acquisition.health();
+        const health = () => host.gateway.acquisition.health();
         const failedBefore = health().devices.map((d) => d.failedPolls);
         const connectsBefore = health().buses[0]!.connects;
-        const seqBefore = gateway.log.lastSeq;
+        const seqBefore = host.gateway.log.lastSeq;
         const r = await command('restart-acquisition');
         expect(r).toMatchObject({ ok: true, result: { restartedInMs: expect.any(Number) } });
-        const seqRestarted = gateway.log.lastSeq;
+        const seqRestarted = host.gateway.log.lastSeq;
         const readingsAfter = (seq: number) =>
-          gateway.log.read(seq, 100_000).filter((x) => x.type === 'reading');
+          host.gateway.log.read(seq, 100_000).filter((x) => x.type === 'reading');
         await waitFor(
           () =>
             ['uv', 'dust'].every((d) =>
@@ -262,6 +281,86 @@ describe(tools.title('commands to a running gateway'), () => {
         await refused({ device: 'uv', point: 'range_code', value: '3' }, 'bad_arguments');
         expect(events('point_written')).toHaveLength(written);
       },
+    );
+  });
+
+  describe('config', () => {
+    const sha256 = (t: string | Buffer) => createHash('sha256').update(t).digest('hex');
+    const configChanges = () => events('config_change').map((e) => e.payload as Record<string, unknown>);
+
+    it.skipIf(!tools.available)(
+      'refuses text that is not YAML and a config that fails validation, with every problem, and leaves the file alone',
+      async () => {
+        const before = readFileSync(file);
+        const bad = await command('config', { text: 'devices: {' });
+        expect(bad).toMatchObject({ ok: false, refusal: { reason: 'invalid_config' } });
+        const doc = parse(before.toString()) as Record<string, Record<string, Record<string, unknown>>>;
+        doc['devices']!['uv']!['periodMs'] = 1;
+        doc['devices']!['dust']!['profile'] = 'no.such-profile';
+        const invalid = await command('config', { text: stringify(doc) });
+        expect(invalid).toMatchObject({ ok: false, refusal: { reason: 'invalid_config' } });
+        expect(invalid.refusal!.message).toMatch(/devices\.uv\.periodMs/);
+        expect(invalid.refusal!.message).toMatch(/no\.such-profile/);
+        expect(readFileSync(file)).toEqual(before);
+      },
+    );
+
+    it.skipIf(!tools.available)(
+      'writes a valid config atomically, keeps the old one, restarts the gateway with it and records a config_change with both hashes',
+      async () => {
+        const oldText = readFileSync(file, 'utf8');
+        const doc = parse(oldText) as Record<string, Record<string, Record<string, unknown>>>;
+        doc['devices']!['uv']!['periodMs'] = 450;
+        const text = stringify(doc);
+        const old = host.gateway;
+        const r = await command('config', { text });
+        expect(r).toMatchObject({
+          ok: true,
+          result: { oldHash: sha256(oldText), newHash: sha256(text), restarting: true },
+        });
+        await host.settled();
+        expect(host.gateway).not.toBe(old);
+        expect(readFileSync(file, 'utf8')).toBe(text);
+        expect(readFileSync(`${file}.bak`, 'utf8')).toBe(oldText);
+        expect(host.gateway.loaded.config.devices['uv']!.periodMs).toBe(450);
+        expect(configChanges().at(-1)).toMatchObject({
+          oldHash: sha256(oldText),
+          newHash: sha256(text),
+          applied: true,
+        });
+        // The new gateway takes commands and polls.
+        await answersAgain();
+        const seq = host.gateway.log.lastSeq;
+        await waitFor(
+          () => host.gateway.log.read(seq, 10).some((x) => x.type === 'reading'),
+          'readings after the restart',
+        );
+      },
+      60_000,
+    );
+
+    it.skipIf(!tools.available)(
+      'rolls back to the old config when the gateway cannot start with a new one that validates, and says why',
+      async () => {
+        const oldText = readFileSync(file, 'utf8');
+        const doc = parse(oldText) as Record<string, Record<string, unknown>>;
+        // Valid as a config, but a log cannot be opened under a regular file.
+        doc['storage'] = { ...doc['storage'], path: join(file, 'log.db') };
+        const text = stringify(doc);
+        const r = await command('config', { text });
+        expect(r).toMatchObject({ ok: true, result: { newHash: sha256(text) } });
+        await host.settled();
+        expect(readFileSync(file, 'utf8')).toBe(oldText);
+        expect(configChanges().at(-1)).toMatchObject({
+          oldHash: sha256(oldText),
+          newHash: sha256(text),
+          applied: false,
+          rolledBack: true,
+          error: expect.stringMatching(/^STORE_/),
+        });
+        await answersAgain();
+      },
+      60_000,
     );
   });
 });
