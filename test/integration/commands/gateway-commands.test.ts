@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
+import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { GatewayHost } from '../../../gateway/src/uplink/commands/host.js';
@@ -280,6 +281,55 @@ describe(tools.title('commands to a running gateway'), () => {
         await refused({ device: 'uv', point: 'zero_valve', value: 2 }, 'out_of_range');
         await refused({ device: 'uv', point: 'range_code', value: '3' }, 'bad_arguments');
         expect(events('point_written')).toHaveLength(written);
+      },
+    );
+  });
+
+  describe('refusals', () => {
+    it.skipIf(!tools.available)(
+      'refuses bad JSON, a wrong schema, a missing or bad signature and a replayed nonce, and a command that throws becomes a refusal while polling goes on',
+      async () => {
+        const raw = async (name: string, payload: string) => {
+          const before = results.length;
+          await platform.publishAsync(`${ROOT}/cmd/${name}`, payload, { qos: 1 });
+          let r: CommandResult | undefined;
+          await waitFor(
+            () => (r = results.slice(before).find((x) => x.name === name)) !== undefined,
+            `the refusal on ${name}`,
+          );
+          return r!;
+        };
+        const k = platformKeys.privateKey;
+        expect((await raw('ping', '{"v":1,')).refusal?.reason).toBe('malformed');
+        expect((await raw('ping', JSON.stringify({ v: 1, id: 'x', ts: 0 }))).refusal?.reason).toBe('invalid');
+        const { sig: _sig, ...unsigned } = signCommand('u1', {}, k, Date.now());
+        expect((await raw('ping', JSON.stringify(unsigned))).refusal?.reason).toBe('invalid');
+        const forged = signCommand('f1', {}, generateKeyPairSync('ed25519').privateKey, Date.now());
+        expect((await raw('ping', JSON.stringify(forged))).refusal?.reason).toBe('bad_signature');
+        const once = signCommand('r1', {}, k, Date.now());
+        expect((await raw('ping', JSON.stringify(once))).ok).toBe(true);
+        expect((await raw('ping', JSON.stringify(once))).refusal?.reason).toBe('replayed');
+
+        host.gateway.commands.register('explode', {
+          summary: 'Throws, as a command with a bug would.',
+          args: z.object({}).strict(),
+          run: () => {
+            throw new TypeError('a bug in a command');
+          },
+        });
+        const seq = host.gateway.log.lastSeq;
+        const boom = await command('explode');
+        expect(boom).toMatchObject({
+          ok: false,
+          refusal: { reason: 'failed', message: expect.stringMatching(/a bug/) },
+        });
+        await waitFor(
+          () => host.gateway.log.read(seq, 10).some((x) => x.type === 'reading'),
+          'readings after it',
+        );
+        const reasons = events('command_refused').map((e) => (e.payload as { reason: string }).reason);
+        for (const reason of ['malformed', 'invalid', 'bad_signature', 'replayed', 'failed'])
+          expect(reasons).toContain(reason);
       },
     );
   });
