@@ -30,6 +30,7 @@ import {
   registerGatewayCommands,
   type CommandHandler,
 } from './uplink/commands/index.js';
+import { watchClockSteps } from './uplink/commands/clock-step.js';
 import { SerialPort } from 'serialport';
 import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
@@ -213,6 +214,14 @@ export class Gateway {
     void runTicks(this.processing, this.clock, this.ticks.signal, (e) =>
       this.logger.error({ err: e }, 'processing could not append aggregates'),
     );
+    void watchClockSteps(this.clock, this.ticks.signal, (step) => {
+      this.logger.warn(step, 'the wall clock stepped');
+      try {
+        this.log.appendEvent({ ts: step.after, kind: 'clock_step', payload: { ...step } });
+      } catch (e) {
+        this.logger.error({ err: e }, 'cannot record the clock step');
+      }
+    });
     for (const u of this.uplinks.values()) u.start();
     this.commandHandler?.start();
     for (const h of this.hj212.values()) h.start();

@@ -11,6 +11,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../../../gateway/src/core/clock.js';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { GatewayHost } from '../../../gateway/src/uplink/commands/host.js';
 import type { LogRecord } from '../../../gateway/src/store/records.js';
@@ -61,6 +62,9 @@ describe(tools.title('commands to a running gateway'), () => {
   const results: CommandResult[] = [];
   const received: Received[] = [];
   let n = 0;
+  /** The gateway's wall clock, which a test steps apart from the monotonic clock. */
+  let wallOffset = 0;
+  const clock: Clock = { ...systemClock, now: () => Date.now() + wallOffset };
 
   beforeAll(async () => {
     if (!tools.available) return;
@@ -84,7 +88,7 @@ describe(tools.title('commands to a running gateway'), () => {
       },
     });
     const loadOptions = { siteProfilesDir: FIXTURE_PROFILES };
-    host = new GatewayHost(loadSiteConfig(file, loadOptions), { loadOptions, drainMs: 500 });
+    host = new GatewayHost(loadSiteConfig(file, loadOptions), { loadOptions, drainMs: 500, clock });
     platform = await mqtt.connectAsync(broker.url, { clientId: 'platform-gw-cmds' });
     platform.on('message', (topic, p) => {
       if (topic.endsWith('/result')) results.push(JSON.parse(p.toString()) as CommandResult);
@@ -334,6 +338,32 @@ describe(tools.title('commands to a running gateway'), () => {
     );
   });
 
+  describe('audit trail', () => {
+    it.skipIf(!tools.available)(
+      'records a step of the wall clock as a clock_step event, and sends it and every refusal to the platform sealed',
+      async () => {
+        wallOffset += 5000;
+        await waitFor(() => events('clock_step').length > 0, 'the clock_step event', 40_000);
+        expect(events('clock_step')[0]!.payload).toMatchObject({ stepMs: expect.any(Number) });
+        expect(Math.abs((events('clock_step')[0]!.payload as { stepMs: number }).stepMs - 5000)).toBeLessThan(
+          1000,
+        );
+        const sent = (kind: string) =>
+          received
+            .filter((m) => m.topic.endsWith('/events'))
+            .map((m) => JSON.parse(m.payload) as { kind: string; seal?: { sig: string } })
+            .filter((m) => m.kind === kind);
+        await waitFor(() => sent('clock_step').length > 0, 'the clock_step message');
+        for (const kind of ['clock_step', 'command', 'command_refused', 'point_written'])
+          expect(
+            sent(kind).every((m) => typeof m.seal?.sig === 'string') && sent(kind).length > 0,
+            kind,
+          ).toBe(true);
+      },
+      60_000,
+    );
+  });
+
   describe('config', () => {
     const sha256 = (t: string | Buffer) => createHash('sha256').update(t).digest('hex');
     const configChanges = () => events('config_change').map((e) => e.payload as Record<string, unknown>);
@@ -378,6 +408,16 @@ describe(tools.title('commands to a running gateway'), () => {
           newHash: sha256(text),
           applied: true,
         });
+        await waitFor(
+          () =>
+            received.some(
+              (m) =>
+                m.topic.endsWith('/events') &&
+                m.payload.includes('"config_change"') &&
+                m.payload.includes('"seal"'),
+            ),
+          'the config_change event, sealed, at the platform',
+        );
         // The new gateway takes commands and polls.
         await answersAgain();
         const seq = host.gateway.log.lastSeq;
