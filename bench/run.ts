@@ -1,7 +1,15 @@
 /** `npm run bench`: every benchmark in turn, each in its own process so memory figures stay separate. */
 import { spawnSync } from 'node:child_process';
 
-const benches = ['bench:acquisition', 'bench:store', 'bench:retention', 'bench:processing'];
+const benches = [
+  'bench:acquisition',
+  'bench:store',
+  'bench:retention',
+  'bench:processing',
+  'bench:node-red',
+  'bench:signing',
+  'bench:scale-out',
+];
 let failed = false;
 for (const b of benches) {
   console.log(`\n== npm run ${b}`);

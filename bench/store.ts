@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../gateway/src/core/clock.js';
 import mqtt from 'mqtt';
-import type { ReadingDraft } from '../gateway/src/core/reading.js';
 import { openLog } from '../gateway/src/store/log.js';
 import type { DataBatch } from '../gateway/src/uplink/mqtt/contract.js';
 import { toMessages } from '../gateway/src/uplink/mqtt/messages.js';
@@ -22,6 +21,8 @@ import { resolveOptions, topicsOf } from '../gateway/src/uplink/mqtt/options.js'
 import { MqttPublisher } from '../gateway/src/uplink/mqtt/publisher.js';
 import { startMosquitto } from '../test/helpers/broker.js';
 import { tempDir } from '../test/helpers/store-fixtures.js';
+import { realisticBatch } from './readings.js';
+import { drainBacklog } from './drain.js';
 import { writeResults, type BenchRow } from './report.js';
 
 const BACKLOG = 2_000_000;
@@ -34,30 +35,6 @@ const MB = 1024 * 1024;
 /** V8 heap limits for the gateway on a small board (see docs/store.md). */
 const HEAP_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=8'];
 const HEAP_CAP = HEAP_FLAGS.join(' ');
-
-const GAS_POINTS = ['so2', 'nox', 'o2', 'co', 'flow', 'temp'] as const;
-
-/** Readings as a CEMS site logs them: two register words each, a reason on the flagged ones. */
-export function realisticBatch(start: number, count: number, ts?: number): ReadingDraft[] {
-  const out: ReadingDraft[] = [];
-  for (let i = start; i < start + count; i++) {
-    const value = Math.round((20 + (i % 500) / 7) * 1000) / 1000;
-    const f32 = Buffer.alloc(4);
-    f32.writeFloatBE(value);
-    const r: ReadingDraft = {
-      ts: ts ?? Date.UTC(2026, 0, 1) + Math.floor(i / 6) * 1000,
-      device: `stack${1 + (Math.floor(i / 6) % 3)}-gas`,
-      point: GAS_POINTS[i % GAS_POINTS.length]!,
-      value,
-      flag: 'N',
-      raw: [f32.readUInt16BE(0), f32.readUInt16BE(2)],
-    };
-    // One reading in twenty is flagged, with its reason, as calibrations and faults do.
-    if (i % 20 === 7) Object.assign(r, { flag: 'C', quality: ['device_status'] });
-    out.push(r);
-  }
-  return out;
-}
 
 /** Appends `total` readings in poll-sized batches; returns readings per second of append time. */
 function ingest(path: string, total: number, synchronous: 'normal' | 'full'): number {
@@ -85,14 +62,7 @@ async function drainChild(path: string, url: string, settings: string): Promise<
   });
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const t0 = performance.now();
-  publisher.start();
-  await new Promise<void>((resolve) => {
-    publisher.on('acked', () => {
-      if (publisher.status().ackedThrough >= target) resolve();
-    });
-  });
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = await drainBacklog(publisher, target);
   clearInterval(sampler);
   await publisher.stop();
   log.close();

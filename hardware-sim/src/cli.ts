@@ -2,6 +2,8 @@
  * `lantian-sim`: run a scenario, or steer a running one through its control interface.
  *
  *   lantian-sim run SCENARIO.yaml [--control-port N] [--profiles DIR]... [--write-site-config FILE]
+ *                  [--hj212 PORT --hj212-mn MN --hj212-password PW [--hj212-edition 2017|2025] …]
+ *   lantian-sim hj212 --port PORT --mn MN --password PW [--edition 2017|2025] …
  *   lantian-sim inject --device ID | --bus NAME --kind KIND [fault options]
  *   lantian-sim clear [ID] | faults | stats [BUS] | set DEVICE POINT VALUE
  *   lantian-sim state DEVICE STATE on|off [--duration-ms N] | power-cycle DEVICE [--off-ms N]
@@ -17,7 +19,14 @@ import { loadScenario } from './scenario/load.js';
 import { siteConfigFor } from './scenario/site-config.js';
 import { startSimulator } from './simulator.js';
 import { FAULT_KINDS } from './faults.js';
-import { registerHj212Platform } from './hj212/control.js';
+import {
+  addPlatformRunOptions,
+  PlatformOptionError,
+  registerHj212Platform,
+  runPlatformOptions,
+  startPlatformFromCli,
+  type RunPlatformOptions,
+} from './hj212/control.js';
 
 const EXIT = { ok: 0, unexpected: 1, invalid: 2 } as const;
 
@@ -27,7 +36,7 @@ const num = (v: string) => {
   return n;
 };
 
-interface RunOptions {
+interface RunOptions extends RunPlatformOptions {
   controlPort: number;
   profiles?: string[];
   logLevel: string;
@@ -35,6 +44,7 @@ interface RunOptions {
 }
 
 async function run(file: string, o: RunOptions) {
+  const platform = runPlatformOptions(o);
   // Logs go to stderr so that stdout carries only the lines scripts wait for.
   const logger = createLogger({ level: o.logLevel, name: 'lantian-sim' }, pino.destination(2));
   const sim = await startSimulator(file, {
@@ -48,12 +58,20 @@ async function run(file: string, o: RunOptions) {
     writeFileSync(o.writeSiteConfig, siteConfigFor(loadScenario(file), sim.buses));
     process.stdout.write(`site config written to ${o.writeSiteConfig}\n`);
   }
+  let stopPlatform: (() => Promise<void>) | undefined;
+  try {
+    if (platform) stopPlatform = await startPlatformFromCli(platform, 'hj212 ');
+  } catch (e) {
+    await sim.stop();
+    throw e;
+  }
+  // Last: scripts wait for this line to know that everything listens.
   process.stdout.write(`control listening on ${sim.controlUrl}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void sim.stop().then(resolve, resolve);
+      void Promise.allSettled([sim.stop(), stopPlatform?.()]).then(() => resolve());
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -95,7 +113,7 @@ function buildProgram(): Command {
   const program = new Command('lantian-sim')
     .description('Lantian hardware simulator: Modbus devices with serial timing, faults and UART sensors.')
     .showHelpAfterError();
-  program
+  const runCommand = program
     .command('run')
     .description('start a scenario; prints "bus <name> listening on <address>" per bus')
     .argument('<scenario>', 'scenario YAML file')
@@ -110,8 +128,8 @@ function buildProgram(): Command {
     .option(
       '--write-site-config <file>',
       'write a Lantian site config for this scenario (its device ids, where its buses listen) to FILE',
-    )
-    .action(run);
+    );
+  addPlatformRunOptions(runCommand).action(run);
   const control = (c: Command) =>
     c.addOption(new Option('--control <url>', 'control interface URL').env('LANTIAN_SIM_CONTROL'));
   control(program.command('inject').description('start a fault'))
@@ -203,7 +221,7 @@ function buildProgram(): Command {
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (e) {
-  const invalid = isLantianError(e) || e instanceof CliInputError;
+  const invalid = isLantianError(e) || e instanceof CliInputError || e instanceof PlatformOptionError;
   const text = isLantianError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
   process.stderr.write(`lantian-sim: ${text}\n`);
   process.exitCode = invalid ? EXIT.invalid : EXIT.unexpected;

@@ -10,6 +10,8 @@ import { siteConfigFor, type Scenario, type Simulator } from '../../hardware-sim
 
 export interface SimSiteOptions {
   periodMs?: number;
+  /** Settings merged into every bus (timeoutMs, retries, …). */
+  bus?: Record<string, unknown>;
   /** Top-level sections put into the config as they are (web, uplinks, outlets, …). */
   sections?: Record<string, unknown>;
   /** Written to secrets.yaml (mode 0600) and named by secretsFile. */
@@ -26,8 +28,9 @@ export function writeSimSite(
   const config = parse(siteConfigFor(scenario, sim.buses, { storagePath: 'log.db' })) as Record<
     string,
     unknown
-  > & { devices: Record<string, { periodMs: number }> };
+  > & { devices: Record<string, { periodMs: number }>; buses: Record<string, Record<string, unknown>> };
   for (const d of Object.values(config.devices)) d.periodMs = o.periodMs ?? 500;
+  for (const b of Object.values(config.buses)) Object.assign(b, o.bus ?? {});
   delete config.uplinks;
   Object.assign(config, o.sections ?? {});
   if (o.secrets) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { isLantianError } from '../../gateway/src/core/errors.js';
 import type { Flag } from '../../gateway/src/core/flags.js';
 import type { Quality, ReadingDraft } from '../../gateway/src/core/reading.js';
-import type { AggregateDraft } from '../../gateway/src/store/records.js';
+import { encodeQuality, encodeRaw, type AggregateDraft } from '../../gateway/src/store/records.js';
 
 export interface TempDir {
   dir: string;
@@ -79,4 +79,13 @@ export function codeOf(fn: () => unknown): string | undefined {
     return isLantianError(e) ? e.code : `not a LantianError: ${String(e)}`;
   }
   return undefined;
+}
+
+/**
+ * Reading `seq` of syntheticBatch(0, n) as the log's tables hold it (joined with its point):
+ * the register words and reasons encoded as the log stores them.
+ */
+export function storedReading(seq: number) {
+  const { ts, device, point, value, flag, quality, raw } = syntheticBatch(seq - 1, 1)[0]!;
+  return { seq, ts, device, point, value, flag, quality: encodeQuality(quality), raw: encodeRaw(raw) };
 }

@@ -34,7 +34,12 @@ function deviceLine(d: PlannedDevice): string {
   ].join('  ');
 }
 
-export function formatPlan(loaded: LoadedConfig, plan: readonly BusPlan[]): string[] {
+/** `runtime` adds lines under each HJ 212 platform (check-config reads them from disk). */
+export function formatPlan(
+  loaded: LoadedConfig,
+  plan: readonly BusPlan[],
+  runtime?: (platform: string) => string[],
+): string[] {
   const c = loaded.config;
   const out = [`Polling plan for site ${c.site.id} (${c.site.name}), gateway ${c.gateway.id}`];
   for (const b of plan) {
@@ -52,6 +57,7 @@ export function formatPlan(loaded: LoadedConfig, plan: readonly BusPlan[]): stri
     out.push(
       `  uplink hj212 ${name}: ${p.host}:${p.port}, HJ 212-${p.version}, ST ${p.st}, MN ${p.mn}, ` +
         `real-time every ${p.rtdIntervalS} s, minute data every ${p.minIntervalMin} min; codes ${codes.join(' ') || 'none'}`,
+      ...(runtime?.(name) ?? []),
     );
   }
   out.push(...formatSiteIo(c.siteIo));

@@ -88,10 +88,16 @@ export const ERROR_CODES = {
   INTEGRITY_KEY_INVALID: 'A key file cannot be read or does not hold an Ed25519 key in PEM.',
   INTEGRITY_KEY_UNSAFE: 'The private key file is readable by group or others; it must be mode 0600.',
   INTEGRITY_INPUT: 'A captured message cannot be read (not a topic and JSON payload) or encoded canonically.',
+  INTEGRITY_RECEIVER_STORE:
+    "The scale-out receiver's shared store cannot be opened (the message names the file).",
 
   // api: the local web page
   API_LISTEN_FAILED:
     'The local web page could not listen on its address (port in use, address not on this machine).',
+
+  // commission: the commissioning run and its report
+  COMMISSION_OPTION_INVALID:
+    'An option of lantian commission is not valid (context.option and context.value say which).',
 
   // nodered: the Node-RED nodes
   NODERED_CONFIG:

@@ -169,15 +169,32 @@ function copyByKey(
   }
 }
 
-/** The first key above a damaged spot that can be read again, probing ever further ahead. */
+/**
+ * The first key above a damaged spot that can be read again: probes ever further ahead, then
+ * narrows down between the last probe that failed and the first that did not, so the readable
+ * rows just past the damage are not skipped with the stride.
+ */
 function nextReadable(probe: Database.Statement, after: number): number | undefined {
-  for (let step = 1; step < 2 ** 48; step *= 2) {
+  const firstAbove = (at: number): { key: number | undefined } | undefined => {
     try {
-      const k = probe.get(after + step) as number | undefined;
-      return k;
+      return { key: probe.get(at) as number | undefined };
     } catch {
-      // Still inside the damage: look further.
+      return undefined; // Still inside the damage.
     }
+  };
+  let failed = after;
+  for (let step = 1; step < 2 ** 48; step *= 2) {
+    if (!firstAbove(after + step)) {
+      failed = after + step;
+      continue;
+    }
+    let readable = after + step;
+    while (readable - failed > 1) {
+      const mid = Math.floor((failed + readable) / 2);
+      if (firstAbove(mid)) readable = mid;
+      else failed = mid;
+    }
+    return firstAbove(readable)!.key;
   }
   return undefined;
 }

@@ -210,10 +210,7 @@ function checkExisting(path: string): void {
  * (and an empty `-wal`) it may create are removed again if they were not there before.
  */
 function inspect(path: string, options: OpenDatabaseOptions, known: number): void {
-  const had = { wal: existsSync(`${path}-wal`), shm: existsSync(`${path}-shm`) };
-  let db: SqliteDb | undefined;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+  readOnly(path, (db) => {
     const appId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
     if (appId !== APPLICATION_ID) {
@@ -233,6 +230,20 @@ function inspect(path: string, options: OpenDatabaseOptions, known: number): voi
       if (problems.length > 0)
         throw fail('STORE_CORRUPT', path, `integrity check failed: ${problems.join('; ')}`);
     }
+  });
+}
+
+/**
+ * Runs `look` on a read-only connection to an existing log and leaves the directory as it was:
+ * the `-shm` index (and an empty `-wal`) the connection may create are removed again. Failures
+ * come out classified (STORE_LOCKED while a gateway holds the file, STORE_CORRUPT, …).
+ */
+export function readOnly<T>(path: string, look: (db: SqliteDb) => T): T {
+  const had = { wal: existsSync(`${path}-wal`), shm: existsSync(`${path}-shm`) };
+  let db: SqliteDb | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+    return look(db);
   } catch (e) {
     throw classify(path, e);
   } finally {

@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway } from '../../../gateway/src/gateway.js';
@@ -20,7 +20,7 @@ import {
 } from '../../../hardware-sim/src/index.js';
 import { packageRoot } from '../../helpers/cli.js';
 import { writeSimSite } from '../../helpers/sim-site.js';
-import { findOnPath } from '../../helpers/system-tools.js';
+import { launchChromium } from '../../helpers/browser.js';
 import { requireTool } from '../../helpers/tools.js';
 
 const browserTool = requireTool('chromium');
@@ -78,10 +78,7 @@ describe('the local web page', () => {
     async () => {
       let browser: Browser | undefined;
       try {
-        browser = await chromium.launch({
-          executablePath: findOnPath('chromium')!,
-          args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-        });
+        browser = await launchChromium();
         const context = await browser.newContext({
           viewport: { width: 390, height: 844 },
           deviceScaleFactor: 2,

@@ -3,7 +3,7 @@
  * and a 2025 provincial one with SM4. The simulator's stack bus feeds both; an outage of the
  * city platform holds back neither the province nor the log.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,10 +11,7 @@ import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway } from '../../../gateway/src/gateway.js';
 import { startHj212Platform, type Hj212Platform } from '../../../hardware-sim/src/hj212/platform.js';
 import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
-
-const MN_CITY = '010000A8900016F000169DC0';
-const MN_PROVINCE = '010000A8900016F000169DC1';
-const KEY = 'Lantian-SM4-key!';
+import { MN_CITY, MN_PROVINCE, PROVINCE_KEY as KEY, writeHj212Site } from '../../helpers/hj212-site.js';
 
 let dir: string;
 let sim: Simulator;
@@ -44,36 +41,13 @@ afterEach(async () => {
 });
 
 function config(): string {
-  writeFileSync(join(dir, 'secrets.yaml'), `city-pw: 'city01'\nprov-pw: 'prov01'\nprov-sm4: '${KEY}'\n`);
-  const file = join(dir, 'site.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-site: { id: test-site, name: Test site }
-gateway: { id: gw-test }
-secretsFile: secrets.yaml
-buses:
-  stack1: { kind: rtu-over-tcp, host: 127.0.0.1, port: ${sim.buses[0]!.port!}, baud: 9600, timeoutMs: 500, retries: 0 }
-devices:
-  stack1-uv: { profile: sdl.scs-900uv, bus: stack1, unitId: 1, periodMs: 1000 }
-uplinks:
-  hj212:
-    city:
-      { host: 127.0.0.1, port: ${city.port}, mn: '${MN_CITY}', password: { secret: city-pw }, devices: [stack1-uv], timeoutS: 2 }
-    province:
-      host: 127.0.0.1
-      port: ${province.port}
-      version: 2025
-      mn: '${MN_PROVINCE}'
-      password: { secret: prov-pw }
-      sm4Key: { secret: prov-sm4 }
-      devices: [stack1-uv]
-      heartbeatS: 10
-      timeoutS: 2
-storage: { path: log.db, quotaMb: 64 }
-`,
-  );
-  return file;
+  return writeHj212Site(dir, {
+    busPort: sim.buses[0]!.port!,
+    city: city.port,
+    province: province.port,
+    cityExtra: 'timeoutS: 2',
+    provinceExtra: 'heartbeatS: 10, timeoutS: 2',
+  });
 }
 
 describe('the gateway with HJ 212 platforms', () => {

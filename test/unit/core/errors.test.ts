@@ -16,7 +16,7 @@ describe('error codes', () => {
   it('every code starts with its area prefix', () => {
     for (const code of Object.keys(ERROR_CODES)) {
       expect(code).toMatch(
-        /^(TRANSPORT|MODBUS|PROFILE|CONFIG|ACQ|PROCESSING|STORE|UPLINK|HJ212|INTEGRITY|SIM|API|IO|NODERED)_[A-Z0-9_]+$/,
+        /^(TRANSPORT|MODBUS|PROFILE|CONFIG|ACQ|PROCESSING|STORE|UPLINK|HJ212|INTEGRITY|SIM|API|COMMISSION|IO|NODERED)_[A-Z0-9_]+$/,
       );
     }
   });

@@ -296,6 +296,20 @@ describe('splitting and times', () => {
     expect(joinParts(parts.slice(1))).toBeUndefined();
   });
 
+  it('refuses an item too long for any part also when it follows items that fit', () => {
+    const p: Packet = {
+      qn: '20240601120000001',
+      st: '31',
+      cn: '2011',
+      pw: '123456',
+      mn: MN,
+      flag: makeFlag(2017, { answer: true }),
+      cp: [[{ name: 'a21026-Rtd', value: '1' }], [{ name: 'a21002-Info', value: 'x'.repeat(150) }]],
+    };
+    // The first item fits a 200-byte part; the second fits none, not even alone.
+    expect(codeOf(() => splitPacket(p, () => '20240601120000002', 200))).toBe('HJ212_BUILD');
+  });
+
   it('formats and parses local times (UTC+8 by default)', () => {
     const ms = Date.UTC(2024, 5, 1, 2, 10, 0, 123);
     expect(formatDataTime(ms, 'Asia/Shanghai')).toBe('20240601101000');

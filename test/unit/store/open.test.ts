@@ -132,3 +132,121 @@ describe('opening the log', () => {
     db.close();
   });
 });
+
+const pragma = (db: Database.Database, name: string): unknown => db.pragma(name, { simple: true });
+
+describe('the connection the log opens', () => {
+  it('syncs NORMAL by default and FULL when asked, holds the file exclusively and bounds the WAL', () => {
+    const log = openLog({ path });
+    try {
+      expect(pragma(log.database, 'synchronous')).toBe(1);
+      expect(pragma(log.database, 'locking_mode')).toBe('exclusive');
+      expect(pragma(log.database, 'journal_mode')).toBe('wal');
+      expect(pragma(log.database, 'journal_size_limit')).toBe(4 * 1024 * 1024);
+    } finally {
+      log.close();
+    }
+    const full = openLog({ path, synchronous: 'full' });
+    try {
+      expect(pragma(full.database, 'synchronous')).toBe(2);
+    } finally {
+      full.close();
+    }
+  });
+
+  it('turns the hard limit into whole pages, at least one', () => {
+    const log = openLog({ path, hardLimitBytes: 400_000 });
+    const pageSize = pragma(log.database, 'page_size') as number;
+    try {
+      expect(pragma(log.database, 'max_page_count')).toBe(Math.floor(400_000 / pageSize));
+    } finally {
+      log.close();
+    }
+    const unlimited = openLog({ path });
+    try {
+      expect(pragma(unlimited.database, 'max_page_count')).toBeGreaterThan(1_000_000);
+    } finally {
+      unlimited.close();
+    }
+  });
+});
+
+describe('opening leaves the directory as it found it', () => {
+  it('leaves no -shm or empty -wal beside a file it refuses', () => {
+    const db = new Database(path);
+    db.exec('CREATE TABLE customers (name TEXT)');
+    db.close();
+    expect(openError(path).code).toBe('STORE_NOT_A_LOG');
+    expect(existsSync(`${path}-shm`)).toBe(false);
+    expect(existsSync(`${path}-wal`)).toBe(false);
+  });
+
+  it('replaces the half-built file a crash during creation left behind', () => {
+    writeFileSync(`${path}.creating-${process.pid}`, 'not a database, left by a crash\n'.repeat(100));
+    const log = openLog({ path });
+    try {
+      expect(log.append(syntheticBatch(0, 2))).toEqual({ first: 1, last: 2 });
+    } finally {
+      log.close();
+    }
+    expect(existsSync(`${path}.creating-${process.pid}`)).toBe(false);
+  });
+
+  it('creates a new log where only an empty write-ahead log is left', () => {
+    writeFileSync(`${path}-wal`, '');
+    const log = openLog({ path });
+    try {
+      expect(log.lastSeq).toBe(0);
+    } finally {
+      log.close();
+    }
+  });
+});
+
+describe('refusals say what to do', () => {
+  it('points at `lantian log recover` for a damaged file, never for a file in use', () => {
+    writeFileSync(path, 'this is a text file, not a log\n'.repeat(200));
+    const corrupt = openError(path);
+    expect(corrupt.code).toBe('STORE_CORRUPT');
+    expect(corrupt.message).toContain(`lantian log recover ${path}`);
+    const inUse = tmp.file('in-use.db');
+    const log = openLog({ path: inUse });
+    try {
+      const locked = openError(inUse);
+      expect(locked.code).toBe('STORE_LOCKED');
+      expect(locked.message).not.toContain('lantian log recover');
+      expect(locked.context.file).toBe(inUse);
+    } finally {
+      log.close();
+    }
+  });
+
+  it('says which schema versions a newer log has and this gateway knows', () => {
+    openLog({ path }).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 3}`);
+    db.close();
+    const e = openError(path);
+    expect(e.code).toBe('STORE_SCHEMA_NEWER');
+    expect(e.message).toContain(`schema version ${SCHEMA_VERSION + 3}`);
+  });
+});
+
+describe('the record count kept in meta', () => {
+  it('is counted once for a log written before it was kept, and stored', () => {
+    const log = openLog({ path });
+    log.append(syntheticBatch(0, 5));
+    log.appendEvent({ ts: 1, kind: 'alarm', payload: 1 });
+    log.close();
+    const db = new Database(path);
+    db.prepare(`DELETE FROM meta WHERE key = 'row_count'`).run();
+    db.close();
+    const again = openLog({ path });
+    try {
+      expect(again.rowCount).toBe(6);
+      expect(again.database.prepare(`SELECT value FROM meta WHERE key = 'row_count'`).pluck().get()).toBe(6);
+    } finally {
+      again.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import {
   type ConfigFileOptions,
   type Io,
 } from '../output.js';
+import { hj212Runtime } from '../plan-hj212.js';
 import { formatPlan } from '../plan-text.js';
 
 export interface CheckConfigOptions extends ConfigFileOptions {
@@ -37,7 +38,8 @@ export function checkConfig(file: string, options: CheckConfigOptions, io: Io): 
   if (!loaded) return EXIT.invalid;
   io.out(summary(loaded));
   if (options.plan)
-    for (const line of formatPlan(loaded, pollingPlan(loaded.config, loaded.profiles))) io.out(line);
+    for (const line of formatPlan(loaded, pollingPlan(loaded.config, loaded.profiles), hj212Runtime(loaded)))
+      io.out(line);
   return EXIT.ok;
 }
 

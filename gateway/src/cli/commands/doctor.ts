@@ -81,7 +81,7 @@ export function diskFinding(dir: string): Finding {
   };
 }
 
-function clockFinding(): Finding {
+export function clockFinding(): Finding {
   try {
     const synced = execFileSync('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {
       encoding: 'utf8',

@@ -24,6 +24,7 @@ import {
   type CrcVariant,
   type Packet,
 } from '../../uplink/hj212/index.js';
+import { registerHj212Check } from '../hj212-check.js';
 import { EXIT, processIo, type Io } from '../output.js';
 
 export interface Hj212CliOptions {
@@ -160,7 +161,9 @@ export function buildFromJson(
 }
 
 export function registerHj212(program: Command): void {
-  const hj = program.command('hj212').description('HJ 212 packets: check what a platform sent, make one');
+  const hj = program
+    .command('hj212')
+    .description('HJ 212 packets: check what a platform sent, make one; test the platforms of a config');
   const common = (c: Command) =>
     c
       .option('--sm4-key <key>', 'SM4 key for encrypted data areas (16 characters or 32 hex digits)')
@@ -193,6 +196,7 @@ export function registerHj212(program: Command): void {
       return EXIT.ok;
     });
   });
+  registerHj212Check(hj);
 }
 
 function run(io: Io, body: () => number): number {

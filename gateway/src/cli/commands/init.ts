@@ -14,6 +14,7 @@ import { CURRENT_VERSION } from '../../config/schema.js';
 import { isLantianError } from '../../core/errors.js';
 import { createKeyPair } from '../../uplink/integrity/keys.js';
 import { checkBroker } from '../broker-check.js';
+import { checkHj212Platforms } from '../hj212-check.js';
 import { EXIT, printProblems, processIo, type Io } from '../output.js';
 import { summary } from './check-config.js';
 
@@ -30,6 +31,8 @@ export interface InitOptions {
   yes?: boolean;
   force?: boolean;
   brokerTest: boolean;
+  /** Test each HJ 212 platform of the written config (a heartbeat, nothing uploaded). */
+  platformTest?: boolean;
 }
 
 /** Everything the wizard asks; the same fields the flags give. */
@@ -67,6 +70,7 @@ export function registerInit(program: Command): void {
     .option('-y, --yes', 'ask nothing: take every answer from flags, environment and defaults')
     .option('--force', 'overwrite an existing config and secrets file')
     .option('--no-broker-test', 'do not try to log in to the broker')
+    .option('--no-platform-test', 'do not try to reach the HJ 212 platforms')
     .action(async (o: InitOptions) => {
       process.exitCode = await init(o, processIo);
     });
@@ -206,6 +210,7 @@ export async function init(o: InitOptions, io: Io): Promise<number> {
       code = EXIT.unexpected;
     }
   }
+  if (o.platformTest && !(await checkHj212Platforms(loaded, io))) code = EXIT.unexpected;
   io.out(summary(loaded));
   return code;
 }

@@ -8,3 +8,4 @@ export * from './sm4.js';
 export * from './time.js';
 export * from './mapping.js';
 export * from './session.js';
+export * from './probe.js';

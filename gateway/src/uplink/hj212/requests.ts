@@ -63,14 +63,15 @@ export const HANDLED = [
 
 type Outcome = { exe: number; data?: Packet[]; history?: Packet[] };
 
-export async function handleRequest(c: RequestContext, p: Packet): Promise<void> {
+/** Answers one request; returns what the gateway answered (e.g. `QnRtn=1 ExeRtn=1`). */
+export async function handleRequest(c: RequestContext, p: Packet): Promise<string> {
   const s = c.session;
   const answer = (cn: string, cp: Record<string, string | number>) =>
     c.reply(c.packet(cn, cpOf(cp), { qn: p.qn, st: '91' }));
   if (p.cn === '2012' || p.cn === '2022') {
     if (p.cn === '2012') s.live.realtimeOn = false;
     answer('9013', {});
-    return;
+    return 'notification answered (9013)';
   }
   const qnRtn =
     p.pw !== s.live.password
@@ -80,11 +81,11 @@ export async function handleRequest(c: RequestContext, p: Packet): Promise<void>
         : HANDLED.includes(p.cn)
           ? QN_RTN.ready
           : QN_RTN.cn;
-  if (!wantsAnswer(p.flag) && qnRtn !== QN_RTN.ready) return;
+  if (!wantsAnswer(p.flag) && qnRtn !== QN_RTN.ready) return `ignored (QnRtn=${qnRtn}, no answer asked)`;
   answer('9011', { QnRtn: qnRtn });
   if (qnRtn !== QN_RTN.ready) {
     c.logger.warn({ cn: p.cn, qnRtn }, 'platform request refused');
-    return;
+    return `QnRtn=${qnRtn}`;
   }
   const outcome = execute(c, p);
   for (const d of outcome.data ?? []) c.reply(d);
@@ -96,6 +97,7 @@ export async function handleRequest(c: RequestContext, p: Packet): Promise<void>
     }
   }
   answer('9012', { ExeRtn: exe });
+  return `QnRtn=${qnRtn} ExeRtn=${exe}`;
 }
 
 function event(c: RequestContext, kind: string, payload: Record<string, unknown>): void {

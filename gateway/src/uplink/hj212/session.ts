@@ -17,7 +17,12 @@ import type { CrcVariant } from './crc.js';
 import type { FactorCodes } from './mapping.js';
 import { cpOf, makeFlag, wantsAnswer, type CpItem, type Edition, type Packet } from './packet.js';
 import { handleRequest, type RequestContext } from './requests.js';
-import { PlatformState, type PlatformValues } from './platform-state.js';
+import {
+  PlatformState,
+  type LastAnswer,
+  type PlatformValues,
+  type SessionHistory,
+} from './platform-state.js';
 import { sm4Key } from './sm4.js';
 import { splitPacket } from './split.js';
 import { FrameStream } from './stream.js';
@@ -85,10 +90,24 @@ export interface Hj212Status {
   cursor: number;
   /** Records behind the cursor not yet done. */
   backlog: number;
-  lastAnswer: { cn: string; qn: string; ts: number } | null;
+  /** The last packet the platform sent and what came of it; kept across restarts in the state file. */
+  lastAnswer: LastAnswer | null;
   uploads: number;
   resends: number;
   lastError: string | null;
+}
+
+/** The configured values a platform may replace, as the state file compares them. */
+export function configuredValues(o: Hj212SessionOptions): PlatformValues {
+  return {
+    mn: o.mn,
+    password: o.password,
+    sm4Key: o.sm4Key?.toString('hex') ?? '',
+    timeoutMs: o.timeoutMs,
+    retries: o.retries,
+    rtdIntervalS: o.rtdIntervalS,
+    minIntervalMin: o.minIntervalMin,
+  };
 }
 
 export class Hj212Session {
@@ -106,13 +125,17 @@ export class Hj212Session {
   private stopped: () => void = () => undefined;
   private stopping: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private readonly acks = new Map<string, () => void>();
+  /** Packets waiting for their 9014 / 9013, by QN: the CN sent and what to call on the answer. */
+  private readonly acks = new Map<string, { cn: string; answered: () => void }>();
   private requests: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   private lastSend = 0;
   private linkClosed: Promise<void> = Promise.resolve();
   private counters = { uploads: 0, resends: 0 };
-  private lastAnswer: Hj212Status['lastAnswer'] = null;
+  private lastAnswer: LastAnswer | null = null;
+  /** The last answer is written to the state file at most once a second (and when idle or stopping). */
+  private answerSavedAt = -Infinity;
+  private answerUnsaved = false;
   private lastError: string | null = null;
   /** Values the platform may change at run time (1000, 1062, 1064, 1072, 2011/2012, 1002, 1014). */
   readonly live: {
@@ -130,12 +153,33 @@ export class Hj212Session {
 
   /** Keeps what the platform set for the next start; a failure is logged, the change still holds. */
   remember(values: Partial<PlatformValues>): void {
+    this.save(() => this.saved?.set(values));
+  }
+
+  private record(history: SessionHistory): void {
+    this.save(() => this.saved?.record(history));
+  }
+
+  private save(write: () => void): void {
     try {
-      this.saved?.set(values);
+      write();
     } catch (e) {
       this.lastError = (e as LantianError).code;
-      this.logger.error({ err: e }, 'cannot save what the platform set: it lasts until a restart');
+      this.logger.error({ err: e }, 'cannot save the platform state: what changed lasts until a restart');
     }
+  }
+
+  private noteAnswer(answer: LastAnswer): void {
+    this.lastAnswer = answer;
+    this.answerUnsaved = true;
+    if (this.clock.monotonic() - this.answerSavedAt >= 1000) this.saveAnswer();
+  }
+
+  private saveAnswer(): void {
+    if (!this.answerUnsaved || this.lastAnswer === null) return;
+    this.answerUnsaved = false;
+    this.answerSavedAt = this.clock.monotonic();
+    this.record({ lastAnswer: this.lastAnswer });
   }
 
   constructor(
@@ -158,18 +202,11 @@ export class Hj212Session {
       sm4Key: options.sm4Key,
     };
     if (options.stateFile !== undefined) {
-      this.saved = new PlatformState(options.stateFile, {
-        mn: options.mn,
-        password: options.password,
-        sm4Key: options.sm4Key?.toString('hex') ?? '',
-        timeoutMs: options.timeoutMs,
-        retries: options.retries,
-        rtdIntervalS: options.rtdIntervalS,
-        minIntervalMin: options.minIntervalMin,
-      });
+      this.saved = new PlatformState(options.stateFile, configuredValues(options));
       const { sm4Key: key, ...rest } = this.saved.overrides();
       Object.assign(this.live, rest);
       if (key !== undefined) this.live.sm4Key = sm4Key(key);
+      this.lastAnswer = this.saved.history.lastAnswer ?? null;
     }
     this.backlog = new Backlog(
       log,
@@ -207,6 +244,7 @@ export class Hj212Session {
     this.socket?.destroy();
     await this.loop;
     await this.requests;
+    this.saveAnswer();
     this.state = 'stopped';
   }
 
@@ -241,6 +279,7 @@ export class Hj212Session {
       }
       this.socket?.destroy();
       this.socket = undefined;
+      this.saveAnswer();
       if (!this.running) break;
       this.state = 'down';
       await this.sleep(delay);
@@ -291,14 +330,26 @@ export class Hj212Session {
   }
 
   private received(p: Packet): void {
+    const ts = this.clock.now();
     if (p.cn === '9014' || p.cn === '9013') {
-      this.lastAnswer = { cn: p.cn, qn: p.qn, ts: this.clock.now() };
-      this.acks.get(p.qn)?.();
+      const waiting = this.acks.get(p.qn);
+      this.noteAnswer({
+        ts,
+        cn: p.cn,
+        qn: p.qn,
+        result: waiting ? `answered ${waiting.cn}` : 'no packet waits for this QN',
+      });
+      waiting?.answered();
       return;
     }
-    this.lastAnswer = { cn: p.cn, qn: p.qn, ts: this.clock.now() };
+    this.noteAnswer({ ts, cn: p.cn, qn: p.qn, result: 'request received' });
     this.requests = this.requests
-      .then(() => handleRequest(this.context(), p))
+      .then(async () => {
+        const result = await handleRequest(this.context(), p);
+        // What the gateway answered, unless the platform sent something else meanwhile.
+        if (this.lastAnswer?.qn === p.qn && this.lastAnswer.cn === p.cn)
+          this.noteAnswer({ ...this.lastAnswer, result });
+      })
       .catch((e: unknown) => this.logger.warn({ err: (e as Error).message, cn: p.cn }, 'request failed'));
   }
 
@@ -360,7 +411,7 @@ export class Hj212Session {
       let answered = false;
       for (let attempt = 0; attempt <= this.live.retries && !answered; attempt++) {
         if (attempt > 0) this.counters.resends++;
-        const got = new Promise<void>((resolve) => this.acks.set(part.qn, resolve));
+        const got = new Promise<void>((answered) => this.acks.set(part.qn, { cn: part.cn, answered }));
         const timeout = this.timer(this.live.timeoutMs);
         try {
           this.write(part);
@@ -398,6 +449,7 @@ export class Hj212Session {
       if (r.mac2) ids['i23008-Info'] = r.mac2;
       if (!(await this.deliver(this.packet('1001', cpOf(ids), { answer: true }))))
         throw new LantianError('HJ212_TIMEOUT', `${this.options.name}: registration (1001) unanswered`);
+      this.record({ registeredAt: this.clock.now() });
     }
     if (this.options.requestKey) {
       const created = this.qns.next(this.clock.now());
@@ -433,6 +485,7 @@ export class Hj212Session {
         }
         wait = Math.min(wait, due);
       }
+      this.saveAnswer();
       await this.idle(wait);
     }
   }

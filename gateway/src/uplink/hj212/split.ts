@@ -31,7 +31,8 @@ export function splitPacket(p: Packet, nextQn: () => string, maxBytes = MAX_SEGM
       current.push(item);
       continue;
     }
-    if (current.length === 0) {
+    // An item that does not fit after others may not fit alone either: it starts no part then.
+    if (!fits([item])) {
       throw new LantianError(
         'HJ212_BUILD',
         `CP item ${item[0]?.name ?? '?'} alone exceeds ${maxBytes} bytes`,
@@ -40,7 +41,7 @@ export function splitPacket(p: Packet, nextQn: () => string, maxBytes = MAX_SEGM
         },
       );
     }
-    groups.push(current);
+    if (current.length > 0) groups.push(current);
     current = [item];
   }
   if (current.length > 0) groups.push(current);

@@ -113,6 +113,95 @@ interface Epoch {
   chains: Map<string, Node[]>;
 }
 
+/** A finding about one message, before it has a line. */
+export type MessageFinding = Omit<Finding, 'line'>;
+
+/** A sealed record message whose seal names what it needs, under the expected key. */
+export interface Examined {
+  gateway: string;
+  log: string;
+  /** The record kind, which is also the chain. */
+  chain: string;
+  seal: Partial<Seal>;
+  range: [number, number];
+  /** The records it carries: readings, aggregates, or the message itself (event, blob). */
+  items: Json[];
+}
+
+/**
+ * The checks one message needs before it can join a chain: a record kind (else `ignored`), a
+ * seal with gateway, epoch, chain and seqs, a known lane, and the key `expected` names for its
+ * gateway (undefined: none registered). Signature and chain are judged by the caller.
+ */
+export function examine(
+  topic: string | null,
+  p: unknown,
+  expected: (gateway: string) => string | undefined,
+): { ignored: true } | { finding: MessageFinding } | Examined {
+  const none = { gateway: null, log: null, chain: null, seqs: null };
+  if (!isObject(p))
+    return { finding: { ...none, kind: 'malformed', detail: 'payload is not a JSON object' } };
+  const kind = recordKind(topic, p);
+  if (kind === null) return { ignored: true };
+  const gateway = typeof p['gateway'] === 'string' ? p['gateway'] : null;
+  const seqs = recordSeqs(p);
+  const range: [number, number] | null = seqs ? [Math.min(...seqs), Math.max(...seqs)] : null;
+  const seal = p['seal'];
+  if (!isObject(seal))
+    return {
+      finding: {
+        ...none,
+        kind: 'unsigned',
+        gateway,
+        chain: kind,
+        seqs: range,
+        detail: `${kind} message has no seal`,
+      },
+    };
+  const s = seal as Partial<Seal>;
+  const log = typeof s.log === 'string' ? s.log : null;
+  const at = { gateway, log, chain: kind, seqs: range };
+  if (gateway === null || log === null || range === null || typeof s.chain !== 'string')
+    return {
+      finding: {
+        ...at,
+        kind: 'malformed',
+        detail: 'a sealed record message needs gateway, seal.log, seal.chain and seqs',
+      },
+    };
+  if (p['lane'] !== undefined && p['lane'] !== 'live' && p['lane'] !== 'replay')
+    // The lane is not signed (a replay re-sends the same evidence), so it is checked here.
+    return {
+      finding: {
+        ...at,
+        kind: 'malformed',
+        detail: `lane ${JSON.stringify(p['lane'])} is neither live nor replay`,
+      },
+    };
+  if (s.chain !== kind)
+    return {
+      finding: { ...at, kind: 'malformed', detail: `sealed for chain ${s.chain} but found as ${kind}` },
+    };
+  const key = expected(gateway);
+  if (s.key !== key)
+    return {
+      finding: {
+        ...at,
+        kind: 'wrong_key',
+        detail:
+          key === undefined
+            ? `no public key is registered for gateway ${gateway}`
+            : `signed by ${String(s.key)}, expected ${key}`,
+      },
+    };
+  const items = Array.isArray(p['readings'])
+    ? (p['readings'] as Json[])
+    : Array.isArray(p['aggregates'])
+      ? (p['aggregates'] as Json[])
+      : [p];
+  return { gateway, log, chain: kind, seal: s, range, items };
+}
+
 export class StreamVerifier {
   private readonly keyFingerprint: string;
   private readonly findings: Finding[] = [];
@@ -134,63 +223,18 @@ export class StreamVerifier {
   push(message: CapturedMessage): void {
     const line = message.line ?? null;
     this.messages++;
-    const p = message.payload;
-    if (!isObject(p)) {
-      this.report({ kind: 'malformed', line, detail: 'payload is not a JSON object' });
-      return;
-    }
-    const kind = recordKind(message.topic, p);
-    if (kind === null) {
+    const x = examine(message.topic, message.payload, () => this.keyFingerprint);
+    if ('ignored' in x) {
       this.ignored++;
       return;
     }
-    const gateway = typeof p['gateway'] === 'string' ? p['gateway'] : null;
-    const seqs = recordSeqs(p);
-    const range: [number, number] | null = seqs ? [Math.min(...seqs), Math.max(...seqs)] : null;
-    const seal = p['seal'];
-    if (!isObject(seal)) {
-      this.report({
-        kind: 'unsigned',
-        gateway,
-        chain: kind,
-        seqs: range,
-        line,
-        detail: `${kind} message has no seal`,
-      });
+    if ('finding' in x) {
+      this.report({ ...x.finding, line });
       return;
     }
-    const s = seal as Partial<Seal>;
-    const log = typeof s.log === 'string' ? s.log : null;
+    const { gateway, log, chain: kind, seal: s, range, items } = x;
+    const p = message.payload as Json;
     const at = { gateway, log, chain: kind, seqs: range, line };
-    if (gateway === null || log === null || range === null || !seqs || typeof s.chain !== 'string') {
-      this.report({
-        ...at,
-        kind: 'malformed',
-        detail: 'a sealed record message needs gateway, seal.log, seal.chain and seqs',
-      });
-      return;
-    }
-    if (p['lane'] !== undefined && p['lane'] !== 'live' && p['lane'] !== 'replay') {
-      // The lane is not signed (a replay re-sends the same evidence), so it is checked here.
-      this.report({
-        ...at,
-        kind: 'malformed',
-        detail: `lane ${JSON.stringify(p['lane'])} is neither live nor replay`,
-      });
-      return;
-    }
-    if (s.chain !== kind) {
-      this.report({ ...at, kind: 'malformed', detail: `sealed for chain ${s.chain} but found as ${kind}` });
-      return;
-    }
-    if (s.key !== this.keyFingerprint) {
-      this.report({
-        ...at,
-        kind: 'wrong_key',
-        detail: `signed by ${String(s.key)}, expected ${this.keyFingerprint}`,
-      });
-      return;
-    }
     const epoch = this.epoch(gateway, log);
     epoch.messages++;
     let hash: string;
@@ -233,12 +277,7 @@ export class StreamVerifier {
     }
     this.seen.set(dupKey, { line });
     this.chain(epoch, kind).push(node);
-    const items = Array.isArray(p['readings'])
-      ? p['readings']
-      : Array.isArray(p['aggregates'])
-        ? p['aggregates']
-        : [p];
-    for (const item of items as Json[]) {
+    for (const item of items) {
       const seq = item['seq'] as number;
       const h = messageHash(kind === 'data' || kind === 'agg' ? item : { ...p, seal: null });
       const had = epoch.records.get(seq);

@@ -253,10 +253,19 @@ export const hj212HealthSchema = z
         cursor: z.number().int().describe('Every log seq up to this one is delivered to the platform.'),
         backlog: z.number().int().describe('Records behind the cursor not yet done.'),
         lastAnswer: z
-          .object({ cn: z.string(), qn: z.string(), ts })
+          .object({
+            cn: z.string(),
+            qn: z.string(),
+            ts,
+            result: z
+              .string()
+              .describe(
+                "What it said or what came of it: 'answered 2051' for a 9014 / 9013, the gateway's QnRtn / ExeRtn for a request.",
+              ),
+          })
           .strict()
           .nullable()
-          .describe('The last packet the platform sent (9014, 9013 or a request).'),
+          .describe('The last packet the platform sent (9014, 9013 or a request), kept across restarts.'),
         uploads: z.number().int(),
         resends: z.number().int(),
         lastError: z.string().nullable(),
