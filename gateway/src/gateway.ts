@@ -24,7 +24,13 @@ import { QualityChecks } from './processing/quality.js';
 import { clockSyncProbe } from './core/clock-sync.js';
 import { Hj212Session } from './uplink/hj212/session.js';
 import { hj212SessionOptions } from './uplink/hj212/from-config.js';
-import { CommandRegistry, commandHandlerFor, type CommandHandler } from './uplink/commands/index.js';
+import {
+  CommandRegistry,
+  commandHandlerFor,
+  registerGatewayCommands,
+  type CommandHandler,
+} from './uplink/commands/index.js';
+import { watchClockSteps } from './uplink/commands/clock-step.js';
 import { SerialPort } from 'serialport';
 import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
@@ -182,6 +188,7 @@ export class Gateway {
           clock,
           logger: this.logger,
         });
+      if (this.commandHandler) registerGatewayCommands(this.commands, this, clock);
       for (const [id, cfg] of Object.entries(loaded.config.pmSensors)) {
         this.pmSensors.set(
           id,
@@ -246,6 +253,14 @@ export class Gateway {
     void runTicks(this.processing, this.clock, this.ticks.signal, (e) =>
       this.logger.error({ err: e }, 'processing could not append aggregates'),
     );
+    void watchClockSteps(this.clock, this.ticks.signal, (step) => {
+      this.logger.warn(step, 'the wall clock stepped');
+      try {
+        this.log.appendEvent({ ts: step.after, kind: 'clock_step', payload: { ...step } });
+      } catch (e) {
+        this.logger.error({ err: e }, 'cannot record the clock step');
+      }
+    });
     for (const u of this.uplinks.values()) u.start();
     this.commandHandler?.start();
     for (const h of this.hj212.values()) h.start();

@@ -22,7 +22,7 @@ import {
 } from './health.js';
 import { Link, type ReconnectOptions } from './link.js';
 import { isGarbled, isLinkDown, isModbusException } from './transport/errors.js';
-import type { LateReply, ReadFrame, Transport } from './transport/types.js';
+import type { Frame, LateReply, Transport } from './transport/types.js';
 
 export interface BusOptions {
   name: string;
@@ -52,7 +52,7 @@ export interface BusOptions {
 export interface Transaction {
   /** Device id, for health counters and the minimum gap. */
   device: string;
-  frame: ReadFrame;
+  frame: Frame;
   /** Reply timeout per attempt, ms. */
   timeoutMs: number;
   /** Further attempts after a timeout, CRC error, malformed reply or busy exception (0–5). */
@@ -375,6 +375,12 @@ export class Bus {
       busyMs: Math.round(this.busyMs),
       maxQueued: this.maxQueued,
     };
+  }
+
+  /** After `close`: takes transactions again; the link opens on the first. */
+  reopen(): void {
+    this.closed = false;
+    this.link.reopen();
   }
 
   /** Abandons queued reads (ACQ_ABORTED) and closes the link. */

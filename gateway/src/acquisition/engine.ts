@@ -16,6 +16,7 @@ import type { ReconnectOptions } from './link.js';
 import { serialCost, tcpCost, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { DevicePoller, type BackoffOptions } from './scheduler.js';
 import { describeLink, modbusTransport } from './transport/modbus.js';
+import type { WriteTarget } from './write.js';
 import type { LinkSettings, TransportFactory } from './transport/types.js';
 
 export interface DeviceOptions {
@@ -176,6 +177,7 @@ export function createPoller(
 export class Acquisition {
   private readonly buses: Bus[] = [];
   private readonly pollers: DevicePoller[] = [];
+  private readonly targets = new Map<string, WriteTarget>();
   /** One controller per poller: a shared signal would carry a listener per device at once. */
   private aborts: AbortController[] | undefined;
   private loops: Promise<void>[] = [];
@@ -187,7 +189,17 @@ export class Acquisition {
     for (const b of options.buses) {
       const bus = createBus(b, deps);
       this.buses.push(bus);
-      for (const d of b.devices) this.pollers.push(createPoller(bus, b, d, deps));
+      for (const d of b.devices) {
+        this.pollers.push(createPoller(bus, b, d, deps));
+        const timeoutMs = d.timeoutMs ?? d.profile.quirks.timeoutMs;
+        this.targets.set(d.id, {
+          device: d.id,
+          bus,
+          unitId: d.unitId ?? d.profile.serial.unitId,
+          profile: d.profile,
+          timeoutMs,
+        });
+      }
     }
   }
 
@@ -222,6 +234,11 @@ export class Acquisition {
     return this.pollers.map((p) => ({ device: p.health().device, reads: p.plan }));
   }
 
+  /** A polled device as writes reach it (its bus, unit id, profile), or undefined. */
+  writeTarget(device: string): WriteTarget | undefined {
+    return this.targets.get(device);
+  }
+
   health(): AcquisitionHealth {
     return { buses: this.buses.map((b) => b.health()), devices: this.pollers.map((p) => p.health()) };
   }
@@ -232,5 +249,16 @@ export class Acquisition {
     await Promise.all(this.buses.map((b) => b.close()));
     await Promise.all(this.loops);
     this.loops = [];
+    this.aborts = undefined;
+  }
+
+  /**
+   * Stops as `stop` does (a poll cut short is discarded, not counted as a failure) and starts
+   * again on freshly opened links, every device due at once. Health counters carry on.
+   */
+  async restart(): Promise<void> {
+    await this.stop();
+    for (const b of this.buses) b.reopen();
+    this.start();
   }
 }

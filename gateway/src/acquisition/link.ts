@@ -134,6 +134,12 @@ export class Link {
     await this.transport.close();
   }
 
+  /** After `close`: the link may open again, on the next request. */
+  reopen(): void {
+    this.closed = false;
+    this.state = { kind: 'down', retryAt: -Infinity };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.state = { kind: 'down', retryAt: Infinity };

@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   ACQ_DEVICE_BACKOFF: 'A device was not polled in this period: it is backed off after failing to answer.',
   ACQ_OVERRUN:
     'A device was not polled in this slot: its previous poll was still running (the bus could not keep up).',
+  ACQ_WRITE_RANGE: 'A value to write is outside the point range or cannot be held exactly by its type.',
+  ACQ_WRITE_UNSUPPORTED:
+    'A point of this type or table is not written (strings, BCD, shared bit fields, inputs).',
+  ACQ_WRITE_MISMATCH: 'A written point read back a different value than was written.',
 
   // processing: aggregation and conversions
   PROCESSING_INPUT_INVALID: 'A line of readings given to offline reprocessing is not a valid reading.',
@@ -64,6 +68,8 @@ export const ERROR_CODES = {
   UPLINK_NOT_CONNECTED: 'An uplink operation needs a connection that is not there.',
   UPLINK_OPTIONS_INVALID: 'The uplink options do not match their schema (see context.problems).',
   UPLINK_BROKER_FAILED: 'The embedded MQTT broker could not start or listen on its port.',
+  UPLINK_RESEND_RANGE:
+    'A resend asks for seqs the uplink does not hold: not sent yet, or older than it keeps.',
 
   // hj212: the HJ 212 codec and platform sessions
   HJ212_FRAME:

@@ -1,11 +1,11 @@
 /**
- * Modbus framing for the read functions 01–04, written from the specification (Modbus
+ * Modbus framing for the read functions 01–04 and the writes 05, 06 and 16, written from the specification (Modbus
  * Application Protocol V1.1b3, Modbus over Serial Line V1.02, Messaging on TCP/IP V1.0b):
  * requests as RTU (unit, PDU, CRC-16) or MBAP (transaction id, protocol 0, length, unit, PDU),
  * replies found in a byte stream and checked against the request they answer.
  */
 import type { FunctionCode } from '../planner.js';
-import type { ReadFrame } from './types.js';
+import { isWrite, type Frame } from './types.js';
 
 /** CRC-16/MODBUS: reflected polynomial 0xA001, initial 0xFFFF; sent low byte first. */
 export function crc16(bytes: Uint8Array): number {
@@ -23,8 +23,31 @@ const crcOk = (frame: Uint8Array): boolean => {
   return frame[n - 2] === (crc & 0xff) && frame[n - 1] === crc >> 8;
 };
 
-/** The read request's PDU: function, start address, quantity. */
-export function requestPdu(frame: ReadFrame): Buffer {
+/** Length of a reply to a write (05, 06, 16): function, address, value or quantity. */
+const WRITE_REPLY_PDU = 5;
+
+/** A write's PDU: FC05 address and 0xFF00/0x0000, FC06 address and value, FC16 address, quantity, bytes, values. */
+function writePdu(frame: Extract<Frame, { values: number[] }>): Buffer {
+  if (frame.function === 16) {
+    const pdu = Buffer.alloc(6 + 2 * frame.values.length);
+    pdu[0] = 16;
+    pdu.writeUInt16BE(frame.address, 1);
+    pdu.writeUInt16BE(frame.values.length, 3);
+    pdu[5] = 2 * frame.values.length;
+    frame.values.forEach((w, i) => pdu.writeUInt16BE(w, 6 + 2 * i));
+    return pdu;
+  }
+  const pdu = Buffer.alloc(5);
+  pdu[0] = frame.function;
+  pdu.writeUInt16BE(frame.address, 1);
+  const v = frame.values[0] ?? 0;
+  pdu.writeUInt16BE(frame.function === 5 ? (v ? 0xff00 : 0) : v, 3);
+  return pdu;
+}
+
+/** The request's PDU: a read's function, start address and quantity, or a write's. */
+export function requestPdu(frame: Frame): Buffer {
+  if (isWrite(frame)) return writePdu(frame);
   const pdu = Buffer.alloc(5);
   pdu[0] = frame.function;
   pdu.writeUInt16BE(frame.address, 1);
@@ -49,9 +72,9 @@ export function mbapFrame(tid: number, unitId: number, pdu: Buffer): Buffer {
   return Buffer.concat([head, pdu]);
 }
 
-export const rtuRequest = (frame: ReadFrame): Buffer => rtuFrame(frame.unitId, requestPdu(frame));
+export const rtuRequest = (frame: Frame): Buffer => rtuFrame(frame.unitId, requestPdu(frame));
 
-export const mbapRequest = (tid: number, frame: ReadFrame): Buffer =>
+export const mbapRequest = (tid: number, frame: Frame): Buffer =>
   mbapFrame(tid, frame.unitId, requestPdu(frame));
 
 /** Data bytes of a good reply to `frame`: bits packed 8 per byte, or 2 bytes per register. */
@@ -77,7 +100,7 @@ export type Fit =
   | { kind: 'exception'; code: number }
   | { kind: 'mismatch'; why: string };
 
-export function fit(frame: ReadFrame, r: Reply): Fit {
+export function fit(frame: Frame, r: Reply): Fit {
   if (r.unitId !== frame.unitId) return { kind: 'mismatch', why: `unit id ${r.unitId}` };
   if (answeredFunction(r) !== frame.function) {
     return { kind: 'mismatch', why: `function ${answeredFunction(r)}` };
@@ -85,6 +108,13 @@ export function fit(frame: ReadFrame, r: Reply): Fit {
   if (isException(r)) {
     if (r.pdu.length !== 2) return { kind: 'mismatch', why: `exception of ${r.pdu.length - 1} bytes` };
     return { kind: 'exception', code: r.pdu[1]! };
+  }
+  if (isWrite(frame)) {
+    // FC05/06 echo the request; FC16 echoes its address and quantity.
+    const echo = requestPdu(frame).subarray(0, WRITE_REPLY_PDU);
+    return r.pdu.equals(echo)
+      ? { kind: 'data', values: [] }
+      : { kind: 'mismatch', why: 'not the echo of the write' };
   }
   const want = replyByteCount(frame.function, frame.count);
   if (r.pdu[1] !== want || r.pdu.length !== 2 + want) {
@@ -106,6 +136,7 @@ function rtuLengthAt(buf: Buffer, i: number): number | undefined {
   const fn = buf[i + 1];
   if (fn === undefined) return undefined;
   if (fn & 0x80) return 5;
+  if (fn === 5 || fn === 6 || fn === 16) return 3 + WRITE_REPLY_PDU;
   if (fn < 1 || fn > 4) return 0;
   const n = buf[i + 2];
   return n === undefined ? undefined : 5 + n;
@@ -149,11 +180,17 @@ export function scanRtu(buf: Buffer): RtuScan {
  * Whether `buf` holds a complete frame that looks like the reply to `frame` (its unit id,
  * function and length) but fails its CRC: a reply damaged on the wire.
  */
-export function damagedReplyIn(buf: Buffer, frame: ReadFrame): boolean {
+export function damagedReplyIn(buf: Buffer, frame: Frame): boolean {
   for (let i = 0; i + 5 <= buf.length; i++) {
     if (buf[i] !== frame.unitId || ((buf[i + 1] ?? 0) & 0x7f) !== frame.function) continue;
-    const len = buf[i + 1]! & 0x80 ? 5 : 5 + replyByteCount(frame.function, frame.count);
-    if (!(buf[i + 1]! & 0x80) && buf[i + 2] !== len - 5) continue;
+    const exception = (buf[i + 1]! & 0x80) !== 0;
+    if (isWrite(frame)) {
+      const len = exception ? 5 : 3 + WRITE_REPLY_PDU;
+      if (i + len <= buf.length && !crcOk(buf.subarray(i, i + len))) return true;
+      continue;
+    }
+    const len = exception ? 5 : 5 + replyByteCount(frame.function, frame.count);
+    if (!exception && buf[i + 2] !== len - 5) continue;
     if (i + len <= buf.length && !crcOk(buf.subarray(i, i + len))) return true;
   }
   return false;

@@ -15,7 +15,7 @@ import { SampleWindow } from '../health.js';
 import { interFrameSilenceMs } from '../line.js';
 import { openChannel, type Channel } from './channel.js';
 import { damagedReplyIn, fit, mbapRequest, rtuRequest, scanMbap, scanRtu, type Reply } from './frames.js';
-import type { LateReply, LinkSettings, ReadFrame, Transport } from './types.js';
+import type { Frame, LateReply, LinkSettings, Transport } from './types.js';
 
 /** Received bytes kept while looking for a frame; more than this is noise. */
 const MAX_BUFFER = 1024;
@@ -37,13 +37,13 @@ export function describeLink(link: LinkSettings): string {
 }
 
 interface Pending {
-  frame: ReadFrame;
+  frame: Frame;
   tid?: number;
   settle: (err: LantianError | undefined, data?: number[]) => void;
 }
 
 interface TimedOut {
-  frame: ReadFrame;
+  frame: Frame;
   tid?: number;
   at: number;
 }
@@ -215,11 +215,11 @@ export class ModbusTransport implements Transport {
     this.discardedBytes += n;
   }
 
-  private context(frame: ReadFrame): Record<string, unknown> {
+  private context(frame: Frame): Record<string, unknown> {
     return { link: this.where, unitId: frame.unitId, function: frame.function, address: frame.address };
   }
 
-  private error(code: 'MODBUS_BAD_REPLY' | 'MODBUS_CRC', message: string, frame?: ReadFrame): LantianError {
+  private error(code: 'MODBUS_BAD_REPLY' | 'MODBUS_CRC', message: string, frame?: Frame): LantianError {
     return new LantianError(code, `${this.where}: ${message}`, {
       context: frame ? this.context(frame) : { link: this.where },
     });
@@ -236,7 +236,7 @@ export class ModbusTransport implements Transport {
     }
   }
 
-  async read(frame: ReadFrame, timeoutMs: number): Promise<number[]> {
+  async read(frame: Frame, timeoutMs: number): Promise<number[]> {
     const context = this.context(frame);
     if (!this.channel) {
       throw new LantianError('TRANSPORT_CLOSED', `${this.where}: link is not open`, { context });

@@ -43,18 +43,37 @@ export interface ReadFrame {
   count: number;
 }
 
+/**
+ * A write: FC05 (one coil, `values` [0|1]), FC06 (one register) or FC16 (`count` registers).
+ * The device's reply echoes the request (FC16: address and quantity); it carries no data.
+ */
+export interface WriteFrame {
+  unitId: number;
+  function: 5 | 6 | 16;
+  address: number;
+  /** Coils or registers written: `values.length`. */
+  count: number;
+  values: number[];
+}
+
+/** One transaction's request. */
+export type Frame = ReadFrame | WriteFrame;
+
+export const isWrite = (frame: Frame): frame is WriteFrame => frame.function >= 5;
+
 export interface Transport {
   readonly kind: TransportKind;
   readonly isOpen: boolean;
   /** Opens the link; rejects with TRANSPORT_CONNECT_FAILED (also when `timeoutMs` passes). */
   open(timeoutMs: number): Promise<void>;
   /**
-   * One read. Resolves with exactly `count` registers (FC03/04) or bits as 0/1 (FC01/02).
+   * One transaction: a read resolves with exactly `count` registers (FC03/04) or bits as 0/1
+   * (FC01/02); a write (WriteFrame) with [] once the device echoed it.
    * Rejects with TRANSPORT_TIMEOUT after `timeoutMs`, TRANSPORT_CLOSED when the link is down or
    * drops meanwhile, MODBUS_EXCEPTION / MODBUS_CRC / MODBUS_BAD_REPLY for what the device sent.
    * Callers never have two reads pending on one transport.
    */
-  read(frame: ReadFrame, timeoutMs: number): Promise<number[]>;
+  read(frame: Frame, timeoutMs: number): Promise<number[]>;
   /** Closes the link and fails a pending read with TRANSPORT_CLOSED; never rejects. */
   close(): Promise<void>;
   /** `listener` runs once when the link drops by itself (not after `close()`). */

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { inspectSiteConfig } from '../../config/index.js';
 import { createLogger } from '../../core/logger.js';
-import { Gateway } from '../../gateway.js';
+import { GatewayHost } from '../../uplink/commands/host.js';
 import {
   EXIT,
   loadOptions,
@@ -42,12 +42,12 @@ async function run(options: RunOptions): Promise<number> {
     level: options.logLevel ?? 'info',
     name: `lantian:${loaded.config.gateway.id}`,
   });
-  const gateway = new Gateway(loaded, { logger });
-  gateway.start();
+  // The host restarts the gateway in-process when the platform sends a new config.
+  const host = new GatewayHost(loaded, { logger, loadOptions: loadOptions(options) });
   try {
-    await gateway.webUrl;
+    await host.start();
   } catch (e) {
-    await gateway.stop(0);
+    await host.gateway.stop(0);
     throw e;
   }
   await new Promise<void>((resolve) => {
@@ -60,6 +60,6 @@ async function run(options: RunOptions): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await gateway.stop();
+  await host.stop();
   return EXIT.ok;
 }

@@ -35,6 +35,12 @@ export const REFUSALS = [
   'unknown_command',
   'bad_arguments',
   'unavailable',
+  'out_of_range',
+  'unknown_device',
+  'unknown_point',
+  'not_writable',
+  'invalid_config',
+  'busy',
   'failed',
 ] as const;
 export type Refusal = (typeof REFUSALS)[number];

@@ -25,7 +25,7 @@ import {
   type Refusal,
 } from './contract.js';
 import { NonceBook } from './nonces.js';
-import type { CommandRegistry } from './registry.js';
+import { CommandRefusal, type CommandRegistry } from './registry.js';
 
 export interface CommandSettings {
   /** The platform's Ed25519 public key: every command must carry its signature. */
@@ -133,6 +133,7 @@ export class CommandHandler {
       try {
         value = await def.run(args.data);
       } catch (e) {
+        if (e instanceof CommandRefusal) throw new Refused(e.reason, e.message, command.id);
         throw new Refused('failed', isLantianError(e) ? `${e.code}: ${e.message}` : String(e), command.id);
       }
       result = this.result(name, command.id, { ok: true, result: value });

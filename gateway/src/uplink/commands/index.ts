@@ -12,6 +12,7 @@ export * from './contract.js';
 export * from './handler.js';
 export * from './registry.js';
 export { ALERT_LEVELS } from './builtin.js';
+export { registerGatewayCommands, type CommandedGateway } from './gateway-commands.js';
 
 /**
  * The command handler the MQTT settings ask for (`commands`), with the built-in commands

@@ -5,12 +5,26 @@
  * reason (`unavailable`), not as unknown.
  */
 import type { z } from 'zod';
+import type { Refusal } from './contract.js';
 
 export interface CommandDefinition<A = unknown> {
   /** One line for docs and refusals. */
   summary: string;
   args: z.ZodType<A>;
   run(args: A): unknown;
+}
+
+/**
+ * What a command's `run` throws to refuse with a reason of the contract (`out_of_range`,
+ * `not_writable`, ...) rather than the catch-all `failed`.
+ */
+export class CommandRefusal extends Error {
+  constructor(
+    readonly reason: Refusal,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export class CommandRegistry {

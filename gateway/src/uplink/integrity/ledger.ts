@@ -3,8 +3,9 @@
  * of its chains, kept in the log's own SQLite file. A message is sealed once, written here in the
  * same transaction that moves its chain head, and only then published; a resend (after a lost
  * connection, a restart or a kill -9) takes the stored bytes, so it carries the signature and the
- * predecessor it had the first time and the chain never forks. Rows go once their chunk of the
- * log is acknowledged; at most the publisher's window of messages waits here.
+ * predecessor it had the first time and the chain never forks. Once its chunk of the log is
+ * acknowledged a message moves to the archive, where the newest `ARCHIVE_MESSAGES` stay so that a
+ * platform can ask for them again (the `resend` command) and get the very bytes it got first.
  */
 import { LantianError } from '../../core/errors.js';
 import type { SqliteDb } from '../../store/schema.js';
@@ -22,6 +23,20 @@ export interface SealedChunk {
   messages: SealedMessage[];
 }
 
+/** Sealed messages kept after their acknowledgement, for `resend`; older ones are dropped. */
+export const ARCHIVE_MESSAGES = 20_000;
+
+/** Sealed messages with their chunk: those awaiting acknowledgement, and the archive. */
+const messageTable = (name: string) => `
+  CREATE TABLE IF NOT EXISTS ${name} (
+    id INTEGER PRIMARY KEY,
+    uplink TEXT NOT NULL,
+    chunk_from INTEGER NOT NULL,
+    chunk_to INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL
+  );`;
+
 const TABLES = `
   CREATE TABLE IF NOT EXISTS seal_heads (
     uplink TEXT NOT NULL,
@@ -29,14 +44,9 @@ const TABLES = `
     hash TEXT NOT NULL,
     PRIMARY KEY (uplink, chain_key)
   ) WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS seal_pending (
-    id INTEGER PRIMARY KEY,
-    uplink TEXT NOT NULL,
-    chunk_from INTEGER NOT NULL,
-    chunk_to INTEGER NOT NULL,
-    topic TEXT NOT NULL,
-    payload TEXT NOT NULL
-  );
+  ${messageTable('seal_pending')}
+  ${messageTable('seal_archive')}
+  CREATE INDEX IF NOT EXISTS seal_archive_by_chunk ON seal_archive (uplink, chunk_to);
   CREATE TABLE IF NOT EXISTS seal_keys (
     uplink TEXT PRIMARY KEY,
     fingerprint TEXT NOT NULL
@@ -45,6 +55,7 @@ const TABLES = `
 
 export class SealLedger {
   private readonly stmt;
+  private forgotten = 0;
 
   constructor(
     private readonly db: SqliteDb,
@@ -64,6 +75,26 @@ export class SealLedger {
         'INSERT INTO seal_pending (uplink, chunk_from, chunk_to, topic, payload) VALUES (?, ?, ?, ?, ?)',
       ),
       forget: db.prepare('DELETE FROM seal_pending WHERE uplink = ? AND chunk_from = ? AND chunk_to = ?'),
+      archive: db.prepare(
+        `INSERT INTO seal_archive (uplink, chunk_from, chunk_to, topic, payload)
+         SELECT uplink, chunk_from, chunk_to, topic, payload FROM seal_pending
+         WHERE uplink = ? AND chunk_from = ? AND chunk_to = ? ORDER BY id`,
+      ),
+      trim: db.prepare(
+        `DELETE FROM seal_archive WHERE uplink = @uplink AND id <= (
+           SELECT id FROM seal_archive WHERE uplink = @uplink ORDER BY id DESC LIMIT 1 OFFSET @keep)`,
+      ),
+      sealed: db
+        .prepare(
+          `SELECT chunk_from, chunk_to, topic, payload FROM (
+             SELECT id, 0 AS pending, chunk_from, chunk_to, topic, payload FROM seal_archive
+             WHERE uplink = @uplink AND chunk_to >= @from AND chunk_from <= @to
+             UNION ALL
+             SELECT id, 1 AS pending, chunk_from, chunk_to, topic, payload FROM seal_pending
+             WHERE uplink = @uplink AND chunk_to >= @from AND chunk_from <= @to)
+           ORDER BY pending, id`,
+        )
+        .raw(),
       key: db.prepare('SELECT fingerprint FROM seal_keys WHERE uplink = ?').pluck(),
       setKey: db.prepare(
         `INSERT INTO seal_keys (uplink, fingerprint) VALUES (?, ?)
@@ -132,15 +163,40 @@ export class SealLedger {
   }
 
   /**
-   * Drops an acknowledged chunk. A failure is harmless (the rows are dropped at the next start,
-   * their chunk being done), so it is reported, not thrown.
+   * Moves an acknowledged chunk to the archive (and trims the archive to its newest
+   * `ARCHIVE_MESSAGES`). A failure is harmless (the rows are dropped at the next start, their
+   * chunk being done; only a later resend of them is refused), so it is reported, not thrown.
    */
   forget(from: number, to: number): boolean {
     try {
-      this.stmt.forget.run(this.uplink, from, to);
+      this.db.transaction(() => {
+        this.stmt.archive.run(this.uplink, from, to);
+        this.stmt.forget.run(this.uplink, from, to);
+        // Trimming walks the archive's newest rows: done now and then, not on every chunk.
+        if (++this.forgotten % 64 === 1) this.stmt.trim.run({ uplink: this.uplink, keep: ARCHIVE_MESSAGES });
+      })();
       return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The sealed messages of every chunk that overlaps seqs `from..to`, acknowledged ones first,
+   * each group in sealing order: the bytes as they first went out.
+   */
+  sealed(from: number, to: number): SealedChunk[] {
+    const chunks: SealedChunk[] = [];
+    for (const [cf, ct, topic, payload] of this.stmt.sealed.all({ uplink: this.uplink, from, to }) as [
+      number,
+      number,
+      string,
+      string,
+    ][]) {
+      const last = chunks.at(-1);
+      if (last && last.from === cf && last.to === ct) last.messages.push({ topic, payload });
+      else chunks.push({ from: cf, to: ct, messages: [{ topic, payload }] });
+    }
+    return chunks;
   }
 }

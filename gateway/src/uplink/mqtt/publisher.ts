@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { ErrorWithReasonCode, type MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { isLantianError } from '../../core/errors.js';
+import { isLantianError, LantianError } from '../../core/errors.js';
 import { childLogger, silentLogger, type Logger } from '../../core/logger.js';
 import type { Cursor } from '../../store/cursors.js';
 import type { Log } from '../../store/log.js';
@@ -291,6 +291,68 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
     if (this.lastRefusal) s.lastRefusal = this.lastRefusal;
     if (this.fault) s.fault = this.fault;
     return s;
+  }
+
+  /**
+   * Sends seqs `from..to` again on the replay lane, because the platform asked (the `resend`
+   * command). Sealed messages go as the bytes stored when they were first sealed, so each carries
+   * the signature and predecessor it had and no chain forks; whole messages go, so the first and
+   * last may hold seqs beyond the range. Without a key the messages are built again from the log.
+   * The cursor and the window are left alone: this is a copy, not a delivery.
+   * Throws UPLINK_NOT_CONNECTED without a connection, UPLINK_RESEND_RANGE when part of the range
+   * is not held (never sent yet, or sealed longer ago than the archive reaches) or it would take
+   * more than `maxMessages` messages.
+   */
+  async resend(
+    from: number,
+    to: number,
+    maxMessages = Infinity,
+  ): Promise<{ from: number; to: number; messages: number }> {
+    const client = this.client;
+    if (!client || !this.connected)
+      throw new LantianError('UPLINK_NOT_CONNECTED', 'the uplink is not connected; resend later', {
+        context: { uplink: this.options.uplinkId },
+      });
+    const messages = this.sealer ? this.sealedRange(this.sealer, from, to) : this.builtRange(from, to);
+    if (messages.length > maxMessages)
+      throw new LantianError(
+        'UPLINK_RESEND_RANGE',
+        `seqs ${from}..${to} are ${messages.length} messages, more than ${maxMessages}: ask in parts`,
+        { context: { uplink: this.options.uplinkId, from, to } },
+      );
+    await Promise.all(messages.map((m) => client.publishAsync(m.topic, m.payload, { qos: 1 })));
+    return { from, to, messages: messages.length };
+  }
+
+  private sealedRange(sealer: RecordSealer, from: number, to: number): OutgoingMessage[] {
+    const chunks = sealer.sealed(from, to).sort((a, b) => a.from - b.from);
+    let next = from;
+    for (const c of chunks) if (c.from <= next) next = Math.max(next, c.to + 1);
+    if (next <= to) {
+      throw new LantianError(
+        'UPLINK_RESEND_RANGE',
+        `seq ${next} is not held sealed: it was not sent yet, or it was sealed before the archive's ` +
+          `oldest message${chunks[0] ? ` (held: from seq ${chunks[0].from})` : ''}`,
+        { context: { uplink: this.options.uplinkId, from, to, missing: next } },
+      );
+    }
+    return chunks.flatMap((c) =>
+      c.messages.map((m) => ({ topic: m.topic, payload: onLane(m.payload, 'replay') })),
+    );
+  }
+
+  private builtRange(from: number, to: number): OutgoingMessage[] {
+    if (to > this.log.lastSeq)
+      throw new LantianError(
+        'UPLINK_RESEND_RANGE',
+        `seq ${to} is not in the log yet (last ${this.log.lastSeq})`,
+        {
+          context: { uplink: this.options.uplinkId, from, to, lastSeq: this.log.lastSeq },
+        },
+      );
+    const records = this.log.read(from - 1, to - from + 1, to);
+    const o = this.options;
+    return toMessages(records, 'replay', o.gatewayId, this.topics, o.validateOutgoing, o.maxMessageBytes);
   }
 
   private onConnect(): void {

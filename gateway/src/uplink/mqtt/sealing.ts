@@ -92,8 +92,13 @@ export class RecordSealer {
     }
   }
 
-  /** The chunk was acknowledged: its messages will never be sent again. */
+  /** The chunk was acknowledged: its messages move to the archive a `resend` draws on. */
   acknowledged(from: number, to: number): void {
     this.ledger.forget(from, to);
+  }
+
+  /** The stored sealed messages of every chunk that overlaps `from..to` (see SealLedger.sealed). */
+  sealed(from: number, to: number): SealedChunk[] {
+    return this.ledger.sealed(from, to);
   }
 }
