@@ -25,6 +25,15 @@ export interface SealedChunk {
 
 /** Sealed messages kept after their acknowledgement, for `resend`; older ones are dropped. */
 export const ARCHIVE_MESSAGES = 20_000;
+/**
+ * And at most this many bytes of them: the archive lives in the log's file, so it counts against
+ * the storage quota, where readings come first. A sixteenth of the quota, up to 8 MiB (the newest
+ * few hours of live messages, or a few dozen backlog batches).
+ */
+export function archiveBytes(quotaBytes: number | undefined): number {
+  const cap = 8 * 1024 * 1024;
+  return quotaBytes === undefined ? cap : Math.min(cap, Math.floor(quotaBytes / 16));
+}
 
 /** Sealed messages with their chunk: those awaiting acknowledgement, and the archive. */
 const messageTable = (name: string) => `
@@ -60,6 +69,8 @@ export class SealLedger {
   constructor(
     private readonly db: SqliteDb,
     readonly uplink: string,
+    /** Bytes of acknowledged messages the archive keeps (see `archiveBytes`). */
+    private readonly archiveBudget = archiveBytes(undefined),
   ) {
     db.exec(TABLES);
     this.stmt = {
@@ -83,6 +94,13 @@ export class SealLedger {
       trim: db.prepare(
         `DELETE FROM seal_archive WHERE uplink = @uplink AND id <= (
            SELECT id FROM seal_archive WHERE uplink = @uplink ORDER BY id DESC LIMIT 1 OFFSET @keep)`,
+      ),
+      trimBytes: db.prepare(
+        `DELETE FROM seal_archive WHERE uplink = @uplink AND id <= (
+           SELECT id FROM (
+             SELECT id, SUM(length(CAST(payload AS BLOB))) OVER (ORDER BY id DESC) AS newer
+             FROM seal_archive WHERE uplink = @uplink)
+           WHERE newer > @bytes ORDER BY id DESC LIMIT 1)`,
       ),
       sealed: db
         .prepare(
@@ -164,7 +182,7 @@ export class SealLedger {
 
   /**
    * Moves an acknowledged chunk to the archive (and trims the archive to its newest
-   * `ARCHIVE_MESSAGES`). A failure is harmless (the rows are dropped at the next start, their
+   * `ARCHIVE_MESSAGES`, and to `archiveBytes` of them). A failure is harmless (the rows are dropped at the next start, their
    * chunk being done; only a later resend of them is refused), so it is reported, not thrown.
    */
   forget(from: number, to: number): boolean {
@@ -173,7 +191,10 @@ export class SealLedger {
         this.stmt.archive.run(this.uplink, from, to);
         this.stmt.forget.run(this.uplink, from, to);
         // Trimming walks the archive's newest rows: done now and then, not on every chunk.
-        if (++this.forgotten % 64 === 1) this.stmt.trim.run({ uplink: this.uplink, keep: ARCHIVE_MESSAGES });
+        if (++this.forgotten % 64 === 1) {
+          this.stmt.trim.run({ uplink: this.uplink, keep: ARCHIVE_MESSAGES });
+          this.stmt.trimBytes.run({ uplink: this.uplink, bytes: this.archiveBudget });
+        }
       })();
       return true;
     } catch {

@@ -6,7 +6,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { Signer } from '../integrity/seal.js';
-import { SealLedger, type SealedChunk, type SealedMessage } from '../integrity/ledger.js';
+import { archiveBytes, SealLedger, type SealedChunk, type SealedMessage } from '../integrity/ledger.js';
 import type { Log } from '../../store/log.js';
 import type { Lane } from './contract.js';
 import type { MessageSealer } from './messages.js';
@@ -46,7 +46,7 @@ export class RecordSealer {
     private readonly log: Log,
     uplink: string,
   ) {
-    this.ledger = new SealLedger(log.database, uplink);
+    this.ledger = new SealLedger(log.database, uplink, archiveBytes(log.quotaBytes));
     this.signer = new Signer(key, this.ledger.heads());
     this.fingerprint = this.signer.fingerprint;
   }

@@ -47,6 +47,23 @@ describe('sealing record messages', () => {
     expect(sealer.pending(() => false)).toEqual([{ from: 3, to: 3, messages: second }]);
   });
 
+  it('keeps acknowledged messages for a resend within a sixteenth of the quota, the newest ones', () => {
+    const log = open({ quotaBytes: 64 * 1024 });
+    const sealer = new RecordSealer(newKey(), log, 'mqtt');
+    let size = 0;
+    for (let seq = 1; seq <= 300; seq++) {
+      size = sealer.seal(seq, seq, events(seq, seq))[0]!.payload.length;
+      sealer.acknowledged(seq, seq);
+    }
+    const kept = sealer.sealed(1, 300).map((c) => c.from);
+    // Trimmed every 64 chunks down to 4 KiB: what was acknowledged since the last trim stays too.
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length * size).toBeLessThanOrEqual(4096 + 64 * size);
+    expect(kept.at(-1)).toBe(300);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 301 - kept.length + i));
+    expect(sealer.sealed(1, 1)).toEqual([]);
+  });
+
   it('continues each chain after a restart from the head it recorded', () => {
     const key = newKey();
     const log = open();
