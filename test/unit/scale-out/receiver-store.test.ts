@@ -71,6 +71,34 @@ describe('the store the scale-out consumers share', () => {
     expect(a.judge({ nowMs: 61_000 }).map((f) => [f.kind, f.first, f.last])).toEqual([['gap', 4, 6]]);
   });
 
+  it('takes a chain that starts with a live message above an older backlog, and reports a second start', () => {
+    tmp = tempDir('lantian-rx-store-');
+    const a = store('a');
+    const message = (hash: string, prev: string | null, first: number, last: number) => ({
+      gateway: 'gw1',
+      log: 'log-gw1',
+      chain: 'events',
+      hash,
+      prev,
+      first,
+      last,
+      good: true,
+      records: Array.from({ length: last - first + 1 }, (_, i) => ({
+        seq: first + i,
+        body: JSON.stringify({ seq: first + i }),
+      })),
+    });
+    // Sealed in send order: the live event (seq 9) first, then the backlog (1-8) behind it.
+    a.ingest(message('h-backlog', 'h-live', 1, 8), 0);
+    a.ingest(message('h-live', null, 9, 9), 10);
+    expect(a.judge({ nowMs: 5000 })).toEqual([]);
+    // A chain that starts again in the same epoch: the signer lost its place.
+    a.ingest(message('h-again', null, 10, 10), 6000);
+    expect(a.judge({ final: true }).map((f) => [f.kind, f.first, f.last])).toEqual([
+      ['broken_chain', 10, 10],
+    ]);
+  });
+
   it('reports a seq that arrives again with other content as a conflict, and keeps the first', () => {
     tmp = tempDir('lantian-rx-store-');
     const a = store('a');

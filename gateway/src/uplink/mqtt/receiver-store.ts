@@ -185,10 +185,17 @@ export class ReceiverStore {
         'INSERT INTO health_marks (gateway, log, acked_through, received_ms) VALUES (?, ?, ?, ?)',
       ),
       unjudged: db.prepare(
-        `SELECT gateway, log, chain, hash, prev, first, last FROM messages
+        `SELECT gateway, log, chain, hash, prev, first, last, arrived_ms AS arrived FROM messages
          WHERE judged = 0 AND good = 1 AND arrived_ms <= ? ORDER BY gateway, log, chain, first`,
       ),
       byHash: db.prepare('SELECT 1 FROM messages WHERE gateway = ? AND log = ? AND hash = ?').pluck(),
+      earlierRoot: db
+        .prepare(
+          `SELECT 1 FROM messages WHERE gateway = @gateway AND log = @log AND chain = @chain
+           AND prev IS NULL AND good = 1 AND hash <> @hash
+           AND (arrived_ms < @arrived OR (arrived_ms = @arrived AND hash < @hash)) LIMIT 1`,
+        )
+        .pluck(),
       lower: db.prepare(
         `SELECT good FROM messages WHERE gateway = ? AND log = ? AND chain = ? AND last < ?
          ORDER BY last DESC LIMIT 1`,
@@ -325,14 +332,24 @@ export class ReceiverStore {
   }
 
   private judgeLinks(settled: number, out: SharedFinding[]): void {
-    type Row = Pick<IncomingMessage, 'gateway' | 'log' | 'chain' | 'hash' | 'prev' | 'first' | 'last'>;
+    type Row = Pick<IncomingMessage, 'gateway' | 'log' | 'chain' | 'hash' | 'prev' | 'first' | 'last'> & {
+      arrived: number;
+    };
     for (const n of this.stmt.unjudged.all(settled) as Row[]) {
       this.stmt.judged.run(n.gateway, n.log, n.hash);
-      if (n.prev !== null && this.stmt.byHash.get(n.gateway, n.log, n.prev) !== undefined) continue;
-      // The nearest earlier message of the chain that did arrive, if any.
-      const lower = this.stmt.lower.get(n.gateway, n.log, n.chain, n.first) as { good: number } | undefined;
-      // Nothing earlier: the platform joined this chain here. An altered predecessor: already reported.
-      if (lower === undefined || lower.good === 0) continue;
+      if (n.prev === null) {
+        // A chain follows the order messages were sealed in, which is not seq order: live
+        // messages go out before an older backlog, so the chain's first message may carry any
+        // seq. A second start of one chain in one epoch is the break; the first start is not.
+        const { gateway, log, chain, hash, arrived } = n;
+        if (this.stmt.earlierRoot.get({ gateway, log, chain, hash, arrived }) === undefined) continue;
+      } else {
+        if (this.stmt.byHash.get(n.gateway, n.log, n.prev) !== undefined) continue;
+        // The nearest earlier message of the chain that did arrive, if any.
+        const lower = this.stmt.lower.get(n.gateway, n.log, n.chain, n.first) as { good: number } | undefined;
+        // Nothing earlier: the platform joined this chain here. An altered predecessor: already reported.
+        if (lower === undefined || lower.good === 0) continue;
+      }
       this.find(
         {
           gateway: n.gateway,
