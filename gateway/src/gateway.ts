@@ -46,6 +46,9 @@ export interface GatewayDeps {
   transportFactory?: TransportFactory;
 }
 
+/** A group commit is made at once when it reaches this many readings (see `accept`). */
+const GROUP_COMMIT_MAX = 5000;
+
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
 export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
   const m = loaded.config.uplinks.mqtt;
@@ -111,6 +114,10 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
+  /** Readings accepted in this turn of the event loop and the timer that commits them. */
+  private group: ReadingDraft[] = [];
+  private groupSeen: ReadingDraft[] = [];
+  private groupTimer: NodeJS.Immediate | undefined;
   /** Whether the dust monitors poll at the high-wind period now (config `dust.highWind`). */
   private fastPolling = false;
   /** The local web page when the config has `web`; `webUrl` resolves once it listens. */
@@ -211,6 +218,9 @@ export class Gateway {
 
   /**
    * Readings are committed to the log before the uplinks see them; uplinks follow the log.
+   * Every batch accepted in one turn of the event loop is committed in one transaction at its end
+   * (group commit): the replies of many devices that arrive together cost one commit, and nothing
+   * waits longer than the turn. A bad batch is refused here, on its own, before it joins a group.
    * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
    * itself; what overflows that queue is recorded as an `unlogged` event and counted in
    * `log.stats()`. Only an invalid batch reaches the poller as a sink error. The data-quality
@@ -220,10 +230,30 @@ export class Gateway {
   private accept(drafts: ReadingDraft[]): void {
     if (drafts.length === 0) return;
     if (this.siteIo) drafts = this.siteIo.flag(drafts);
-    const queued = this.log.accept(this.processing.annotate(drafts)) === undefined;
-    this.processing.follow(this.clock.now(), queued);
-    this.followWind();
-    this.siteIo?.observe(drafts);
+    this.log.check(drafts);
+    for (const d of this.processing.annotate(drafts)) this.group.push(d);
+    for (const d of drafts) this.groupSeen.push(d);
+    if (!this.running || this.group.length >= GROUP_COMMIT_MAX) this.commit();
+    else this.groupTimer ??= setImmediate(() => this.commit());
+  }
+
+  /** Commits the readings accepted since the last commit (see `accept`). */
+  private commit(): void {
+    if (this.groupTimer) clearImmediate(this.groupTimer);
+    this.groupTimer = undefined;
+    const group = this.group;
+    const seen = this.groupSeen;
+    if (group.length === 0) return;
+    this.group = [];
+    this.groupSeen = [];
+    try {
+      const queued = this.log.accept(group) === undefined;
+      this.processing.follow(this.clock.now(), queued);
+      this.followWind();
+    } catch (e) {
+      this.logger.error({ err: e, readings: group.length }, 'committing accepted readings failed');
+    }
+    this.siteIo?.observe(seen);
   }
 
   /**
@@ -297,6 +327,7 @@ export class Gateway {
     await this.siteIo?.stop();
     await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));
     await this.cameras?.stop();
+    this.commit();
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>

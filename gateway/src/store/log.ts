@@ -31,6 +31,7 @@ import {
   type EventDraft,
   type LogRecord,
 } from './records.js';
+import { RecentRows, type Row } from './recent.js';
 import { Retention, type RetentionOptions } from './retention.js';
 import { diskFullError, isDiskFull, openDatabase, sqliteCode, type SqliteDb } from './schema.js';
 
@@ -92,7 +93,11 @@ export interface LogStats {
   writeFailures: number;
 }
 
-type Row = unknown[];
+/**
+ * Readings held in memory after their commit. Followers at the head take them from there; the
+ * uplinks' batches (up to 5 000 readings) and processing's pages fit, with room for a few commits.
+ */
+const RECENT_ROWS = 8192;
 
 /** The record count from `meta`; counted once (and stored) for a log written before it was kept. */
 function countRows(db: SqliteDb): number {
@@ -119,6 +124,8 @@ export class Log {
   private readonly stmt;
   private readonly logger: Logger;
   private readonly pending: PendingReadings;
+  /** The readings committed last, for followers at the head of the log (see recent.ts). */
+  private readonly recent = new RecentRows(RECENT_ROWS);
   private readonly retryMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
@@ -193,6 +200,7 @@ export class Log {
       const meta = (key: string) =>
         (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
       this.nextSeq = meta('next_seq');
+      this.recent.reset(this.nextSeq - 1);
       this.id = String(db.prepare(`SELECT value FROM meta WHERE key = 'log_id'`).pluck().get());
       // Bumping the boot counter is the first write: it takes the exclusive lock for this process.
       const storedBoot = meta('boot');
@@ -255,16 +263,36 @@ export class Log {
     drafts.forEach(checkReading);
     if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
     this.retention.makeRoom(drafts.length);
-    const span = this.write(() => {
-      const ins = this.stmt.reading;
-      for (const r of drafts) {
-        const pid = this.dict.id(r.device, r.point);
-        ins.run(this.nextSeq++, r.ts, pid, r.value, r.flag, encodeQuality(r.quality), encodeRaw(r.raw));
-      }
-    });
+    const rows: Row[] = [];
+    const span = this.write(
+      () => {
+        const ins = this.stmt.reading;
+        for (const r of drafts) {
+          const pid = this.dict.id(r.device, r.point);
+          const row = [
+            this.nextSeq++,
+            r.ts,
+            pid,
+            r.value,
+            r.flag,
+            encodeQuality(r.quality),
+            encodeRaw(r.raw),
+          ];
+          ins.run(row);
+          rows.push(row);
+        }
+      },
+      undefined,
+      rows,
+    );
     for (const r of drafts) this.count(r.device, r.flag, r.ts);
     this.afterAppend();
     return span;
+  }
+
+  /** Throws STORE_RECORD_INVALID, naming the record, if a reading of the batch is bad. */
+  check(drafts: readonly ReadingDraft[]): void {
+    drafts.forEach(checkReading);
   }
 
   /**
@@ -416,6 +444,8 @@ export class Log {
   /** Records with `after < seq <= until`, in sequence order, at most `limit` of them. */
   read(after: number, limit: number, until = Number.MAX_SAFE_INTEGER): LogRecord[] {
     this.open();
+    const held = this.recent.slice(after, limit, until);
+    if (held) return held.map((r) => this.reading(r));
     const s = this.stmt;
     const readings = s.readReadings.all(after, until, limit) as Row[];
     const others = [
@@ -517,7 +547,7 @@ export class Log {
    * rolls the in-memory counters back if anything fails (and calls `onRollback` for state the
    * caller changed). Used by retention for gap events.
    */
-  write(body: () => void, onRollback?: () => void): SeqSpan {
+  write(body: () => void, onRollback?: () => void, readings?: readonly Row[]): SeqSpan {
     const first = this.nextSeq;
     this.deletedInWrite = 0;
     try {
@@ -546,6 +576,9 @@ export class Log {
       );
     }
     this.dict.commit();
+    // What followers read next: these rows when the write added readings only, else the file.
+    if (readings) this.recent.add(readings);
+    else this.recent.reset(this.nextSeq - 1);
     this.rows += this.nextSeq - first - this.deletedInWrite;
     this.advanceMark();
     return { first, last: this.nextSeq - 1 };

@@ -33,6 +33,11 @@ const MAX_CHUNKS = 200;
 /** Room left in the quota for the high-water mark and the file system's rounding. */
 const FILE_SLACK = 8192;
 const AGE_DELETE_CHUNK = 50_000;
+/**
+ * A write is counted as this many times its records' average size: new records may be larger
+ * than the average, and indexes and half-full pages grow with them.
+ */
+const GROWTH_MARGIN = 2;
 
 const TABLES: { table: string; type: RecordType; ts: string }[] = [
   { table: 'blobs', type: 'blob', ts: 'ts' },
@@ -50,6 +55,12 @@ export class Retention {
   private readonly freeCount;
   private readonly pageSize: number;
   private readonly walBudget: number | undefined;
+  /** Bytes the writes since the last measurement may have added (estimates, see GROWTH_MARGIN). */
+  private unmeasured = 0;
+  /** Room under the file budget at the last measurement; 0 measures at the next commit. */
+  private headroom = 0;
+  /** Bytes per record at the last measurement. */
+  private rowBytes = 64;
 
   constructor(
     private readonly log: Log,
@@ -104,15 +115,21 @@ export class Retention {
 
   /** Before a write of `rows` records: evicts first if they would not fit in the quota. */
   makeRoom(rows: number): void {
-    this.enforceQuota(rows * this.perRow());
+    this.makeRoomBytes(rows * this.rowBytes);
   }
 
   /** Before a write of one record of about `bytes` (a blob). */
   makeRoomBytes(bytes: number): void {
-    this.enforceQuota(bytes);
+    const growth = GROWTH_MARGIN * bytes;
+    this.enforceQuota(growth);
+    this.unmeasured += growth;
+    // One transaction this large may outgrow the WAL's share: measure right after it.
+    if (growth > (this.walBudget ?? Infinity) / 2) this.headroom = 0;
   }
 
   maintain(forceAge = false): void {
+    // Every commit writes at least a page, whatever it holds (events, aggregates, cursors).
+    this.unmeasured += this.pageSize;
     const now = this.env.clock.now();
     if (
       this.options.maxAgeMs !== undefined &&
@@ -172,13 +189,26 @@ export class Retention {
     return lo;
   }
 
+  /**
+   * Keeps the log under its quota. Between measurements it only counts: every write adds an upper
+   * estimate of its growth, and while the sum stays inside the room the last measurement found,
+   * a commit costs no system call and no query (O(1)). Past that, or after one large write, it
+   * measures the file and the WAL, evicts if they are over, and starts counting again.
+   */
   private enforceQuota(incoming = 0): void {
     const quota = this.options.quotaBytes;
     if (quota === undefined) return;
+    if (this.unmeasured + incoming < this.headroom) return;
+    this.unmeasured = 0;
+    this.headroom = 0;
     if (this.walBytes() > (this.walBudget ?? Infinity)) this.checkpoint();
     const budget = this.fileBudget(quota);
     let used = this.inUseBytes();
-    if (used + incoming <= budget) return;
+    this.rowBytes = this.perRow();
+    if (used + incoming <= budget) {
+      this.headroom = budget - used;
+      return;
+    }
     this.checkpoint();
     const target = Math.max(0, budget * LOW_WATER - incoming);
     for (let i = 0; i < MAX_CHUNKS && used > target; i++) {
@@ -201,6 +231,8 @@ export class Retention {
       used = this.inUseBytes();
     }
     this.warnedFull = false;
+    this.rowBytes = this.perRow();
+    this.headroom = Math.max(0, budget - used - incoming);
   }
 
   /** Seq of the n-th oldest row of `table` with seq > after, or the last one if fewer. */
