@@ -19,7 +19,12 @@ import {
   eventMessageSchema,
   healthSchema,
 } from '../../../gateway/src/uplink/mqtt/contract.js';
-import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
+import {
+  loadScenario,
+  startSimulator,
+  withFreePorts,
+  type Simulator,
+} from '../../../hardware-sim/src/index.js';
 
 let dir: string;
 let sim: Simulator;
@@ -27,7 +32,7 @@ let broker: EmbeddedBroker;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-processing-e2e-'));
-  sim = await startSimulator('examples/sim/stack.yaml');
+  sim = await startSimulator(withFreePorts(loadScenario('examples/sim/stack.yaml')));
   broker = await startEmbeddedBroker({ port: 0 });
 });
 

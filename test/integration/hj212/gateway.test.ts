@@ -10,7 +10,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway } from '../../../gateway/src/gateway.js';
 import { startHj212Platform, type Hj212Platform } from '../../../hardware-sim/src/hj212/platform.js';
-import { startSimulator, type Simulator } from '../../../hardware-sim/src/index.js';
+import {
+  loadScenario,
+  startSimulator,
+  withFreePorts,
+  type Simulator,
+} from '../../../hardware-sim/src/index.js';
 import { MN_CITY, MN_PROVINCE, PROVINCE_KEY as KEY, writeHj212Site } from '../../helpers/hj212-site.js';
 
 let dir: string;
@@ -21,7 +26,7 @@ let gateway: Gateway | undefined;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lantian-hj212-gw-'));
-  sim = await startSimulator('examples/sim/stack.yaml');
+  sim = await startSimulator(withFreePorts(loadScenario('examples/sim/stack.yaml')));
   city = await startHj212Platform({ mn: MN_CITY, password: 'city01' });
   province = await startHj212Platform({
     mn: MN_PROVINCE,
