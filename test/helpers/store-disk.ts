@@ -24,7 +24,10 @@ export interface SmallDisk {
 export function mountSmallDisk(bytes: number): SmallDisk | string {
   const dir = mkdtempSync(join(tmpdir(), 'lantian-disk-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], {
+      stdio: 'pipe',
+      timeout: 10_000,
+    });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     const detail = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
@@ -36,16 +39,19 @@ export function mountSmallDisk(bytes: number): SmallDisk | string {
     file: (name) => join(dir, name),
     fill() {
       const fd = openSync(filler, 'a');
+      let written = 0;
       try {
         for (const size of [65536, 4096, 512, 1]) {
           const chunk = Buffer.alloc(size, 0x5a);
           for (;;) {
             try {
-              writeSync(fd, chunk);
+              written += writeSync(fd, chunk);
             } catch (e) {
               if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
               throw e;
             }
+            // A file system that ignores the size would take every byte of memory instead.
+            if (written > 2 * bytes) throw new Error(`${dir}: the ${bytes}-byte tmpfs never filled`);
           }
         }
       } finally {
@@ -55,7 +61,7 @@ export function mountSmallDisk(bytes: number): SmallDisk | string {
     release: () => rmSync(filler, { force: true }),
     unmount() {
       // Lazy: a file still open after a failed test must not leave the mount behind.
-      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+      execFileSync('umount', ['-l', dir], { stdio: 'pipe', timeout: 10_000 });
       rmSync(dir, { recursive: true, force: true });
     },
   };

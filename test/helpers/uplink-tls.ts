@@ -14,7 +14,7 @@ export interface TlsFiles {
 
 export function makeTlsFiles(tmp: TempDir): TlsFiles {
   const f = (name: string) => tmp.file(name);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   ssl(
     'req',

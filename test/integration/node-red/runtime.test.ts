@@ -65,6 +65,7 @@ beforeAll(async () => {
   const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], {
     cwd: pkg,
     encoding: 'utf8',
+    timeout: 120_000,
   }).trim();
   const user = join(dir, 'user');
   execFileSync('mkdir', ['-p', user]);
@@ -72,6 +73,8 @@ beforeAll(async () => {
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, tgz)], {
     cwd: user,
     stdio: 'pipe',
+    // Synchronous: a hung install would hold the worker past every test timeout.
+    timeout: 180_000,
   });
 
   sim = await startSim(

@@ -15,7 +15,7 @@ const gatewayId = 'gw-login';
 
 /** Adds or changes a user in the broker's password file. */
 function passwd(file: string, user: string, password: string): void {
-  execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'pipe' });
+  execFileSync('mosquitto_passwd', ['-b', file, user, password], { stdio: 'pipe', timeout: 10_000 });
 }
 
 function refusals(p: MqttPublisher, n: number, timeoutMs = 20_000): Promise<LoginRefusal> {
