@@ -9,7 +9,8 @@
 import { systemClock, type Clock } from './core/clock.js';
 import { childLogger, silentLogger, type Logger } from './core/logger.js';
 import type { ReadingDraft } from './core/reading.js';
-import { Acquisition, type AcquisitionHealth } from './acquisition/index.js';
+import { Acquisition, type AcquisitionControl, type AcquisitionHealth } from './acquisition/index.js';
+import { ThreadedAcquisition } from './acquisition/threaded.js';
 import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
@@ -96,7 +97,7 @@ export function summariseHealth(h: AcquisitionHealth): AcquisitionHealthMessage 
 
 export class Gateway {
   readonly log: Log;
-  readonly acquisition: Acquisition;
+  readonly acquisition: AcquisitionControl;
   readonly uplinks = new Map<string, MqttPublisher>();
   readonly processing: LiveProcessing;
   private ticks?: AbortController;
@@ -146,12 +147,21 @@ export class Gateway {
         this.log,
         new QualityChecks(plan, plan.quality, clockSyncProbe(loaded.config.quality.clockSync, clock)),
       );
-      this.acquisition = new Acquisition(acquisitionOptions(loaded.config, loaded.profiles), {
-        clock,
-        logger: this.logger,
-        onReadings: (drafts) => this.accept(drafts),
-        ...(deps.transportFactory ? { transportFactory: deps.transportFactory } : {}),
-      });
+      const acqOptions = acquisitionOptions(loaded.config, loaded.profiles);
+      // A thread polls with the system clock and the real transports; tests that pass their
+      // own (deps.clock, deps.transportFactory) keep the engine in process.
+      this.acquisition =
+        loaded.config.gateway.acquisitionThread && !deps.transportFactory && !deps.clock
+          ? new ThreadedAcquisition(acqOptions, {
+              logger: this.logger,
+              onReadings: (drafts) => this.accept(drafts),
+            })
+          : new Acquisition(acqOptions, {
+              clock,
+              logger: this.logger,
+              onReadings: (drafts) => this.accept(drafts),
+              ...(deps.transportFactory ? { transportFactory: deps.transportFactory } : {}),
+            });
       const mqtt = mqttOptions(loaded);
       if (mqtt) {
         const acquisitionHealth = () => summariseHealth(this.acquisition.health());
@@ -339,6 +349,7 @@ export class Gateway {
     await this.commandHandler?.stop();
     await Promise.all([...this.uplinks.values()].map((u) => u.stop(reason)));
     await Promise.all([...this.hj212.values()].map((h) => h.stop()));
+    await this.acquisition.close();
     this.log.close();
     this.logger.info('gateway stopped');
   }

@@ -16,7 +16,7 @@ import type { ReconnectOptions } from './link.js';
 import { serialCost, tcpCost, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { DevicePoller, type BackoffOptions } from './scheduler.js';
 import { describeLink, modbusTransport } from './transport/modbus.js';
-import type { WriteTarget } from './write.js';
+import { writePoint, type WriteOutcome, type WriteTarget } from './write.js';
 import type { LinkSettings, TransportFactory } from './transport/types.js';
 
 export interface DeviceOptions {
@@ -174,7 +174,21 @@ export function createPoller(
   });
 }
 
-export class Acquisition {
+/** What the gateway and its commands use of acquisition, in process or in a worker thread (threaded.ts). */
+export interface AcquisitionControl {
+  start(): void;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  setPeriod(device: string, periodMs: number | undefined): void;
+  health(): AcquisitionHealth;
+  plans(): { device: string; reads: readonly PlannedRead[] }[];
+  profileOf(device: string): Profile | undefined;
+  write(device: string, point: string, value: number): Promise<WriteOutcome>;
+  /** Stops for good (and ends the thread, if there is one). */
+  close(): Promise<void>;
+}
+
+export class Acquisition implements AcquisitionControl {
   private readonly buses: Bus[] = [];
   private readonly pollers: DevicePoller[] = [];
   private readonly targets = new Map<string, WriteTarget>();
@@ -234,9 +248,20 @@ export class Acquisition {
     return this.pollers.map((p) => ({ device: p.health().device, reads: p.plan }));
   }
 
-  /** A polled device as writes reach it (its bus, unit id, profile), or undefined. */
-  writeTarget(device: string): WriteTarget | undefined {
-    return this.targets.get(device);
+  /** The profile of a polled device, or undefined. */
+  profileOf(device: string): Profile | undefined {
+    return this.targets.get(device)?.profile;
+  }
+
+  /**
+   * Writes `value` to `point` of `device` through its bus and reads it back (write.ts). The
+   * caller has checked that the point is writable; an unknown device or point is ACQ_OPTIONS_INVALID.
+   */
+  async write(device: string, point: string, value: number): Promise<WriteOutcome> {
+    const target = this.targets.get(device);
+    const p = target?.profile.points.find((x) => x.key === point);
+    if (!target || !p) throw invalid(`no polled point ${device}.${point} to write`, { device, point });
+    return writePoint(target, p, value);
   }
 
   health(): AcquisitionHealth {
@@ -250,6 +275,10 @@ export class Acquisition {
     await Promise.all(this.loops);
     this.loops = [];
     this.aborts = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
   }
 
   /**

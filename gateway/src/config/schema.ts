@@ -439,6 +439,10 @@ export const SiteConfigSchema = z
       .object({
         id: Id.meta({ description: 'Gateway id; appears in every MQTT topic.' }),
         name: z.string().optional().meta({ description: 'Human-readable name.' }),
+        acquisitionThread: z.boolean().default(false).meta({
+          description:
+            'Poll the buses in a worker thread of their own, on the second core, so commits and uplinks never delay a reply (docs/acquisition.md, "Threads"). Pays with many fast devices.',
+        }),
       })
       .strict()
       .meta({ description: 'This gateway.' }),

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   ACQ_WRITE_UNSUPPORTED:
     'A point of this type or table is not written (strings, BCD, shared bit fields, inputs).',
   ACQ_WRITE_MISMATCH: 'A written point read back a different value than was written.',
+  ACQ_THREAD_FAILED: 'The acquisition worker thread could not start or stopped unexpectedly.',
 
   // processing: aggregation and conversions
   PROCESSING_INPUT_INVALID: 'A line of readings given to offline reprocessing is not a valid reading.',

@@ -3,7 +3,7 @@
  * registered by the Gateway once it has built them and takes commands.
  */
 import { z } from 'zod';
-import type { Acquisition } from '../../acquisition/engine.js';
+import type { AcquisitionControl } from '../../acquisition/engine.js';
 import type { Clock } from '../../core/clock.js';
 import type { Log } from '../../store/log.js';
 import type { MqttPublisher } from '../mqtt/publisher.js';
@@ -15,7 +15,7 @@ import { registerWrite } from './write.js';
 export interface CommandedGateway {
   readonly log: Log;
   readonly uplinks: ReadonlyMap<string, MqttPublisher>;
-  readonly acquisition: Acquisition;
+  readonly acquisition: AcquisitionControl;
 }
 
 /** Runs `task` unless one of its kind still runs; then refuses `busy`. */

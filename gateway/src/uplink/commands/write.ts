@@ -4,8 +4,7 @@
  * `point_written` event with the value before and after.
  */
 import { z } from 'zod';
-import type { Acquisition } from '../../acquisition/engine.js';
-import { writePoint } from '../../acquisition/write.js';
+import type { AcquisitionControl } from '../../acquisition/engine.js';
 import type { Clock } from '../../core/clock.js';
 import { isLantianError } from '../../core/errors.js';
 import type { Log } from '../../store/log.js';
@@ -21,7 +20,7 @@ export const writeArgs = z
 
 export function registerWrite(
   registry: CommandRegistry,
-  acquisition: Acquisition,
+  acquisition: AcquisitionControl,
   log: Log,
   clock: Clock,
 ): void {
@@ -29,23 +28,20 @@ export function registerWrite(
     summary: 'Writes a value to a writable device point and reads it back.',
     args: writeArgs,
     run: async ({ device, point, value }) => {
-      const target = acquisition.writeTarget(device);
-      if (!target) throw new CommandRefusal('unknown_device', `no polled device ${device}`);
-      const p = target.profile.points.find((x) => x.key === point);
-      const writable = target.profile.points.filter((x) => x.access !== 'r').map((x) => x.key);
+      const profile = acquisition.profileOf(device);
+      if (!profile) throw new CommandRefusal('unknown_device', `no polled device ${device}`);
+      const p = profile.points.find((x) => x.key === point);
+      const writable = profile.points.filter((x) => x.access !== 'r').map((x) => x.key);
       const known = `writable points of ${device}: ${writable.join(', ') || 'none'}`;
       if (!p)
-        throw new CommandRefusal(
-          'unknown_point',
-          `profile ${target.profile.id} has no point ${point}; ${known}`,
-        );
+        throw new CommandRefusal('unknown_point', `profile ${profile.id} has no point ${point}; ${known}`);
       if (p.access === 'r')
         throw new CommandRefusal(
           'not_writable',
-          `${device}.${point} is read-only in profile ${target.profile.id}; ${known}`,
+          `${device}.${point} is read-only in profile ${profile.id}; ${known}`,
         );
       try {
-        const outcome = await writePoint(target, p, value);
+        const outcome = await acquisition.write(device, point, value);
         log.appendEvent({ ts: clock.now(), kind: 'point_written', payload: { ...outcome } });
         return outcome;
       } catch (e) {
