@@ -61,7 +61,17 @@ export function crossCheck(view: ConfigView, ctx: CrossCheckContext): void {
 
 function checkBuses(view: ConfigView, { list }: CrossCheckContext): void {
   const seen = new Map<string, string>();
+  const threaded = isRaw(view.raw.gateway) && view.raw.gateway.acquisitionThread === true;
   for (const [id, bus] of view.buses) {
+    if (threaded && bus.kind === 'serial') {
+      list.add(
+        ['gateway', 'acquisitionThread'],
+        `bus ${id} is a serial line, which a worker thread cannot poll`,
+        {
+          hint: 'the serial port driver works on the main thread only: use acquisitionThread with tcp and rtu-over-tcp buses',
+        },
+      );
+    }
     const endpoint = bus.kind === 'serial' ? bus.port : `${bus.host}:${bus.port}`;
     const prior = seen.get(endpoint);
     const at = ['buses', id, bus.kind === 'serial' ? 'port' : 'host'];

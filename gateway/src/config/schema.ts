@@ -441,7 +441,7 @@ export const SiteConfigSchema = z
         name: z.string().optional().meta({ description: 'Human-readable name.' }),
         acquisitionThread: z.boolean().default(false).meta({
           description:
-            'Poll the buses in a worker thread of their own, on the second core, so commits and uplinks never delay a reply (docs/acquisition.md, "Threads"). Pays with many fast devices.',
+            'Poll the buses in a worker thread of their own, on the second core, so commits and uplinks never delay a reply (docs/acquisition.md, "Threads"). Pays with many fast devices; tcp and rtu-over-tcp buses only.',
         }),
       })
       .strict()

@@ -37,6 +37,19 @@ const loadError = (file: string, options = {}) =>
   thrownBy(() => loadSiteConfig(file, { profiles, ...options }));
 
 describe('loading a site config', () => {
+  it('refuses an acquisition thread on a site with a serial line, and takes it over TCP', () => {
+    const serial = { kind: 'serial', port: '/dev/ttyUSB0', baud: 9600 };
+    const refused = problemsOf(edited({ 'gateway.acquisitionThread': true, 'buses.line1': serial }));
+    expect(refused.filter((p) => p.severity === 'error')).toEqual([
+      expect.objectContaining({
+        path: 'gateway.acquisitionThread',
+        message: expect.stringContaining('bus line1 is a serial line'),
+      }),
+    ]);
+    expect(errorPaths(problemsOf(edited({ 'gateway.acquisitionThread': true })))).toEqual([]);
+    expect(errorPaths(problemsOf(edited({ 'buses.line1': serial })))).toEqual([]);
+  });
+
   it('loads a valid config with defaults applied and relative paths made absolute', () => {
     const dir = tempDir();
     const loaded = loadSiteConfig(writeSite(dir, minimalConfig()), { profiles });
