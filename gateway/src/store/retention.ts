@@ -120,16 +120,18 @@ export class Retention {
 
   /** Before a write of one record of about `bytes` (a blob). */
   makeRoomBytes(bytes: number): void {
+    this.enforceQuota(bytes);
     const growth = GROWTH_MARGIN * bytes;
-    this.enforceQuota(growth);
     this.unmeasured += growth;
-    // One transaction this large may outgrow the WAL's share: measure right after it.
-    if (growth > (this.walBudget ?? Infinity) / 2) this.headroom = 0;
   }
 
   maintain(forceAge = false): void {
     // Every commit writes at least a page, whatever it holds (events, aggregates, cursors).
     this.unmeasured += this.pageSize;
+    // The WAL grows by whole commits before SQLite checkpoints it: one `stat` per commit keeps
+    // it within its share (a transaction larger than the share is checkpointed at once).
+    if (this.options.quotaBytes !== undefined && this.walBytes() > (this.walBudget ?? Infinity))
+      this.checkpoint();
     const now = this.env.clock.now();
     if (
       this.options.maxAgeMs !== undefined &&
@@ -198,7 +200,8 @@ export class Retention {
   private enforceQuota(incoming = 0): void {
     const quota = this.options.quotaBytes;
     if (quota === undefined) return;
-    if (this.unmeasured + incoming < this.headroom) return;
+    // Counted with the margin; the eviction below sizes itself by the estimate, as measured.
+    if (this.unmeasured + GROWTH_MARGIN * incoming < this.headroom) return;
     this.unmeasured = 0;
     this.headroom = 0;
     if (this.walBytes() > (this.walBudget ?? Infinity)) this.checkpoint();
