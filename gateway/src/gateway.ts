@@ -11,6 +11,8 @@ import { childLogger, silentLogger, type Logger } from './core/logger.js';
 import type { ReadingDraft } from './core/reading.js';
 import { Acquisition, type AcquisitionControl, type AcquisitionHealth } from './acquisition/index.js';
 import { ThreadedAcquisition } from './acquisition/threaded.js';
+import { createRequire } from 'node:module';
+import type * as SerialPortModule from 'serialport';
 import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
@@ -32,7 +34,6 @@ import {
   type CommandHandler,
 } from './uplink/commands/index.js';
 import { watchClockSteps } from './uplink/commands/clock-step.js';
-import { SerialPort } from 'serialport';
 import { UartPmSource } from './acquisition/uart/source.js';
 import { webPage, type WebServer } from './api/index.js';
 import { CameraService, registerSnapshotCommand } from './cameras/index.js';
@@ -46,6 +47,8 @@ export interface GatewayDeps {
   /** Builds transports; default the Modbus transport. */
   transportFactory?: TransportFactory;
 }
+
+const requireCjs = createRequire(import.meta.url);
 
 /** A group commit is made at once when it reaches this many readings (see `accept`). */
 const GROUP_COMMIT_MAX = 5000;
@@ -212,7 +215,11 @@ export class Gateway {
           new UartPmSource(id, cfg, {
             clock,
             logger: this.logger,
-            open: (path, baudRate) => new SerialPort({ path, baudRate }),
+            open: (path, baudRate) => {
+              // Loaded with the first UART sensor, as the Modbus serial links load it.
+              const { SerialPort } = requireCjs('serialport') as typeof SerialPortModule;
+              return new SerialPort({ path, baudRate });
+            },
             accept: (drafts) => this.accept(drafts),
           }),
         );

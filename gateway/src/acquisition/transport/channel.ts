@@ -3,7 +3,6 @@
  * (node:net). A channel only moves bytes and reports that it closed; framing is the transport's.
  */
 import { connect, type Socket } from 'node:net';
-import { SerialPort } from 'serialport';
 import type { LinkSettings } from './types.js';
 
 export interface Channel {
@@ -26,6 +25,8 @@ async function openSerial(
   link: Extract<LinkSettings, { kind: 'rtu' }>,
   events: ChannelEvents,
 ): Promise<Channel> {
+  // Loaded with the first serial link: a site on TCP alone never loads the driver (docs/footprint.md).
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({
     path: link.path,
     baudRate: link.line.baud,

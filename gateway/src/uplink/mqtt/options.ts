@@ -101,6 +101,10 @@ export function clientOptions(o: ResolvedMqttOptions, now: number): IClientOptio
     // A refused login is retried by the publisher, with a backoff mqtt.js does not have.
     reconnectOnConnackError: false,
     queueQoSZero: false,
+    // mqtt-packet's write cache is 65 536 prebuilt two-byte Buffers (about 7 MB resident) to save
+    // a two-byte allocation per packet id; docs/footprint.md measured it. Off for every client
+    // of the process, since the setting is global to mqtt-packet.
+    writeCache: false,
     will: {
       topic: topicsOf(o).state,
       payload: Buffer.from(stateMessage(o, 'offline', now, { reason: 'connection_lost' })),
