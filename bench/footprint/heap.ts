@@ -136,12 +136,13 @@ export function analyseHeap(file: string, projectRoot: string): HeapBreakdown {
     }
   }
 
-  const idom = dominators(n, firstEdge, edges, ef, nf, WEAK);
+  const graph: Graph = { n, firstEdge, edges, ef, nf, weak: WEAK };
+  const idom = dominators(graph);
   // Charge each object to its nearest script-owned dominator.
   const chargeOf = nearestDominating(idom, (i) => owner[i]!);
   // The other view: each object charged to the first script-owned object on its shortest path
   // from the roots, so objects several modules share are charged to the one that reaches them first.
-  const reachedBy = shortestPathOwners(n, firstEdge, edges, ef, nf, WEAK, owner);
+  const reachedBy = shortestPathOwners(graph, owner);
   const byScriptReached = new Float64Array(scriptNames.length);
   const byHolder: Record<string, number> = {};
   const isHolder = (i: number) => typeOf(i) === 'object' || typeOf(i) === 'closure';
@@ -207,15 +208,19 @@ function nearestDominating(idom: Int32Array, pick: (i: number) => number): (i: n
   };
 }
 
-function shortestPathOwners(
-  n: number,
-  firstEdge: Uint32Array,
-  edges: number[],
-  ef: number,
-  nf: number,
-  weak: number,
-  owner: Int32Array,
-): Int32Array {
+/** The snapshot's graph as the two passes below walk it: edges of node v are firstEdge[v]…firstEdge[v + 1]. */
+interface Graph {
+  n: number;
+  firstEdge: Uint32Array;
+  edges: number[];
+  /** Fields per edge and per node in the flat arrays. */
+  ef: number;
+  nf: number;
+  /** The type index of weak edges, which retain nothing. */
+  weak: number;
+}
+
+function shortestPathOwners({ n, firstEdge, edges, ef, nf, weak }: Graph, owner: Int32Array): Int32Array {
   const reached = new Int32Array(n).fill(-2);
   const queue = new Int32Array(n);
   let head = 0;
@@ -239,14 +244,7 @@ function shortestPathOwners(
  * Immediate dominators from the root (node 0), ignoring weak edges: the iterative algorithm of
  * Cooper, Harvey and Kennedy over a reverse postorder. Unreachable nodes get -1.
  */
-function dominators(
-  n: number,
-  firstEdge: Uint32Array,
-  edges: number[],
-  ef: number,
-  nf: number,
-  weak: number,
-): Int32Array {
+function dominators({ n, firstEdge, edges, ef, nf, weak }: Graph): Int32Array {
   // Reverse postorder by an explicit-stack depth-first search.
   const order = new Int32Array(n).fill(-1); // postorder number
   const post: number[] = [];
