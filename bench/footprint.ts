@@ -344,10 +344,11 @@ async function main(): Promise<void> {
       {
         metric: 'modules loaded at idle',
         value: `${modules.length} files in ${packages.length} packages or folders`,
-        note: heap.byModule
+        note: `heap reached: ${[...heap.byModule]
+          .sort((a, b) => b.reachedBytes - a.reachedBytes)
           .slice(0, 5)
           .map((m) => `${m.module} ${mb(m.reachedBytes)} MB`)
-          .join(', '),
+          .join(', ')}`,
       },
       ...flagRuns.map((r) => ({
         metric: `idle RSS, ${r.flags}`,
