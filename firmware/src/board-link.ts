@@ -15,11 +15,36 @@
  * on StandardFirmata's reset defaults.
  */
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
-import bindFirmata from 'firmata-io';
-import five from 'johnny-five';
+import { createRequire } from 'node:module';
+import type { SerialPort } from 'serialport';
+import type bindFirmata from 'firmata-io';
+import type five from 'johnny-five';
 import type { Clock } from '../../gateway/src/core/clock.js';
 import type { Logger } from '../../gateway/src/core/logger.js';
+
+interface BoardLibraries {
+  five: typeof five;
+  Firmata: typeof bindFirmata.Firmata;
+  SerialPort: typeof SerialPort;
+}
+
+let libraries: BoardLibraries | undefined;
+
+/**
+ * johnny-five and firmata-io (with what they pull in, some 2 MB of heap) load with the first
+ * connection, so a gateway without site I/O never carries them (docs/footprint.md).
+ */
+function boardLibraries(): BoardLibraries {
+  if (!libraries) {
+    const require = createRequire(import.meta.url);
+    libraries = {
+      five: require('johnny-five') as typeof five,
+      Firmata: (require('firmata-io') as typeof bindFirmata).Firmata,
+      SerialPort: (require('serialport') as { SerialPort: typeof SerialPort }).SerialPort,
+    };
+  }
+  return libraries;
+}
 
 const PIN_STATE_QUERY = 0x6d;
 const READY_TIMEOUT_MS = 10_000;
@@ -106,9 +131,10 @@ export class BoardLink extends EventEmitter<BoardLinkEvents> {
     this.state = 'connecting';
     this.attempt++;
     const generation = ++this.generation;
+    const { five, Firmata, SerialPort } = boardLibraries();
     const port = new SerialPort({ path: this.plan.port, baudRate: this.plan.baud });
     this.port = port;
-    const io = new bindFirmata.Firmata(port);
+    const io = new Firmata(port);
     // Before johnny-five attaches its own listeners (only after ready): an error while opening
     // must not become an unhandled 'error' event.
     io.on('error', (e: unknown) => this.lost(generation, `serial error: ${String(e)}`));
@@ -138,6 +164,7 @@ export class BoardLink extends EventEmitter<BoardLinkEvents> {
 
   /** Pin modes, reporting and relay levels, from scratch. */
   private setUp(board: five.Board): void {
+    const { Relay } = boardLibraries().five;
     const io = board.io;
     // All modes first: a port report answers the first read at once, and must not catch a
     // contact pin still in its reset mode.
@@ -149,7 +176,7 @@ export class BoardLink extends EventEmitter<BoardLinkEvents> {
     for (const { pin, activeLow } of this.plan.relays) {
       io.pinMode(pin, io.MODES.OUTPUT);
       if (!this.relays.has(pin) || this.board !== board)
-        this.relays.set(pin, new five.Relay({ pin, board, type: activeLow ? 'NC' : 'NO' }));
+        this.relays.set(pin, new Relay({ pin, board, type: activeLow ? 'NC' : 'NO' }));
       this.drive(pin);
     }
     for (const ch of this.plan.analog) {

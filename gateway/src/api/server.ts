@@ -3,7 +3,8 @@
  * and a server-sent event stream that pushes new values, events and status without reloading.
  * Read-only: only GET routes exist. See docs/web.md.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { createRequire } from 'node:module';
+import type { fastify as createFastify, FastifyInstance, FastifyReply } from 'fastify';
 import { LantianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
@@ -33,6 +34,14 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
+/**
+ * fastify and its dependencies (some 1 MB of heap and a few MB resident) load with the first
+ * web server, so a gateway without a `web` section never carries them (docs/footprint.md).
+ */
+function fastify(): typeof createFastify {
+  return (createRequire(import.meta.url)('fastify') as { fastify: typeof createFastify }).fastify;
+}
+
 export class WebServer {
   private readonly app: FastifyInstance;
   private readonly clients = new Set<FastifyReply>();
@@ -47,7 +56,7 @@ export class WebServer {
     private readonly options: WebServerOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.app = Fastify({ logger: false, forceCloseConnections: true });
+    this.app = fastify()({ logger: false, forceCloseConnections: true });
     this.app.addHook('onRequest', async (req, reply) => {
       void reply.headers(SECURITY_HEADERS);
       const result = checkRequest(options.password, req.headers.authorization, req.ip);
