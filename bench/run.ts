@@ -9,6 +9,7 @@ const benches = [
   'bench:node-red',
   'bench:signing',
   'bench:scale-out',
+  'bench:scale',
 ];
 let failed = false;
 for (const b of benches) {
