@@ -51,6 +51,8 @@ const MEMORY_POINTS = QUICK ? [2_000] : [2_000, 5_000];
 const TARGETS = { kneeReadingsPerSec: 100_000, overloadRatio: 0.95, idleRssMb: 60, rssMbPer1000Points: 10 };
 
 const n = (x: number) => Math.round(x).toLocaleString('en');
+const plural = (k: number, word: string) =>
+  `${n(k)} ${word}${k === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
 const pad = (s: string | number, w: number) => String(s).padStart(w);
 
 function spec(
@@ -177,6 +179,7 @@ async function main(): Promise<void> {
     const idleRssMb = idle.gatewayRssMaxMb;
     const perThousand = polled.map((p) => ({
       points: p.devices * p.points,
+      verdict: shortfall(p) ?? 'carried',
       rssMb: p.gatewayRssMaxMb,
       mbPer1000Points:
         Math.round(((p.gatewayRssMaxMb - idleRssMb) / (p.devices * p.points)) * 1000 * 100) / 100,
@@ -236,7 +239,7 @@ async function main(): Promise<void> {
 
 function stepRow(r: StepResult): BenchRow {
   return {
-    metric: `${r.points} points × ${n(r.devices)} devices at ${r.periodMs} ms, ${r.buses} buses${r.heapCap ? '' : ', no heap cap'}`,
+    metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.heapCap ? '' : ', no heap cap'}`,
     value: `${n(r.deliveredPerSec)} of ${n(r.offeredPerSec)} offered/s`,
     note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} %, RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}`,
   };
@@ -251,7 +254,7 @@ function rows(
     rssMbPer1000Points: number;
     knee50ReadingsPerSec: number;
     met: Record<keyof typeof TARGETS, boolean>;
-    memory: { polledAt1s: { points: number; rssMb: number; mbPer1000Points: number }[] };
+    memory: { polledAt1s: { points: number; verdict: string; rssMb: number; mbPer1000Points: number }[] };
     steps: (StepResult & { verdict: string })[];
     loadAverage1m: { before: number; after: number };
     broker: string;
@@ -299,7 +302,7 @@ function rows(
       metric: 'RSS per 1 000 points at 1 s (`rssMbPer1000Points`)',
       value: `${r.rssMbPer1000Points} MB`,
       target: `≤ ${TARGETS.rssMbPer1000Points}`,
-      note: `${verdict(r.met.rssMbPer1000Points)}; ${r.memory.polledAt1s.map((p) => `${n(p.points)} points: ${p.rssMb} MB (${p.mbPer1000Points} MB/1 000)`).join(', ')}; the worst is reported`,
+      note: `${verdict(r.met.rssMbPer1000Points)}; ${r.memory.polledAt1s.map((p) => `${n(p.points)} points: ${p.rssMb} MB (${p.mbPer1000Points} MB/1 000; ${p.verdict})`).join(', ')}; the worst is reported`,
     },
     ...r.steps.map(stepRow),
     {
