@@ -43,7 +43,7 @@ const MEMORY_WINDOW_MS = QUICK ? 3000 : 5000;
 /** Offered readings/s stepped through; stepping stops after `FAILURES_TO_STOP` steps not carried in a row. */
 const LADDER_10 = QUICK
   ? [5_000, 20_000]
-  : [2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 60_000, 80_000, 100_000, 150_000];
+  : [2_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 40_000, 60_000, 80_000, 100_000, 150_000];
 const LADDER_50 = QUICK ? [20_000] : [5_000, 10_000, 25_000, 50_000, 100_000, 150_000];
 const FAILURES_TO_STOP = 2;
 const MEMORY_POINTS = QUICK ? [2_000] : [2_000, 5_000];
@@ -85,11 +85,13 @@ const COLUMNS: [string, number, (r: StepResult) => string | number][] = [
   ['%', 4, (r) => Math.round((r.deliveredPerSec / r.offeredPerSec) * 100)],
   ['overrun/s', 9, (r) => n(r.overrunPerSec)],
   ['gw CPU%', 7, (r) => r.gatewayCpuPct],
+  ['µs/reading', 10, (r) => r.gatewayCpuMicrosPerReading ?? '-'],
   ['gw RSS MB', 9, (r) => r.gatewayRssMaxMb],
   ['sim CPU%', 8, (r) => r.simCpuPct],
   ['sub CPU%', 8, (r) => r.subscriberCpuPct],
   ['lag ms', 11, (r) => `${r.lagStartMs ?? '-'}→${r.lagEndMs ?? '-'}`],
   ['backlog', 8, (r) => r.backlogEnd ?? '-'],
+  ['load', 4, (r) => r.loadAverage1m],
 ];
 const HEADER = `${COLUMNS.map(([h, w]) => pad(h, w)).join(' ')}  verdict`;
 const line = (r: StepResult) =>
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
       const steps: StepResult[] = [];
       let failures = 0;
       for (const offered of offers) {
-        const r = await run(spec(`${name}-${offered / 1000}k`, shape, offered, FAST_MS));
+        const r = await run(spec(`${name}-${offered}`, shape, offered, FAST_MS));
         steps.push(r);
         failures = shortfall(r) === undefined ? 0 : failures + 1;
         if (failures >= FAILURES_TO_STOP) break;
@@ -206,6 +208,7 @@ async function main(): Promise<void> {
       overloadRatio,
       rssMbPer1000Points,
       idleRssMb,
+      kneeGatewayCpuMicrosPerReading: knee10?.gatewayCpuMicrosPerReading ?? null,
       kneeShape: '10 float32 points a device, one request, 100 ms period',
       knee50ReadingsPerSec: knee50?.deliveredPerSec ?? 0,
       targets: TARGETS,
@@ -241,7 +244,7 @@ function stepRow(r: StepResult): BenchRow {
   return {
     metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.heapCap ? '' : ', no heap cap'}`,
     value: `${n(r.deliveredPerSec)} of ${n(r.offeredPerSec)} offered/s`,
-    note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} %, RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}`,
+    note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} % (${r.gatewayCpuMicrosPerReading ?? '-'} µs per delivered reading), RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}; load average ${r.loadAverage1m}`,
   };
 }
 
@@ -271,7 +274,7 @@ function rows(
       metric: 'knee, 10 points a device (`kneeReadingsPerSec`)',
       value: `${n(r.kneeReadingsPerSec)} readings/s`,
       target: `≥ ${n(TARGETS.kneeReadingsPerSec)}`,
-      note: `${verdict(r.met.kneeReadingsPerSec)}; ${knee10 ? `step ${knee10.label}: gateway CPU ${knee10.gatewayCpuPct} % (200 % = both cores)` : 'no step carried'}; log and QoS 1 MQTT to ${r.broker}`,
+      note: `${verdict(r.met.kneeReadingsPerSec)}; ${knee10 ? `step ${knee10.label}: gateway CPU ${knee10.gatewayCpuPct} % (200 % = both cores), ${knee10.gatewayCpuMicrosPerReading} µs per delivered reading` : 'no step carried'}; log and QoS 1 MQTT to ${r.broker}`,
     },
     {
       metric: 'at 4× the knee (`overloadReadingsPerSec`)',

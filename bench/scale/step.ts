@@ -5,6 +5,7 @@
  * Everything the step started is stopped and its folder removed before it returns.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchBroker } from './broker.js';
 import { startGateway } from './gateway.js';
@@ -48,6 +49,8 @@ export interface StepResult extends StepOutcome {
   loggedPerSec: number;
   /** CPU in % of one core (two busy cores = 200 %). */
   gatewayCpuPct: number;
+  /** Gateway CPU time per delivered reading (µs): what a reading costs, whatever share of the cores the gateway got. */
+  gatewayCpuMicrosPerReading: number | null;
   gatewayRssMb: number;
   gatewayRssMaxMb: number;
   simCpuPct: number;
@@ -56,6 +59,8 @@ export interface StepResult extends StepOutcome {
   lagStartMs: number | null;
   lagEndMs: number | null;
   backlogEnd: number | null;
+  /** The machine's 1-minute load average at the window's end (2 cores: above 2, processes wait for a core). */
+  loadAverage1m: number;
 }
 
 /** Buses of Modbus TCP: at least this many, more when they would hold more units each. */
@@ -211,8 +216,9 @@ function figures(
     unvaluedPerSec: round(rate('readings') - rate('valued')),
     loggedPerSec: round(((c1.health?.lastSeq ?? 0) - (c0.health?.lastSeq ?? 0)) / seconds),
     gatewayCpuPct: round(cpu.gateway),
+    gatewayCpuMicrosPerReading: rate('valued') > 0 ? round((cpu.gateway * 10_000) / rate('valued')) : null,
     gatewayRssMb: round(median(rss), 1),
-    gatewayRssMaxMb: round(Math.max(...rss), 1),
+    gatewayRssMaxMb: rss.length === 0 ? NaN : round(Math.max(...rss), 1),
     simCpuPct: round(cpu.sim),
     subscriberCpuPct: round(cpu.subscriber),
     brokerCpuPct: cpu.broker === undefined ? null : round(cpu.broker),
@@ -220,6 +226,7 @@ function figures(
     lagEndMs: c1.recentLagMs,
     lagGrowthMs,
     backlogEnd: c1.health?.backlog ?? null,
+    loadAverage1m: round(loadavg()[0]!, 1),
     backlogGrowth: (c1.health?.backlog ?? 0) - (c0.health?.backlog ?? 0),
     ...(gatewayExited === undefined ? {} : { gatewayExited }),
   };
