@@ -10,6 +10,7 @@ const benches = [
   'bench:signing',
   'bench:scale-out',
   'bench:footprint',
+  'bench:scale',
 ];
 let failed = false;
 for (const b of benches) {

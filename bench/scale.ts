@@ -1,0 +1,321 @@
+/**
+ * `npm run bench:scale`: the gateway as it ships (compiled, its own process, the README's heap
+ * cap) polling many simulated Modbus TCP devices at once, with the log and QoS 1 MQTT on.
+ *
+ * - Offered load (devices × points × 1000 / periodMs) is stepped up on 10 Modbus TCP buses
+ *   (more past 200 units a bus), the simulators spread over two processes of their own; each step
+ *   starts afresh (new simulators, gateway and log), warms up, then measures a window.
+ * - A counting subscriber (its own process) parses every data message from a broker (Mosquitto
+ *   when installed, else the embedded Aedes broker in its own process): readings with a value
+ *   delivered per second, `overrun` slots, the delay behind acquisition; health gives the backlog.
+ * - Knee: the highest step with ≥ 95 % of offered delivered and no growing backlog or delay
+ *   (bench/scale/knee.ts). Then 4× the knee (overload), the step past the knee once more without
+ *   the heap cap, and a second shape (50 points a device instead of 10).
+ * - Memory: RSS with one device (idle), and with 2 000 and 5 000 points polled at 1 s.
+ *
+ * Gateway CPU is in % of one core (both cores busy = 200 %), from /proc, all threads. The machine
+ * is shared with the simulators, the broker and the subscriber (and any other load): their CPU is
+ * reported beside the gateway's. `--quick`: a few short steps to try it; prints only, writes no
+ * results. `--no-build`: use dist/ as it is instead of running `npm run build` first.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeResults, type BenchRow } from './report.js';
+import { startBroker, type BenchBroker } from './scale/broker.js';
+import { killAllChildren } from './scale/child.js';
+import { HEAP_CAP, killAllGateways } from './scale/gateway.js';
+import { knee, shortfall } from './scale/knee.js';
+import { SHAPES, runStep, type Shape, type StepResult, type StepSpec } from './scale/step.js';
+import { Subscriber } from './scale/subscriber.js';
+
+const QUICK = process.argv.includes('--quick');
+const BUILD = !process.argv.includes('--no-build');
+
+const FAST_MS = 100;
+const SLOW_MS = 1000;
+const WARM_MS = QUICK ? 3000 : 6000;
+const WINDOW_MS = QUICK ? 6000 : 16_000;
+/** Memory steps run longer before their window: the issue's "after 15 s steady". */
+const MEMORY_WARM_MS = QUICK ? 5000 : 15_000;
+const MEMORY_WINDOW_MS = QUICK ? 3000 : 5000;
+/**
+ * Offered readings/s stepped through. The 10-point shape, which sets the knee, stops after two steps
+ * in a row not carried (one may be the machine's noise); the second shape after the first.
+ */
+const LADDER_10 = QUICK
+  ? [5_000, 20_000]
+  : [2_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000];
+const LADDER_50 = QUICK ? [20_000] : [10_000, 25_000, 50_000, 100_000, 150_000];
+const MEMORY_POINTS = QUICK ? [2_000] : [2_000, 5_000];
+
+const TARGETS = { kneeReadingsPerSec: 100_000, overloadRatio: 0.95, idleRssMb: 60, rssMbPer1000Points: 10 };
+
+const n = (x: number) => Math.round(x).toLocaleString('en');
+const plural = (k: number, word: string) =>
+  `${n(k)} ${word}${k === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+const pad = (s: string | number, w: number) => String(s).padStart(w);
+
+function spec(
+  label: string,
+  shape: Shape,
+  offered: number,
+  periodMs: number,
+  o: Partial<StepSpec> = {},
+): StepSpec {
+  return {
+    label,
+    shape,
+    devices: Math.max(1, Math.round((offered * periodMs) / (shape.points * 1000))),
+    periodMs,
+    heapCap: true,
+    warmMs: WARM_MS,
+    windowMs: WINDOW_MS,
+    ...o,
+  };
+}
+
+/** The printed step table: heading, width, cell. */
+const COLUMNS: [string, number, (r: StepResult) => string | number][] = [
+  ['step', 14, (r) => r.label],
+  ['pts', 3, (r) => r.points],
+  ['devs', 5, (r) => r.devices],
+  ['cap', 3, (r) => (r.heapCap ? 'yes' : 'no')],
+  ['offered/s', 9, (r) => n(r.offeredPerSec)],
+  ['delivered/s', 11, (r) => n(r.deliveredPerSec)],
+  ['%', 4, (r) => Math.round((r.deliveredPerSec / r.offeredPerSec) * 100)],
+  ['overrun/s', 9, (r) => n(r.overrunPerSec)],
+  ['gw CPU%', 7, (r) => r.gatewayCpuPct],
+  ['µs/reading', 10, (r) => r.gatewayCpuMicrosPerReading ?? '-'],
+  ['gw RSS MB', 9, (r) => r.gatewayRssMaxMb],
+  ['sim CPU%', 8, (r) => r.simCpuPct],
+  ['sub CPU%', 8, (r) => r.subscriberCpuPct],
+  ['lag ms', 11, (r) => `${r.lagStartMs ?? '-'}→${r.lagEndMs ?? '-'}`],
+  ['backlog', 8, (r) => r.backlogEnd ?? '-'],
+  ['load', 4, (r) => r.loadAverage1m],
+];
+const HEADER = `${COLUMNS.map(([h, w]) => pad(h, w)).join(' ')}  verdict`;
+const line = (r: StepResult) =>
+  `${COLUMNS.map(([, w, cell]) => pad(cell(r), w)).join(' ')}  ${shortfall(r) ?? 'carried'}`;
+
+async function main(): Promise<void> {
+  if (BUILD) {
+    console.log('npm run build (the gateway runs from dist/)');
+    const b = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+    if (b.status !== 0) throw new Error('npm run build failed');
+  }
+  const tmpRoot = mkdtempSync(join(tmpdir(), 'lantian-bench-scale-'));
+  let broker: BenchBroker | undefined;
+  let subscriber: Subscriber | undefined;
+  const cleanup = () => {
+    killAllGateways();
+    killAllChildren();
+    rmSync(tmpRoot, { recursive: true, force: true });
+  };
+  // Ctrl-C or a kill: nothing started here may outlive the benchmark, nor its files.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping every process the benchmark started`);
+      void broker?.close().finally(() => {
+        cleanup();
+        process.exit(130);
+      });
+      setTimeout(() => {
+        cleanup();
+        process.exit(130);
+      }, 3000).unref();
+    });
+  process.once('exit', cleanup);
+
+  try {
+    broker = await startBroker();
+    subscriber = await Subscriber.start(broker.url);
+    const env = { tmpRoot, broker, subscriber };
+    const loadBefore = loadavg()[0]!;
+    console.log(
+      `broker ${broker.kind}; heap cap ${HEAP_CAP}; warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
+    );
+    console.log(HEADER);
+    const run = async (s: StepSpec) => {
+      const r = await runStep(s, env);
+      console.log(line(r));
+      return r;
+    };
+    const ladder = async (name: string, shape: Shape, offers: number[], failuresToStop: number) => {
+      const steps: StepResult[] = [];
+      let failures = 0;
+      for (const offered of offers) {
+        const r = await run(spec(`${name}-${offered}`, shape, offered, FAST_MS));
+        steps.push(r);
+        failures = shortfall(r) === undefined ? 0 : failures + 1;
+        if (failures >= failuresToStop) break;
+      }
+      return steps;
+    };
+
+    const steps10 = await ladder('p10', SHAPES.p10, LADDER_10, 2);
+    const knee10 = knee(steps10);
+    const overload = knee10
+      ? await run(spec(`p10-4x`, SHAPES.p10, 4 * knee10.offeredPerSec, FAST_MS))
+      : undefined;
+    // The cap's cost shows where capacity is the limit: the first step past the knee.
+    const past = steps10.find((s) => s.offeredPerSec > (knee10?.offeredPerSec ?? 0)) ?? steps10.at(-1)!;
+    const uncapped = await run(
+      spec(`${past.label}-nocap`, SHAPES.p10, past.offeredPerSec, FAST_MS, { heapCap: false }),
+    );
+    const steps50 = await ladder('p50', SHAPES.p50, LADDER_50, 1);
+    const knee50 = knee(steps50);
+
+    const memoryOpts = { warmMs: MEMORY_WARM_MS, windowMs: MEMORY_WINDOW_MS };
+    const idle = await run(spec('idle', SHAPES.p10, 10, SLOW_MS, memoryOpts));
+    const polled = [];
+    for (const points of MEMORY_POINTS)
+      polled.push(await run(spec(`mem-${points}`, SHAPES.p10, points, SLOW_MS, memoryOpts)));
+    const loadAfter = loadavg()[0]!;
+
+    const kneeReadingsPerSec = knee10?.deliveredPerSec ?? 0;
+    const overloadReadingsPerSec = overload?.deliveredPerSec ?? null;
+    const overloadRatio =
+      overloadReadingsPerSec === null || kneeReadingsPerSec === 0
+        ? null
+        : Math.round((overloadReadingsPerSec / kneeReadingsPerSec) * 100) / 100;
+    const idleRssMb = idle.gatewayRssMaxMb;
+    const perThousand = polled.map((p) => ({
+      points: p.devices * p.points,
+      verdict: shortfall(p) ?? 'carried',
+      rssMb: p.gatewayRssMaxMb,
+      mbPer1000Points:
+        Math.round(((p.gatewayRssMaxMb - idleRssMb) / (p.devices * p.points)) * 1000 * 100) / 100,
+    }));
+    const rssMbPer1000Points = Math.max(...perThousand.map((p) => p.mbPer1000Points));
+    const met = {
+      kneeReadingsPerSec: kneeReadingsPerSec >= TARGETS.kneeReadingsPerSec,
+      overloadRatio: overloadRatio !== null && overloadRatio >= TARGETS.overloadRatio,
+      idleRssMb: idleRssMb <= TARGETS.idleRssMb,
+      rssMbPer1000Points: rssMbPer1000Points <= TARGETS.rssMbPer1000Points,
+    };
+    const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
+    console.log(
+      `\nknee ${n(kneeReadingsPerSec)} readings/s (${verdict(met.kneeReadingsPerSec)}, target ≥ ${n(TARGETS.kneeReadingsPerSec)}); at 4× ${overloadReadingsPerSec === null ? '-' : n(overloadReadingsPerSec)} (ratio ${overloadRatio ?? '-'}, ${verdict(met.overloadRatio)}); idle RSS ${idleRssMb} MB (${verdict(met.idleRssMb)}); ${rssMbPer1000Points} MB per 1 000 points (${verdict(met.rssMbPer1000Points)}); load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}`,
+    );
+    if (QUICK) {
+      console.log('--quick: nothing written');
+      return;
+    }
+
+    const results = {
+      kneeReadingsPerSec,
+      overloadReadingsPerSec,
+      overloadRatio,
+      rssMbPer1000Points,
+      idleRssMb,
+      kneeGatewayCpuMicrosPerReading: knee10?.gatewayCpuMicrosPerReading ?? null,
+      kneeShape: '10 float32 points a device, one request, 100 ms period',
+      knee50ReadingsPerSec: knee50?.deliveredPerSec ?? 0,
+      targets: TARGETS,
+      met,
+      heapCap: HEAP_CAP,
+      broker: broker.kind,
+      cpus: cpus().length,
+      node: process.version,
+      loadAverage1m: { before: Math.round(loadBefore * 10) / 10, after: Math.round(loadAfter * 10) / 10 },
+      memory: { idle: idle.gatewayRssMaxMb, polledAt1s: perThousand },
+      steps: [...steps10, ...(overload ? [overload] : []), uncapped, ...steps50, idle, ...polled].map(
+        (s) => ({
+          ...s,
+          verdict: shortfall(s) ?? 'carried',
+        }),
+      ),
+    };
+    writeResults(
+      'scale',
+      'npm run bench:scale',
+      results,
+      rows(results, knee10, overload, past, uncapped, knee50),
+    );
+    console.log('wrote bench/results/scale.json and docs/benchmarks.md');
+  } finally {
+    await subscriber?.stop();
+    await broker?.close();
+    cleanup();
+  }
+}
+
+function stepRow(r: StepResult): BenchRow {
+  return {
+    metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.heapCap ? '' : ', no heap cap'}`,
+    value: `${n(r.deliveredPerSec)} of ${n(r.offeredPerSec)} offered/s`,
+    note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} % (${r.gatewayCpuMicrosPerReading ?? '-'} µs per delivered reading), RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}; load average ${r.loadAverage1m}`,
+  };
+}
+
+function rows(
+  r: {
+    kneeReadingsPerSec: number;
+    overloadReadingsPerSec: number | null;
+    overloadRatio: number | null;
+    idleRssMb: number;
+    rssMbPer1000Points: number;
+    knee50ReadingsPerSec: number;
+    met: Record<keyof typeof TARGETS, boolean>;
+    memory: { polledAt1s: { points: number; verdict: string; rssMb: number; mbPer1000Points: number }[] };
+    steps: (StepResult & { verdict: string })[];
+    loadAverage1m: { before: number; after: number };
+    broker: string;
+  },
+  knee10: StepResult | undefined,
+  overload: StepResult | undefined,
+  past: StepResult,
+  uncapped: StepResult,
+  knee50: StepResult | undefined,
+): BenchRow[] {
+  const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
+  return [
+    {
+      metric: 'knee, 10 points a device (`kneeReadingsPerSec`)',
+      value: `${n(r.kneeReadingsPerSec)} readings/s`,
+      target: `≥ ${n(TARGETS.kneeReadingsPerSec)}`,
+      note: `${verdict(r.met.kneeReadingsPerSec)}; ${knee10 ? `step ${knee10.label}: gateway CPU ${knee10.gatewayCpuPct} % (200 % = both cores), ${knee10.gatewayCpuMicrosPerReading} µs per delivered reading` : 'no step carried'}; log and QoS 1 MQTT to ${r.broker}`,
+    },
+    {
+      metric: 'at 4× the knee (`overloadReadingsPerSec`)',
+      value:
+        r.overloadReadingsPerSec === null
+          ? 'not run'
+          : `${n(r.overloadReadingsPerSec)} readings/s (${r.overloadRatio} of the knee)`,
+      target: `≥ ${TARGETS.overloadRatio} of the knee`,
+      note: `${verdict(r.met.overloadRatio)}${overload ? `; overrun ${n(overload.overrunPerSec)}/s, gateway CPU ${overload.gatewayCpuPct} %` : ''}`,
+    },
+    {
+      metric: 'without the heap cap, past the knee',
+      value: `${n(uncapped.deliveredPerSec)} readings/s (capped: ${n(past.deliveredPerSec)})`,
+      note: `step ${past.label}; RSS ${uncapped.gatewayRssMaxMb} MB uncapped, ${past.gatewayRssMaxMb} MB capped`,
+    },
+    {
+      metric: 'knee, 50 points a device',
+      value: `${n(r.knee50ReadingsPerSec)} readings/s`,
+      note: knee50 ? `step ${knee50.label}: gateway CPU ${knee50.gatewayCpuPct} %` : 'no step carried',
+    },
+    {
+      metric: 'idle RSS, one device (`idleRssMb`)',
+      value: `${r.idleRssMb} MB`,
+      target: `≤ ${TARGETS.idleRssMb}`,
+      note: `${verdict(r.met.idleRssMb)}; peak over the window after ${MEMORY_WARM_MS / 1000} s, heap cap on`,
+    },
+    {
+      metric: 'RSS per 1 000 points at 1 s (`rssMbPer1000Points`)',
+      value: `${r.rssMbPer1000Points} MB`,
+      target: `≤ ${TARGETS.rssMbPer1000Points}`,
+      note: `${verdict(r.met.rssMbPer1000Points)}; ${r.memory.polledAt1s.map((p) => `${n(p.points)} points: ${p.rssMb} MB (${p.mbPer1000Points} MB/1 000; ${p.verdict})`).join(', ')}; the worst is reported`,
+    },
+    ...r.steps.map(stepRow),
+    {
+      metric: 'machine load',
+      value: `load average ${r.loadAverage1m.before} → ${r.loadAverage1m.after}`,
+      note: 'the simulators, broker and subscriber share the two cores with the gateway (their CPU is in each step); other work on the machine also counts',
+    },
+  ];
+}
+
+await main();

@@ -1,0 +1,103 @@
+/**
+ * The gateway under test: the compiled build (`npm run build`, dist/) run as `lantian run` in a
+ * process of its own, with a site config generated for the step (Modbus TCP buses of bench
+ * analyzers, the log, MQTT at QoS 1) in a temporary folder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { BENCH_PROFILES, deviceId, type SimBus } from './sim.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/gateway/src/cli/main.js', import.meta.url));
+
+/** The heap cap README.md recommends for the daemon. */
+export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=8';
+
+export interface SiteSpec {
+  gateway: string;
+  profile: string;
+  periodMs: number;
+  buses: SimBus[];
+  ports: Map<string, number>;
+  brokerUrl: string;
+}
+
+/** The site config of a step, as an operator would write it. */
+export function siteYaml(s: SiteSpec): string {
+  return stringify({
+    version: 1,
+    site: { id: 'scale-bench', name: 'Scale benchmark' },
+    gateway: { id: s.gateway },
+    buses: Object.fromEntries(
+      s.buses.map((b) => [b.name, { kind: 'tcp', host: '127.0.0.1', port: s.ports.get(b.name)! }]),
+    ),
+    devices: Object.fromEntries(
+      s.buses.flatMap((b) =>
+        b.units.map((unit) => [
+          deviceId(b.name, unit),
+          { profile: s.profile, bus: b.name, unitId: unit, periodMs: s.periodMs },
+        ]),
+      ),
+    ),
+    // Health every 2 s: the subscriber reads the uplink backlog from it.
+    uplinks: { mqtt: { url: s.brokerUrl, healthIntervalMs: 2000 } },
+    storage: { path: 'log.db', quotaMb: 8192 },
+  });
+}
+
+const running = new Set<ChildProcess>();
+
+/** Kills every gateway still running (for exit and interrupt handlers: synchronous). */
+export function killAllGateways(): void {
+  for (const g of running) g.kill('SIGKILL');
+  running.clear();
+}
+
+export interface RunningGateway {
+  pid: number;
+  /** Whether it is still running. */
+  alive(): boolean;
+  /** What it wrote to stdout and stderr so far (its log at level warn). */
+  output(): string;
+  /** SIGTERM, as systemd stops it; SIGKILL if it has not stopped in 15 s. */
+  stop(): Promise<void>;
+}
+
+/** Writes the site config into `dir` and starts the gateway on it, heap-capped or not. */
+export function startGateway(dir: string, site: SiteSpec, heapCap: boolean): RunningGateway {
+  const config = join(dir, 'site.yaml');
+  writeFileSync(config, siteYaml(site));
+  const logFile = join(dir, 'gateway.log');
+  const out = openSync(logFile, 'w');
+  const env = { ...process.env };
+  if (heapCap) env.NODE_OPTIONS = HEAP_CAP;
+  else delete env.NODE_OPTIONS;
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'run', '--config', config, '--profiles', BENCH_PROFILES, '--log-level', 'warn'],
+    { cwd: dir, env, stdio: ['ignore', out, out] },
+  );
+  closeSync(out);
+  running.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    pid: child.pid!,
+    alive,
+    output: () => readFileSync(logFile, 'utf8'),
+    async stop() {
+      if (!alive()) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
