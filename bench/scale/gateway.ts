@@ -22,6 +22,8 @@ export interface SiteSpec {
   buses: SimBus[];
   ports: Map<string, number>;
   brokerUrl: string;
+  /** `gateway.acquisitionThread`: the buses polled in a worker thread (docs/acquisition.md). */
+  thread: boolean;
 }
 
 /** The site config of a step, as an operator would write it. */
@@ -29,7 +31,7 @@ export function siteYaml(s: SiteSpec): string {
   return stringify({
     version: 1,
     site: { id: 'scale-bench', name: 'Scale benchmark' },
-    gateway: { id: s.gateway },
+    gateway: { id: s.gateway, ...(s.thread ? { acquisitionThread: true } : {}) },
     buses: Object.fromEntries(
       s.buses.map((b) => [b.name, { kind: 'tcp', host: '127.0.0.1', port: s.ports.get(b.name)! }]),
     ),

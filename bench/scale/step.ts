@@ -31,6 +31,8 @@ export interface StepSpec {
   devices: number;
   periodMs: number;
   heapCap: boolean;
+  /** Acquisition in its worker thread (`gateway.acquisitionThread`). */
+  thread: boolean;
   warmMs: number;
   windowMs: number;
 }
@@ -42,6 +44,7 @@ export interface StepResult extends StepOutcome {
   buses: number;
   periodMs: number;
   heapCap: boolean;
+  thread: boolean;
   overrunPerSec: number;
   /** Readings without a value, overrun slots included. */
   unvaluedPerSec: number;
@@ -120,6 +123,7 @@ export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult>
         buses,
         ports: new Map(groups.flatMap((g) => [...g.ports])),
         brokerUrl: env.broker.url,
+        thread: spec.thread,
       },
       spec.heapCap,
     );
@@ -210,6 +214,7 @@ function figures(
     buses,
     periodMs: spec.periodMs,
     heapCap: spec.heapCap,
+    thread: spec.thread,
     offeredPerSec: offeredPerSec(spec),
     deliveredPerSec: round(rate('valued')),
     overrunPerSec: round(rate('overrun')),
