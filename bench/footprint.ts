@@ -25,6 +25,7 @@ import { startAedes } from '../test/helpers/broker.js';
 import { tempDir } from '../test/helpers/store-fixtures.js';
 import { FIXTURE_PROFILES, type SimDevice } from '../test/fixtures/acquisition/sim.js';
 import { analyseHeap, moduleOf, type HeapBreakdown } from './footprint/heap.js';
+import { CpuMeter, rssMb } from './procfs.js';
 import { writeResults, type BenchRow } from './report.js';
 import { SimProcess } from './sim-process.js';
 
@@ -64,7 +65,6 @@ const IDLE_DEVICES = 3;
 const POINT_STEPS = [0, 1000, 3000, 5000];
 const WARMUP_S = Number(process.env.LANTIAN_FOOTPRINT_WARMUP_S ?? 30);
 const WINDOW_S = Number(process.env.LANTIAN_FOOTPRINT_WINDOW_S ?? 20);
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 interface Run {
   points: number;
@@ -77,17 +77,6 @@ interface Run {
   arrayBuffersMb: number;
   cpuPercent: number;
   readingsPerSec: number;
-}
-
-function procStatus(pid: number): { rss: number; cpuTicks: number } | undefined {
-  try {
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { rss: Number(rss?.[1]) * 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return undefined;
-  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -173,17 +162,17 @@ async function measure(
   const pid = child.pid!;
   await systemClock.sleep(WARMUP_S * 1000);
   const samples: number[] = [];
-  const start = procStatus(pid);
+  const cpu = new CpuMeter([pid]);
   const counted = await countReadings(brokerUrl);
   const seq0 = counted.readings;
   const t0 = systemClock.monotonic();
   for (let i = 0; i < WINDOW_S; i++) {
     await systemClock.sleep(1000);
-    const s = procStatus(pid);
-    if (!s) throw new Error(`the daemon (${devices} devices) exited during the measurement`);
-    samples.push(s.rss);
+    const rss = rssMb(pid);
+    if (rss === undefined) throw new Error(`the daemon (${devices} devices) exited during the measurement`);
+    samples.push(rss * MB);
   }
-  const end = procStatus(pid)!;
+  const cpuPercent = Math.round(cpu.percent() * 10) / 10;
   const seconds = (systemClock.monotonic() - t0) / 1000;
   const readingsPerSec = Math.round((counted.readings - seq0) / seconds);
   await counted.client.endAsync();
@@ -206,7 +195,7 @@ async function measure(
       heapTotalMb: mb(m.heapTotal),
       externalMb: mb(m.external),
       arrayBuffersMb: mb(m.arrayBuffers),
-      cpuPercent: Math.round(((end.cpuTicks - start!.cpuTicks) / CLOCK_TICKS / seconds) * 1000) / 10,
+      cpuPercent,
       readingsPerSec,
     },
     cjs: probed.cjs,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPackage } from '../node-red/build.js';
 import type { Counts } from './node-red-flows.js';
+import { cpuSeconds } from './procfs.js';
 
 const require = createRequire(import.meta.url);
 const RED_JS = require.resolve('node-red/red.js');
@@ -73,27 +74,6 @@ export async function prepareUserDir(extraProfiles: string[]): Promise<UserDir> 
   return { root, user, versions, remove: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-const TICKS_PER_SEC = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process from /proc/<pid>/stat, in ms. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_SEC;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface Runtime {
   /** The flow's counters now. */
   counts(): Promise<Counts>;
@@ -140,7 +120,10 @@ export async function startNodeRed(user: string, flow: object[]): Promise<Runtim
   }
   return {
     counts,
-    cpuMs: () => processCpuMs(red.pid),
+    cpuMs: () => {
+      const seconds = red.pid === undefined ? undefined : cpuSeconds(red.pid);
+      return seconds === undefined ? undefined : seconds * 1000;
+    },
     output: () => text,
     stop: async () => {
       if (red.exitCode !== null) return;

@@ -8,7 +8,7 @@ import { delimiter } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../gateway/src/uplink/mqtt/broker.js';
 import { mosquittoBinary, startMosquitto } from '../../test/helpers/broker.js';
 import { Child, serve } from './child.js';
-import { childNamed } from './procfs.js';
+import { childNamed } from '../procfs.js';
 
 export interface BenchBroker {
   kind: 'mosquitto' | 'aedes';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BenchBroker } from './broker.js';
 import { startGateway } from './gateway.js';
 import type { StepOutcome } from './knee.js';
-import { CpuMeter, rssMb } from './procfs.js';
+import { CpuMeter, rssMb } from '../procfs.js';
 import { startSimGroup, type SimBus, type SimGroup } from './sim.js';
 import type { Counts, Subscriber } from './subscriber.js';
 

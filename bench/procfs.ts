@@ -1,13 +1,19 @@
 /**
- * CPU time and resident memory of another process, from Linux's /proc (the benchmark measures
- * the gateway, the simulator and the subscriber from outside, as `top` would). CPU time covers
+ * CPU time and resident memory of another process, from Linux's /proc, for the benchmarks that
+ * measure the gateway, simulators, brokers or Node-RED from outside, as `top` would. CPU time covers
  * every thread of the process, so worker threads and libuv's pool count.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat's times (almost always 100). */
-const TICKS_PER_SEC = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+const TICKS_PER_SEC = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** User + system CPU seconds the process has used so far, or undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
