@@ -142,11 +142,6 @@ export class ThreadedAcquisition implements AcquisitionControl {
     });
   }
 
-  /** Resolves once the worker has built its buses and plans (and rejects if it could not). */
-  whenReady(): Promise<void> {
-    return this.ready;
-  }
-
   start(): void {
     this.call({ op: 'start' }).catch(() => undefined);
   }

@@ -260,7 +260,12 @@ export class Log {
    */
   append(drafts: readonly ReadingDraft[]): SeqSpan {
     this.open();
-    drafts.forEach(checkReading);
+    this.check(drafts);
+    return this.appendChecked(drafts);
+  }
+
+  /** `append` of a batch `check` has passed (accept and its retries check once, not per try). */
+  private appendChecked(drafts: readonly ReadingDraft[]): SeqSpan {
     if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
     this.retention.makeRoom(drafts.length);
     const rows: Row[] = [];
@@ -304,11 +309,11 @@ export class Log {
    */
   accept(drafts: readonly ReadingDraft[]): SeqSpan | undefined {
     this.open();
-    drafts.forEach(checkReading);
+    this.check(drafts);
     if (drafts.length === 0) return { first: this.nextSeq, last: this.nextSeq - 1 };
     if (this.pending.empty) {
       try {
-        return this.append(drafts);
+        return this.appendChecked(drafts);
       } catch (e) {
         if (!isWriteFailure(e)) throw e;
         this.writeFailed(e);
@@ -327,7 +332,7 @@ export class Log {
     this.open();
     try {
       for (let b = this.pending.peek(); b; b = this.pending.peek()) {
-        this.append(b);
+        this.appendChecked(b);
         this.pending.shift();
       }
       const lost = this.pending.unlogged();
