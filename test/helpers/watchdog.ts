@@ -6,7 +6,7 @@
  * names the file on stderr and kills the worker process, which vitest reports as a failed file.
  */
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 
 const limitS = Number(process.env.LANTIAN_TEST_FILE_LIMIT_S ?? 300);
 
@@ -39,5 +39,4 @@ if (limitS > 0) {
   slot.lantianWatchdog = w;
 }
 
-beforeAll(() => undefined);
 afterAll(stop);

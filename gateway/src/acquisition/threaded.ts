@@ -118,7 +118,7 @@ export class ThreadedAcquisition implements AcquisitionControl {
         this.failure = new LantianError('ACQ_THREAD_FAILED', `the acquisition thread failed: ${e.message}`, {
           cause: e,
         });
-        if (!this.closed) deps.logger.error({ err: e }, 'the acquisition thread failed');
+        if (!this.closed) deps.logger.error({ err: this.failure }, 'the acquisition thread failed');
         reject(this.failure);
         for (const w of this.waiting.values()) w.reject(this.failure);
         this.waiting.clear();
