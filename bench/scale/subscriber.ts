@@ -18,7 +18,10 @@ export interface Counts {
   readings: number;
   /** Readings with a value (not null). */
   valued: number;
-  /** Readings whose quality says `overrun`: slots the bus could not poll in time. */
+  /**
+   * Point-slots the bus could not poll in time: B readings whose quality says `overrun`, and the
+   * slots a reading's `missed` counts.
+   */
   overrun: number;
   /** Median delay, receipt minus the newest reading's acquisition time, over the last 2 s (ms); null without messages. */
   recentLagMs: number | null;
@@ -30,6 +33,7 @@ interface Reading {
   ts: number;
   value: number | null;
   quality?: string[];
+  missed?: { slots: number };
 }
 
 const RECENT_MS = 2000;
@@ -93,6 +97,7 @@ function child(): void {
     for (const r of readings) {
       if (r.value !== null) g.valued++;
       if (r.quality?.includes('overrun')) g.overrun++;
+      if (r.missed) g.overrun += r.missed.slots;
       if (r.ts > newest) newest = r.ts;
     }
     g.lags.push([now, now - newest]);

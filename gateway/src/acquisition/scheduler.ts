@@ -8,15 +8,17 @@
  *            `until` probes with one request (no retries) -> polling or a longer backoff
  *
  * When a poll ends after further slots have passed (the bus is slower than asked), those slots
- * merge into one immediate poll, each leaves B readings with quality `overrun`, and `overruns`
- * counts them. A silent device costs the bus at
+ * merge into one immediate poll and `overruns` counts them. They are recorded on that poll's
+ * readings (`missed`: how many, the first one's due time, the period), each one a B sample with
+ * quality `overrun`; a stop before that poll records them as B readings of their own. So an
+ * overloaded bus spends its time on values, not on records of what it missed. A silent device costs the bus at
  * most one timeout budget per poll (its first read, with retries; the rest of that poll is
  * skipped), and one timeout per probe once backed off.
  */
 import type { Clock } from '../core/clock.js';
 import { LantianError, isLantianError, isTimeout } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ReadingDraft } from '../core/reading.js';
+import type { MissedSlots, ReadingDraft } from '../core/reading.js';
 import type { Profile, ResolvedPoint } from '../profiles/schema.js';
 import type { Bus } from './bus.js';
 import { cycleOutcomes, planDevice, toDrafts, type ReadResult } from './device.js';
@@ -80,6 +82,8 @@ export class DevicePoller {
   private readonly lag = new SampleWindow();
   private readonly jitter = new SampleWindow();
   private readonly stats = { polls: 0, failedPolls: 0, skippedPolls: 0, overruns: 0, sinkErrors: 0 };
+  /** Slots that overran and are not recorded yet: they go with the next readings delivered. */
+  private missed: MissedSlots | undefined;
 
   /** The period in force: `o.periodMs`, or a faster one while the site asks for it (high wind). */
   private periodMs: number;
@@ -137,14 +141,23 @@ export class DevicePoller {
       if (late >= periodMs) {
         const merged = Math.floor(late / periodMs);
         this.stats.overruns += merged;
-        for (let k = 0; k < merged; k++) {
-          const slotTs = clock.now() - (clock.monotonic() - (next + k * periodMs));
-          this.deliver(this.unpolled('ACQ_OVERRUN', `device ${this.o.id}: slot overrun`, Math.round(slotTs)));
-        }
+        const from = Math.round(clock.now() - (clock.monotonic() - next));
+        this.missed = { slots: merged, from, periodMs };
         next += merged * periodMs;
       }
       if (this.backoffUntil !== undefined) this.lastStart = undefined;
       due = next;
+    }
+    // Stopped before the poll that would carry them: the overrun slots get B readings of their own
+    // (the first slot's, carrying the rest).
+    const m = this.missed;
+    if (m) {
+      this.missed = undefined;
+      const rest = m.slots - 1;
+      this.deliver(
+        this.unpolled('ACQ_OVERRUN', `device ${this.o.id}: slot overrun`, m.from),
+        rest > 0 ? { slots: rest, from: m.from + m.periodMs, periodMs: m.periodMs } : undefined,
+      );
     }
     this.state = { kind: 'idle' };
   }
@@ -274,7 +287,12 @@ export class DevicePoller {
     );
   }
 
-  private deliver(drafts: ReadingDraft[]): void {
+  /** Hands readings on, with the overrun slots not recorded yet (or `missed`) on each of them. */
+  private deliver(drafts: ReadingDraft[], missed = this.missed): void {
+    if (missed) {
+      for (const d of drafts) d.missed = missed;
+      this.missed = undefined;
+    }
     try {
       this.o.onReadings(drafts);
     } catch (e) {

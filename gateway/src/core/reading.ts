@@ -31,6 +31,27 @@ export function parsePointRef(ref: string): { device: string; point: string } | 
   return { device: ref.slice(0, i), point: ref.slice(i + 1) };
 }
 
+/**
+ * Due slots of a device that passed unpolled because the bus could not keep up (overrun): each
+ * is one B sample with quality `overrun`. They ride on the next reading of each point instead of
+ * being records of their own, so an overloaded gateway spends its capacity on values.
+ */
+export interface MissedSlots {
+  /** How many slots (>= 1). */
+  slots: number;
+  /** Due time of the first, UTC milliseconds; the others follow `periodMs` apart. */
+  from: number;
+  /** The poll period they were due on, ms. */
+  periodMs: number;
+}
+
+/** Wall-clock due times of missed slots, oldest first. */
+export function missedTimes(m: MissedSlots): number[] {
+  const out = new Array<number>(m.slots);
+  for (let i = 0; i < m.slots; i++) out[i] = m.from + i * m.periodMs;
+  return out;
+}
+
 /** A reading before the log gives it a sequence number. */
 export interface ReadingDraft {
   /** Acquisition time, UTC milliseconds. */
@@ -43,6 +64,8 @@ export interface ReadingDraft {
   quality?: Quality[];
   /** Register words exactly as received, kept as evidence. */
   raw?: number[];
+  /** Slots of this point's device that overran just before this reading's poll. */
+  missed?: MissedSlots;
 }
 
 /** A reading once appended to the log: `seq` is gateway-wide and never repeats. */

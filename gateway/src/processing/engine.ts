@@ -10,7 +10,7 @@
  * is late: counted, never aggregated (the aggregate is already on the record).
  */
 import type { Flag } from '../core/flags.js';
-import type { ReadingDraft } from '../core/reading.js';
+import { missedTimes, type ReadingDraft } from '../core/reading.js';
 import { CalibrationWatch } from './calibration.js';
 import { SiteCalendar } from './calendar.js';
 import { ppmToMgM3 } from './conversions.js';
@@ -198,7 +198,14 @@ export class Processor {
       this.health.ignored++;
       return;
     }
-    const start = this.calendar.start(r.ts, 'minute');
+    // The slots that overran before this reading's poll come first: a B sample each, at its due time.
+    if (r.missed) for (const ts of missedTimes(r.missed)) this.sample(s, ts, null, 'B');
+    this.sample(s, r.ts, r.value, r.flag);
+  }
+
+  /** One sample into its series' open minute; a sample of a minute already closed is late. */
+  private sample(s: Series, ts: number, value: number | null, given: Flag): void {
+    const start = this.calendar.start(ts, 'minute');
     if (start < this.finalisedUntil || (s.minute && start < s.minute.start)) {
       this.health.late++;
       return;
@@ -206,10 +213,10 @@ export class Processor {
     if (s.minute && start >= s.minute.end) this.closeMinute(s);
     s.minute ??= newPeriod(start, start + 60_000);
     this.health.samples++;
-    const ok = typeof r.value === 'number' && Number.isFinite(r.value);
-    const flag: Flag = ok || !counts(r.flag) ? r.flag : 'D';
+    const ok = typeof value === 'number' && Number.isFinite(value);
+    const flag: Flag = ok || !counts(given) ? given : 'D';
     s.minute.tally.add(flag);
-    if (ok && counts(flag)) s.minute.stats.add(r.value as number);
+    if (ok && counts(flag)) s.minute.stats.add(value);
   }
 
   /** Moves a series' open minute to the pending minutes, as an aggregate without outlet values. */

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { LantianError } from '../core/errors.js';
 import type { Flag } from '../core/flags.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { ReadingDraft } from '../core/reading.js';
+import type { MissedSlots, ReadingDraft } from '../core/reading.js';
 import { Cursor } from './cursors.js';
 import { readMark, SeqMark, type MarkState } from './mark.js';
 import { PendingReadings, type UnloggedPayload } from './pending.js';
@@ -162,7 +162,7 @@ export class Log {
     });
     const db = this.db;
     this.stmt = {
-      reading: db.prepare('INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      reading: db.prepare('INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       event: db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
       aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       blob: db.prepare(
@@ -282,6 +282,7 @@ export class Log {
             r.flag,
             encodeQuality(r.quality),
             encodeRaw(r.raw),
+            r.missed === undefined ? null : JSON.stringify(r.missed),
           ];
           ins.run(row);
           rows.push(row);
@@ -775,7 +776,7 @@ export class Log {
   }
 
   private reading(r: Row): LogRecord {
-    const [seq, ts, pid, value, flag, quality, raw] = r as [
+    const [seq, ts, pid, value, flag, quality, raw, missed] = r as [
       number,
       number,
       number,
@@ -783,11 +784,13 @@ export class Log {
       Flag,
       string | null,
       Buffer | null,
+      string | null,
     ];
     const { device, point } = this.dict.ref(pid);
     const rec: LogRecord = { type: 'reading', seq, ts, device, point, value, flag };
     if (quality !== null) rec.quality = decodeQuality(quality);
     if (raw !== null) rec.raw = decodeRaw(raw);
+    if (missed !== null) rec.missed = JSON.parse(missed) as MissedSlots;
     return rec;
   }
 

@@ -4,7 +4,7 @@
  */
 import { isFlag } from '../core/flags.js';
 import { LantianError } from '../core/errors.js';
-import type { Quality, Reading, ReadingDraft } from '../core/reading.js';
+import type { MissedSlots, Quality, Reading, ReadingDraft } from '../core/reading.js';
 import type { Aggregate } from '../processing/types.js';
 
 /** Kinds of event the gateway records; `gap` is written by the log itself. */
@@ -142,6 +142,18 @@ export function checkReading(r: ReadingDraft, index: number): void {
     if (!Array.isArray(r.raw) || !r.raw.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff)) {
       throw invalid('raw must be 16-bit register words', index, r.raw);
     }
+  }
+  if (r.missed !== undefined) {
+    const m = r.missed as Partial<MissedSlots> | null;
+    const whole = (n: unknown, min: number) => Number.isSafeInteger(n) && (n as number) >= min;
+    if (
+      typeof m !== 'object' ||
+      m === null ||
+      !whole(m.slots, 1) ||
+      !whole(m.from, 0) ||
+      !whole(m.periodMs, 1)
+    )
+      throw invalid('missed must give slots (>= 1), from (UTC ms) and periodMs (>= 1)', index, r.missed);
   }
 }
 

@@ -73,6 +73,9 @@ export const MIGRATIONS: readonly string[] = [
   // Where a blob came from (the camera) and what asked for it (an event and the readings around
   // it, a schedule, a command) as JSON; NULL for blobs written before it was kept.
   `ALTER TABLE blobs ADD COLUMN detail TEXT;`,
+  // Slots of the reading's device that overran just before its poll, as JSON
+  // (`{"slots":3,"from":…,"periodMs":100}`); NULL for nearly every reading.
+  `ALTER TABLE readings ADD COLUMN missed TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -20,6 +20,8 @@ export interface PlatformReading {
   flag: string;
   quality?: string[];
   raw?: number[];
+  /** Slots of the device that overran before this reading's poll: B samples at their due times. */
+  missed?: { slots: number; from: number; periodMs: number };
 }
 
 export interface GapAnnouncement {

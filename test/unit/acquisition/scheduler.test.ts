@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
+import { missedTimes, type ReadingDraft } from '../../../gateway/src/core/reading.js';
 import { loadProfileFile } from '../../../gateway/src/profiles/index.js';
 import type { Profile } from '../../../gateway/src/profiles/schema.js';
 import { Acquisition, type DeviceOptions } from '../../../gateway/src/acquisition/engine.js';
@@ -78,7 +78,7 @@ describe('scheduler', () => {
   });
 
   it('merges overdue polls when the bus is slower than asked, counts the overruns, and the queue stays bounded', async () => {
-    const { clock, line, engine } = rig([{ periodMs: 100 }, { periodMs: 100 }, { periodMs: 100 }]);
+    const { clock, line, engine, of } = rig([{ periodMs: 100 }, { periodMs: 100 }, { periodMs: 100 }]);
     engine.start();
     await clock.runFor(10_000);
     await engine.stop();
@@ -86,6 +86,17 @@ describe('scheduler', () => {
     expect(engine.health().buses[0]!.maxQueued).toBeLessThanOrEqual(3);
     for (const d of ['a1', 'a2', 'a3']) {
       const h = health(engine, d);
+      // The merged slots ride on the readings of the poll they merged into (one record per poll,
+      // not one per slot), each at its own due time on the device's 100 ms grid.
+      const so2 = of(d).filter((r) => r.point === 'so2');
+      const alone = so2.filter((r) => r.quality?.[0] === 'overrun').length;
+      const missed = so2.flatMap((r) => (r.missed ? missedTimes(r.missed) : []));
+      expect(alone).toBeLessThanOrEqual(1);
+      expect(so2.length - alone).toBe(h.polls);
+      expect(missed.length + alone).toBe(h.overruns);
+      expect(so2.every((r) => r.missed === undefined || r.missed.periodMs === 100)).toBe(true);
+      expect(new Set(missed.map((t) => t % 100)).size).toBe(1);
+      expect(new Set(missed).size).toBe(missed.length);
       // One round of three analyzers costs 310 ms on the wire: about 32 polls in 10 s, not 100.
       expect(h.polls).toBeGreaterThanOrEqual(30);
       expect(h.polls).toBeLessThanOrEqual(34);
@@ -191,7 +202,10 @@ describe('scheduler and dead devices', () => {
     expect(h.state).toBe('backoff');
     expect(h.polls + h.skippedPolls + h.overruns).toBeGreaterThanOrEqual(118);
     const so2 = dead.of('a3').filter((r) => r.point === 'so2');
-    expect(so2.length).toBe(h.polls + h.skippedPolls + h.overruns);
+    // A slot overrun while a probe ran rides on the next reading.
+    const missed = so2.reduce((n, r) => n + (r.missed?.slots ?? 0), 0);
+    expect(missed).toBe(h.overruns);
+    expect(so2.length + missed).toBe(h.polls + h.skippedPolls + h.overruns);
     expect(so2.every((r) => r.value === null && r.flag === 'B')).toBe(true);
   }, 60_000); // two 120 s runs in virtual time: CPU-bound, slow on a busy machine
 

@@ -64,6 +64,30 @@ describe('minute values (HJ 212-2017 附录 D formula 23)', () => {
     ).toMatchObject({ count: 12, flag: 'S' });
   });
 
+  it('counts slots that overran as B samples at their due times, across a minute boundary', () => {
+    const p = new Processor(plan([series('gas', 'so2')]));
+    const at = (i: number) => BEIJING_DAY + i * 5000;
+    const reading = (i: number, missed?: { slots: number; from: number; periodMs: number }) => ({
+      ts: at(i),
+      device: 'gas',
+      point: 'so2',
+      value: 10,
+      flag: 'N' as const,
+      ...(missed ? { missed } : {}),
+    });
+    // Slots 1-7 overran and ride on slot 8's reading; slots 10-12 (12 opens the next minute) on 13's.
+    const readings = [
+      reading(0),
+      reading(8, { slots: 7, from: at(1), periodMs: 5000 }),
+      reading(9),
+      reading(13, { slots: 3, from: at(10), periodMs: 5000 }),
+    ];
+    const [first, second] = find(run(p, readings), 'gas', 'so2', 'minute');
+    expect(first).toMatchObject({ start: BEIJING_DAY, count: 3, inputs: 12, flag: 'B' });
+    expect(second).toMatchObject({ start: BEIJING_DAY + MIN, count: 1, inputs: 2, flag: 'B' });
+    expect(p.stats()).toMatchObject({ samples: 14, late: 0 });
+  });
+
   it('honours a smaller configured minimum of samples per minute', () => {
     expect(
       so2Minute(

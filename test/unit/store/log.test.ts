@@ -47,7 +47,16 @@ describe('the log', () => {
     log.appendEvent({ ts: 1001, kind: 'config_change', payload: { by: 'installer' } });
     log.appendAggregates([syntheticAggregate(2)]);
     log.appendBlob({ ts: 1002, kind: 'snapshot', contentType: 'image/jpeg', bytes: Buffer.from([1, 2, 3]) });
-    log.append([{ ts: 1003, device: 'dust1', point: 'pm10', value: null, flag: 'B', quality: ['timeout'] }]);
+    const timedOut = {
+      ts: 1003,
+      device: 'dust1',
+      point: 'pm10',
+      value: null,
+      flag: 'B' as const,
+      quality: ['timeout' as const],
+      missed: { slots: 3, from: 700, periodMs: 100 },
+    };
+    log.append([timedOut]);
     const records = log.read(0, 100);
     expect(records.map((r) => [r.seq, r.type])).toEqual([
       [1, 'reading'],
@@ -80,7 +89,7 @@ describe('the log', () => {
     expect(Buffer.from((records[4] as Extract<LogRecord, { type: 'blob' }>).bytes)).toEqual(
       Buffer.from([1, 2, 3]),
     );
-    expect(records[5]).toMatchObject({ value: null, flag: 'B', quality: ['timeout'] });
+    expect(records[5]).toEqual({ type: 'reading', seq: 6, ...timedOut });
     expect(log.read(2, 2).map((r) => r.seq)).toEqual([3, 4]);
     expect(log.read(0, 100, 3).map((r) => r.seq)).toEqual([1, 2, 3]);
   });
@@ -99,6 +108,20 @@ describe('the log', () => {
     expect(
       codeOf(() => log.append([{ ts: 1, device: 'd', point: 'p', value: 1, flag: 'N', raw: [70000] }])),
     ).toBe('STORE_RECORD_INVALID');
+    for (const missed of [
+      { slots: 0, from: 1, periodMs: 100 },
+      { slots: 1.5, from: 1, periodMs: 100 },
+      { slots: 1, from: -1, periodMs: 100 },
+      { slots: 1, from: 1, periodMs: 0 },
+      { slots: 1, periodMs: 100 },
+      null,
+    ]) {
+      const r = { ts: 1, device: 'd', point: 'p', value: 1, flag: 'N' as const, missed: missed as never };
+      expect(
+        codeOf(() => log.append([r])),
+        JSON.stringify(missed),
+      ).toBe('STORE_RECORD_INVALID');
+    }
     expect(log.lastSeq).toBe(3);
     expect(log.append(syntheticBatch(5, 1)).first).toBe(4);
   });

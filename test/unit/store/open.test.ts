@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLantianError, type LantianError } from '../../../gateway/src/core/errors.js';
 import { openLog, SCHEMA_VERSION } from '../../../gateway/src/store/index.js';
-import { openDatabase } from '../../../gateway/src/store/schema.js';
+import { MIGRATIONS, openDatabase } from '../../../gateway/src/store/schema.js';
 import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 
 let tmp: TempDir;
@@ -110,6 +110,33 @@ describe('opening the log', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.prepare('SELECT y FROM b').pluck().get()).toBe(42);
     db.close();
+  });
+
+  it('opens a log written before readings kept missed slots, and adds them from then on', () => {
+    const db = openDatabase(path, {
+      synchronous: 'normal',
+      integrityCheck: 'quick',
+      migrations: MIGRATIONS.slice(0, -1),
+    });
+    db.exec(`INSERT INTO points VALUES (1, 'stack1', 'so2'); INSERT INTO readings VALUES (1, 1000, 1, 5, 'N', NULL, NULL);
+      UPDATE meta SET value = 2 WHERE key = 'next_seq';`);
+    db.close();
+    const log = openLog({ path });
+    const late = {
+      ts: 2000,
+      device: 'stack1',
+      point: 'so2',
+      value: 6,
+      flag: 'N' as const,
+      missed: { slots: 1, from: 1900, periodMs: 100 },
+    };
+    log.append([late]);
+    expect(log.read(0, 10)).toEqual([
+      { type: 'reading', seq: 1, ts: 1000, device: 'stack1', point: 'so2', value: 5, flag: 'N' },
+      { type: 'reading', seq: 2, ...late },
+    ]);
+    expect(log.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    log.close();
   });
 
   it('rolls a failed upgrade back and reports it', () => {

@@ -51,11 +51,11 @@ const blob = (seq: number): LogRecord => ({
 });
 
 describe('records as messages', () => {
-  it('puts every reading field on the wire, with its quality reasons and register words', () => {
+  it('puts every reading field on the wire, with its quality reasons, register words and missed slots', () => {
     const records = [
       reading(1, { flag: 'T', quality: ['out_of_range'], raw: [0x4213, 0x3333] }),
       reading(2, { quality: [], raw: [] }),
-      reading(3, { value: null, flag: 'B' }),
+      reading(3, { value: null, flag: 'B', missed: { slots: 2, from: 803, periodMs: 100 } }),
     ];
     const [m] = toMessages(records, 'live', 'gw', t, true);
     expect(m!.topic).toBe(t.data);
@@ -78,7 +78,15 @@ describe('records as messages', () => {
           raw: [0x4213, 0x3333],
         },
         { seq: 2, ts: 1002, device: 'stack1', point: 'so2', value: 1, flag: 'N', quality: [], raw: [] },
-        { seq: 3, ts: 1003, device: 'stack1', point: 'so2', value: null, flag: 'B' },
+        {
+          seq: 3,
+          ts: 1003,
+          device: 'stack1',
+          point: 'so2',
+          value: null,
+          flag: 'B',
+          missed: { slots: 2, from: 803, periodMs: 100 },
+        },
       ],
     });
   });

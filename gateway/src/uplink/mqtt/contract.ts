@@ -60,6 +60,17 @@ export const readingSchema = z
     flag,
     quality: z.array(z.string()).optional().describe('Reasons behind the flag.'),
     raw: z.array(z.number().int().min(0).max(0xffff)).optional().describe('Register words as received.'),
+    missed: z
+      .object({
+        slots: z.number().int().min(1).describe('How many slots.'),
+        from: ts.describe('Due time of the first, UTC milliseconds.'),
+        periodMs: z.number().int().min(1).describe('The others follow this far apart, ms.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        "Due slots of the reading's device that passed unpolled just before its poll (the bus could not keep up): each is one B sample with quality overrun, at its due time.",
+      ),
   })
   .strict();
 export type WireReading = z.infer<typeof readingSchema>;

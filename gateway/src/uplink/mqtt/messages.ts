@@ -61,6 +61,7 @@ function wireReading(r: Of<'reading'>): WireReading {
   };
   if (r.quality !== undefined) w.quality = r.quality;
   if (r.raw !== undefined) w.raw = r.raw;
+  if (r.missed !== undefined) w.missed = r.missed;
   return w;
 }
 
