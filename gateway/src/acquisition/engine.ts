@@ -61,6 +61,12 @@ export interface AcquisitionOptions {
 
 export interface AcquisitionDeps {
   onReadings: (drafts: ReadingDraft[]) => void;
+  /**
+   * Asked before every scheduled poll: a promise holds the poll back until it settles (whoever
+   * takes the readings is behind), undefined lets it go. The slots that pass meanwhile are
+   * recorded as overrun. Must settle when `signal` aborts.
+   */
+  gate?: (signal: AbortSignal) => Promise<void> | undefined;
   clock?: Clock;
   logger?: Logger;
   /** Jitter source in [0, 1); default Math.random. */
@@ -171,6 +177,7 @@ export function createPoller(
     logger: childLogger(deps.logger ?? silentLogger, 'acq', { device: d.id }),
     random: deps.random ?? Math.random,
     onReadings: deps.onReadings,
+    ...(deps.gate ? { gate: deps.gate } : {}),
   });
 }
 

@@ -60,6 +60,8 @@ export interface PollerOptions {
   logger: Logger;
   random: () => number;
   onReadings: (drafts: ReadingDraft[]) => void;
+  /** Holds each scheduled poll back while it returns a promise (AcquisitionDeps.gate). */
+  gate?: (signal: AbortSignal) => Promise<void> | undefined;
 }
 
 type PollerState =
@@ -114,6 +116,8 @@ export class DevicePoller {
       this.state = { kind: 'waiting', due };
       const wait = due - clock.monotonic();
       if (wait > 0) await clock.sleep(wait, signal).catch(() => undefined);
+      const held = this.o.gate?.(signal);
+      if (held) await held;
       if (signal.aborted) break;
 
       const start = clock.monotonic();

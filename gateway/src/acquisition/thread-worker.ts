@@ -9,7 +9,7 @@ import { isLantianError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
 import { Acquisition, type AcquisitionOptions } from './engine.js';
-import type { FromWorker, ToWorker } from './threaded.js';
+import type { FromWorker, Taken, ToWorker } from './threaded.js';
 
 const port = parentPort!;
 const data = workerData as {
@@ -17,6 +17,7 @@ const data = workerData as {
   logLevel: string;
   logName: string;
   healthMs: number;
+  inFlightMax: number;
 };
 const send = (m: FromWorker): void => port.postMessage(m);
 
@@ -25,12 +26,50 @@ let flushing = false;
 function flush(): void {
   flushing = false;
   if (batch.length === 0) return;
+  inFlight += batch.length;
   send({ op: 'readings', drafts: batch });
   batch = [];
 }
 
+/**
+ * Readings posted and not yet taken by the main thread. From IN_FLIGHT_MAX on (with those about
+ * to be posted) the main thread is behind (it commits and publishes more slowly than the buses
+ * read): polls wait until it has taken half of them, and the slots that pass meanwhile are
+ * recorded as overrun. So an overload costs records of what was missed, spread over the devices,
+ * not a queue between the threads that grows until the heap gives out.
+ */
+let inFlight = 0;
+let resume: { promise: Promise<void>; release: () => void } | undefined;
+
+function gate(signal: AbortSignal): Promise<void> | undefined {
+  if (inFlight + batch.length < data.inFlightMax) return undefined;
+  if (!resume) {
+    let release = (): void => undefined;
+    const promise = new Promise<void>((r) => (release = r));
+    resume = { promise, release };
+  }
+  const { promise } = resume;
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void promise.then(done);
+  });
+}
+
+function taken(n: number): void {
+  inFlight -= n;
+  if (resume && inFlight <= data.inFlightMax / 2) {
+    resume.release();
+    resume = undefined;
+  }
+}
+
 const acquisition = new Acquisition(data.options, {
   logger: createLogger({ level: data.logLevel, name: data.logName }),
+  gate,
   onReadings: (drafts) => {
     for (const d of drafts) batch.push(d);
     if (!flushing) {
@@ -70,7 +109,11 @@ async function handle(m: ToWorker): Promise<unknown> {
   }
 }
 
-port.on('message', (m: ToWorker) => {
+port.on('message', (m: ToWorker | Taken) => {
+  if (m.op === 'taken') {
+    taken(m.n);
+    return;
+  }
   handle(m).then(
     (value) => {
       if (m.op !== 'setPeriod') reportHealth();

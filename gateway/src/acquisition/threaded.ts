@@ -33,6 +33,11 @@ export type Command =
   | { op: 'write'; device: string; point: string; value: number };
 
 export type ToWorker = { id: number } & Command;
+/** The main thread has taken `n` more readings (it answers every `readings` message so). */
+export type Taken = { op: 'taken'; n: number };
+
+/** Readings the worker may have posted and the main thread not yet taken (thread-worker.ts). */
+export const IN_FLIGHT_MAX = 16_384;
 
 export type FromWorker =
   | { op: 'ready'; plans: Plans; health: AcquisitionHealth }
@@ -51,6 +56,8 @@ export interface ThreadedDeps {
   logger: Logger;
   /** How often the worker reports health, ms; default 1000. */
   healthMs?: number;
+  /** Readings in flight between the threads before polls wait; default IN_FLIGHT_MAX. */
+  inFlightMax?: number;
 }
 
 /**
@@ -86,6 +93,7 @@ export class ThreadedAcquisition implements AcquisitionControl {
       logLevel: deps.logger.level,
       logName: (deps.logger.bindings() as { name?: string }).name ?? 'lantian',
       healthMs: deps.healthMs ?? 1000,
+      inFlightMax: deps.inFlightMax ?? IN_FLIGHT_MAX,
     });
     this.ready = new Promise((resolve, reject) => {
       this.worker.on('message', (m: FromWorker) => {
@@ -95,9 +103,16 @@ export class ThreadedAcquisition implements AcquisitionControl {
             this.latest = m.health;
             resolve();
             return;
-          case 'readings':
+          case 'readings': {
             deps.onReadings(m.drafts);
+            // Taken once the turn that commits them has run: the worker's polls wait while too
+            // many are in flight, so an overloaded main thread slows acquisition down.
+            const n = m.drafts.length;
+            setImmediate(() => {
+              if (!this.closed) this.worker.postMessage({ op: 'taken', n } satisfies Taken);
+            });
             return;
+          }
           case 'health':
             this.latest = m.health;
             return;
