@@ -46,7 +46,7 @@ export interface StepResult extends StepOutcome {
   heapCap: boolean;
   thread: boolean;
   overrunPerSec: number;
-  /** Readings without a value, overrun slots included. */
+  /** Readings without a value (overrun slots ride on the next readings: counted in `overrunPerSec` only). */
   unvaluedPerSec: number;
   /** Records the log committed per second (from health's `log.lastSeq`). */
   loggedPerSec: number;

@@ -11,8 +11,12 @@ const SIZE = { minute: 60_000, quarter_hour: HOUR / 4, hour: HOUR, day: 24 * HOU
 
 export class SiteCalendar {
   private readonly format: Intl.DateTimeFormat;
-  /** The last minute computed: readings of one minute share it without an Intl call. */
+  /**
+   * The last two minutes computed: readings of one minute share them without an Intl call, also
+   * when a late poll's readings and its missed slots straddle a minute's end.
+   */
   private lastMinute = { start: 0, end: 0 };
+  private minuteBefore = { start: 0, end: 0 };
 
   constructor(readonly timeZone: string) {
     this.format = new Intl.DateTimeFormat('en-US', {
@@ -40,6 +44,8 @@ export class SiteCalendar {
     if (kind === 'minute') {
       const m = this.lastMinute;
       if (ts >= m.start && ts < m.end) return m.start;
+      const b = this.minuteBefore;
+      if (ts >= b.start && ts < b.end) return b.start;
     }
     const size = SIZE[kind];
     const off = this.offsetMs(ts);
@@ -47,7 +53,10 @@ export class SiteCalendar {
     // Across a daylight-saving change the offset at the start can differ from the one at ts.
     const start = localStart - this.offsetMs(localStart - off);
     const s = start <= ts ? start : localStart - off;
-    if (kind === 'minute') this.lastMinute = { start: s, end: s + 60_000 };
+    if (kind === 'minute') {
+      this.minuteBefore = this.lastMinute;
+      this.lastMinute = { start: s, end: s + 60_000 };
+    }
     return s;
   }
 

@@ -75,6 +75,8 @@ export class Processor {
   /** Closed, not yet finalised minutes by start. */
   private readonly pending = new Map<number, Map<string, Aggregate>>();
   private finalisedUntil = -Infinity;
+  /** The earliest time an open period's grace ends: before it, `advance` has nothing to do. */
+  private nextDue = Infinity;
   private readonly limits: LimitWatch;
   private readonly calibration: CalibrationWatch;
   private readonly health: ProcessingHealth = {
@@ -129,9 +131,14 @@ export class Processor {
     return out;
   }
 
-  /** Closes and finalises every period `now` has passed by the grace time. */
+  /**
+   * Closes and finalises every period `now` has passed by the grace time. Until the earliest such
+   * time (`nextDue`) nothing can close, and the call costs nothing: it runs after every commit, and
+   * a scan of every series each time would cost more the more points the gateway polls.
+   */
   advance(now: number): ProcessingOutput {
     const out: ProcessingOutput = { aggregates: [], events: [] };
+    if (now < this.nextDue) return out;
     for (const s of this.series.values()) {
       if (s.minute && s.minute.end + GRACE_MS <= now) this.closeMinute(s);
     }
@@ -147,7 +154,16 @@ export class Processor {
       }
       this.emit(closed, out);
     }
+    this.nextDue = Infinity;
+    for (const start of this.pending.keys()) this.dueAt(start + 60_000);
+    for (const s of [...this.series.values(), ...this.derived.values()])
+      for (const p of [s.minute, s.quarter_hour, s.hour, s.day]) if (p) this.dueAt(p.end);
     return out;
+  }
+
+  /** A period ending at `end` is open: `advance` must look again by its grace time. */
+  private dueAt(end: number): void {
+    if (end + GRACE_MS < this.nextDue) this.nextDue = end + GRACE_MS;
   }
 
   /** Closes every open period, whatever the time: the end of an offline input. */
@@ -211,7 +227,10 @@ export class Processor {
       return;
     }
     if (s.minute && start >= s.minute.end) this.closeMinute(s);
-    s.minute ??= newPeriod(start, start + 60_000);
+    if (!s.minute) {
+      s.minute = newPeriod(start, start + 60_000);
+      this.dueAt(s.minute.end);
+    }
     this.health.samples++;
     const ok = typeof value === 'number' && Number.isFinite(value);
     const flag: Flag = ok || !counts(given) ? given : 'D';
@@ -235,7 +254,10 @@ export class Processor {
       a.avg = conv(a.avg);
     }
     let bucket = this.pending.get(m.start);
-    if (!bucket) this.pending.set(m.start, (bucket = new Map<string, Aggregate>()));
+    if (!bucket) {
+      this.pending.set(m.start, (bucket = new Map<string, Aggregate>()));
+      this.dueAt(m.start + 60_000);
+    }
     bucket.set(seriesKey(s.plan.device, s.plan.point), a);
   }
 
@@ -270,7 +292,9 @@ export class Processor {
 
   private open(ts: number, kind: 'quarter_hour' | 'hour' | 'day'): Period {
     const start = this.calendar.start(ts, kind);
-    return newPeriod(start, this.calendar.end(start, kind));
+    const p = newPeriod(start, this.calendar.end(start, kind));
+    this.dueAt(p.end);
+    return p;
   }
 
   /**

@@ -67,7 +67,8 @@ interface Run {
 interface SeriesState {
   range?: [number, number];
   limits: { max: number; o2?: { key: string; ref: number; guard: number } }[];
-  stale?: { key: string; since: number };
+  /** The value (its register words when it has them) unchanged since `since`. */
+  stale?: { raw: readonly number[] | undefined; value: number; since: number };
   flat?: Run;
   recent: number[];
   clipSince?: number;
@@ -79,6 +80,7 @@ export class QualityChecks {
   private readonly o2 = new Map<string, number>();
   private readonly o2Keys = new Set<string>();
   private readonly counted: QualityCounts = {};
+  private readonly scratch: number[] = [];
 
   constructor(
     plan: ProcessingPlan,
@@ -111,8 +113,8 @@ export class QualityChecks {
   check(readings: readonly ReadingDraft[], count = true): ReadingDraft[] {
     const synced = count ? this.clockSynced() : undefined;
     return readings.map((r) => {
-      const found = this.judge(r);
-      if (synced === false) found.push('clock_unsynchronised');
+      let found = this.judge(r);
+      if (synced === false) found = [...found, 'clock_unsynchronised'];
       if (found.length === 0 || !count) return r;
       for (const q of found) this.counted[q] = (this.counted[q] ?? 0) + 1;
       const quality = [...(r.quality ?? [])];
@@ -126,36 +128,51 @@ export class QualityChecks {
     return { ...this.counted };
   }
 
-  private judge(r: ReadingDraft): Quality[] {
+  /**
+   * The reasons that hold for one reading (NONE, shared, when none does). Runs for every reading,
+   * so it keeps its state in place and allocates only for a reason found.
+   */
+  private judge(r: ReadingDraft): readonly Quality[] {
     const key = seriesKey(r.device, r.point);
     const s = this.series.get(key);
     const v = r.value;
-    if (!s || typeof v !== 'number' || !Number.isFinite(v) || !counts(r.flag)) return [];
+    if (!s || typeof v !== 'number' || !Number.isFinite(v) || !counts(r.flag)) return NONE;
     if (this.o2Keys.has(key)) this.o2.set(key, v);
-    const found: Quality[] = [];
+    let found: Quality[] | undefined;
     const span = s.range ? s.range[1] - s.range[0] : undefined;
     const set = this.settings;
 
-    const word = r.raw ? r.raw.join(',') : String(v);
-    if (!s.stale || s.stale.key !== word) s.stale = { key: word, since: r.ts };
-    else if (set.staleMinutes > 0 && r.ts - s.stale.since >= set.staleMinutes * MIN) found.push('stale');
+    const st = s.stale;
+    if (!st) s.stale = { raw: r.raw, value: v, since: r.ts };
+    else if (!sameReading(st, r.raw, v)) {
+      st.raw = r.raw;
+      st.value = v;
+      st.since = r.ts;
+    } else if (set.staleMinutes > 0 && r.ts - st.since >= set.staleMinutes * MIN)
+      (found ??= []).push('stale');
 
     const tol = span === undefined ? 0 : (span * set.flatLineTolerancePct) / 100;
     const f = s.flat;
-    if (!f || Math.max(f.hi, v) - Math.min(f.lo, v) > tol) s.flat = { since: r.ts, lo: v, hi: v };
-    else {
+    if (!f) s.flat = { since: r.ts, lo: v, hi: v };
+    else if (Math.max(f.hi, v) - Math.min(f.lo, v) > tol) {
+      f.since = r.ts;
+      f.lo = v;
+      f.hi = v;
+    } else {
       f.lo = Math.min(f.lo, v);
       f.hi = Math.max(f.hi, v);
-      if (set.flatLineMinutes > 0 && r.ts - f.since >= set.flatLineMinutes * MIN) found.push('flat_line');
+      if (set.flatLineMinutes > 0 && r.ts - f.since >= set.flatLineMinutes * MIN)
+        (found ??= []).push('flat_line');
     }
 
     if (span !== undefined && set.spikePctOfRange > 0 && s.recent.length === SPIKE_WINDOW) {
-      if (Math.abs(v - median(s.recent)) > (span * set.spikePctOfRange) / 100) found.push('spike');
+      if (Math.abs(v - this.median(s.recent)) > (span * set.spikePctOfRange) / 100)
+        (found ??= []).push('spike');
     }
     s.recent.push(v);
     if (s.recent.length > SPIKE_WINDOW) s.recent.shift();
 
-    if (s.range && v < s.range[0]) found.push('out_of_range');
+    if (s.range && v < s.range[0]) (found ??= []).push('out_of_range');
 
     if (s.limits.length > 0 && set.clipMinutes > 0) {
       const held = s.limits.some((l) => {
@@ -167,15 +184,33 @@ export class QualityChecks {
       if (!held) s.clipSince = undefined;
       else {
         s.clipSince ??= r.ts;
-        if (r.ts - s.clipSince >= set.clipMinutes * MIN) found.push('clipped_below_limit');
+        if (r.ts - s.clipSince >= set.clipMinutes * MIN) (found ??= []).push('clipped_below_limit');
       }
     }
-    return found;
+    return found ?? NONE;
+  }
+
+  /** Median of the spike window, sorted in a scratch array kept for it. */
+  private median(values: readonly number[]): number {
+    const v = this.scratch;
+    v.length = values.length;
+    for (let i = 0; i < values.length; i++) v[i] = values[i]!;
+    v.sort((a, b) => a - b);
+    const m = Math.floor(v.length / 2);
+    return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
   }
 }
 
-function median(values: readonly number[]): number {
-  const v = [...values].sort((a, b) => a - b);
-  const m = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+const NONE: readonly Quality[] = Object.freeze([]);
+
+/** Whether a reading repeats the last one exactly: the same register words, or the same value. */
+function sameReading(
+  last: { raw: readonly number[] | undefined; value: number },
+  raw: readonly number[] | undefined,
+  value: number,
+): boolean {
+  if (raw === undefined || last.raw === undefined) return raw === last.raw && value === last.value;
+  if (raw.length !== last.raw.length) return false;
+  for (let i = 0; i < raw.length; i++) if (raw[i] !== last.raw[i]) return false;
+  return true;
 }
