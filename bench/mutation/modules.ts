@@ -74,6 +74,13 @@ export const MODULES: MutationModule[] = [
     tests: ['test/unit/store/retention.test.ts', 'test/unit/store/retention-edges.test.ts'],
   },
   {
+    name: 'store-recent',
+    // The newest readings kept in memory for the uplinks' reads (recent.ts), against its own
+    // unit test and the log's, which read through it.
+    mutate: ['gateway/src/store/recent.ts'],
+    tests: ['test/unit/store/recent.test.ts', 'test/unit/store/log.test.ts'],
+  },
+  {
     name: 'store-recovery',
     mutate: ['gateway/src/store/recover.ts', 'gateway/src/store/salvage.ts'],
     // The end-to-end recovery (a SIGKILLed writer, the CLI as the docs show it) takes a minute
