@@ -28,6 +28,7 @@ export const FLOORS: Record<string, number> = {
   'uplink-wire': 0.9,
   'uplink-publisher': 0.5,
   'uplink-contract': 0.5,
+  'uplink-receiver': 0.5,
 };
 
 const RESULTS = 'bench/results/mutation.json';
