@@ -81,6 +81,12 @@ export const MODULES: MutationModule[] = [
     tests: ['test/unit/store/recent.test.ts', 'test/unit/store/log.test.ts'],
   },
   {
+    name: 'store-peek',
+    // check-config --plan's read-only look at a log file.
+    mutate: ['gateway/src/store/peek.ts'],
+    tests: ['test/unit/store/peek.test.ts'],
+  },
+  {
     name: 'store-recovery',
     mutate: ['gateway/src/store/recover.ts', 'gateway/src/store/salvage.ts'],
     // The end-to-end recovery (a SIGKILLed writer, the CLI as the docs show it) takes a minute
