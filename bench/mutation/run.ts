@@ -23,7 +23,7 @@ export const FLOORS: Record<string, number> = {
   'store-cursor': 0.88,
   'store-log': 0.62,
   'store-retention': 0.68,
-  'store-recent': 0.5,
+  'store-recent': 0.83,
   'store-peek': 0.5,
   'store-recovery': 0.72,
   'uplink-wire': 0.9,

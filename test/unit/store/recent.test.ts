@@ -32,6 +32,19 @@ describe('RecentRows', () => {
     expect(recent.size).toBe(0);
     expect(recent.slice(40, 1, Infinity)).toBeUndefined();
   });
+
+  it('counts what it holds, from empty to exactly full and past it', () => {
+    const recent = new RecentRows(10);
+    expect(recent.size).toBe(0);
+    recent.reset(0);
+    recent.add(rows(1, 10));
+    expect(recent.size).toBe(10);
+    expect(seqs(recent.slice(0, 100, Infinity))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    recent.add(rows(11, 12));
+    expect(recent.size).toBe(10);
+    expect(recent.slice(1, 100, Infinity)).toBeUndefined();
+    expect(seqs(recent.slice(2, 100, Infinity))).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
 });
 
 describe('reading what was just committed', () => {
