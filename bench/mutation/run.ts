@@ -24,7 +24,7 @@ export const FLOORS: Record<string, number> = {
   'store-log': 0.62,
   'store-retention': 0.68,
   'store-recent': 0.83,
-  'store-peek': 0.5,
+  'store-peek': 0.87,
   'store-recovery': 0.72,
   'uplink-wire': 0.9,
   'uplink-publisher': 0.5,

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLantianError } from '../../../gateway/src/core/errors.js';
+import { isLantianError, type LantianError } from '../../../gateway/src/core/errors.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { peekLog } from '../../../gateway/src/store/peek.js';
 import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
@@ -65,6 +65,16 @@ describe('a look at a log file', () => {
     db.exec('CREATE TABLE t (x)');
     db.close();
     expect(codeOf(() => peekLog(other))).toBe('STORE_NOT_A_LOG');
+    // The refusal names the file, in its text and its context.
+    const refusal = (() => {
+      try {
+        peekLog(other);
+      } catch (e) {
+        return e as LantianError;
+      }
+    })();
+    expect(refusal?.message).toBe(`${other}: this SQLite file is not a Lantian log`);
+    expect(refusal?.context).toEqual({ file: other });
     const log = openLog({ path });
     try {
       expect(codeOf(() => peekLog(path))).toBe('STORE_LOCKED');
