@@ -4,7 +4,7 @@
  * read is `null` with flag B, never an old value.
  */
 import { worstFlag, type Flag } from '../../gateway/src/core/flags.js';
-import type { Quality, ReadingDraft } from '../../gateway/src/core/reading.js';
+import type { MissedSlots, Quality, ReadingDraft } from '../../gateway/src/core/reading.js';
 import type { Profile } from '../../gateway/src/profiles/schema.js';
 
 export interface PollReading {
@@ -31,6 +31,11 @@ export interface PollMessage {
   units: Record<string, string>;
   flags: Record<string, Flag>;
   readings: PollReading[];
+  /**
+   * Slots of the device that passed unpolled just before this poll (the line could not keep up):
+   * each is one B sample with quality `overrun`, at `from + k · periodMs`.
+   */
+  missed?: MissedSlots;
 }
 
 export function pollMessage(device: string, profile: Profile, drafts: readonly ReadingDraft[]): PollMessage {
@@ -48,6 +53,8 @@ export function pollMessage(device: string, profile: Profile, drafts: readonly R
       ...(d.raw ? { raw: d.raw } : {}),
     };
   });
+  // The poll's overrun slots ride on each of its readings alike.
+  const missed = drafts.find((d) => d.missed)?.missed;
   return {
     topic: device,
     payload: Object.fromEntries(readings.map((r) => [r.point, r.value])),
@@ -58,5 +65,6 @@ export function pollMessage(device: string, profile: Profile, drafts: readonly R
     units: Object.fromEntries(readings.map((r) => [r.point, r.unit])),
     flags: Object.fromEntries(readings.map((r) => [r.point, r.flag])),
     readings,
+    ...(missed ? { missed } : {}),
   };
 }
