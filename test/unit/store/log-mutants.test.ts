@@ -217,7 +217,11 @@ describe('the mark check at open, at its corners', () => {
     expect(eventsOf(again)).toHaveLength(1);
   });
 
-  it('records nothing for the mark of another log that reserved less than the file issued', () => {
+  /**
+   * A log started at `startSeq(reserved)` and given `fill`, beside the mark of another log that
+   * reserved `reserved`; returns that and the log's id.
+   */
+  function besideForeignMark(startSeq: (reserved: number) => number, fill: (log: Log) => void) {
     const other = open();
     other.append(syntheticBatch(0, 5));
     other.close();
@@ -225,11 +229,19 @@ describe('the mark check at open, at its corners', () => {
     const { reserved } = readMark(path())!;
     rmSync(path());
     rmSync(markPath(path()));
-    const mine = open({ startSeq: reserved + 100 });
-    mine.append(syntheticBatch(0, 2));
-    const myId = mine.logId;
+    const mine = open({ startSeq: startSeq(reserved) });
+    fill(mine);
+    const id = mine.logId;
     mine.close();
     writeFileSync(markPath(path()), foreign);
+    return { reserved, id };
+  }
+
+  it('records nothing for the mark of another log that reserved less than the file issued', () => {
+    const { reserved, id: myId } = besideForeignMark(
+      (r) => r + 100,
+      (l) => l.append(syntheticBatch(0, 2)),
+    );
     const { logger, lines } = capture();
     const log = open({ logger });
     expect(eventsOf(log)).toEqual([]);
@@ -241,18 +253,11 @@ describe('the mark check at open, at its corners', () => {
   });
 
   it('skips a single seq the mark of another log reserved, and counts it done', () => {
-    const other = open();
-    other.append(syntheticBatch(0, 5));
-    other.close();
-    const foreign = readFileSync(markPath(path()));
-    const { reserved } = readMark(path())!;
-    rmSync(path());
-    rmSync(markPath(path()));
     // This log's next seq is the last one the other log reserved.
-    const mine = open({ startSeq: reserved });
-    mine.cursor('mqtt');
-    mine.close();
-    writeFileSync(markPath(path()), foreign);
+    const { reserved } = besideForeignMark(
+      (r) => r,
+      (l) => l.cursor('mqtt'),
+    );
     const log = open();
     const [rewound, ...others] = eventsOf(log);
     expect(others).toEqual([]);
@@ -606,6 +611,7 @@ describe('a cursor the log cannot write', () => {
     c.markDone(held, held);
     expect(c.isSaved).toBe(false);
     expect(log.stats().writeFailures).toBe(1);
+    expect(lines.filter((l) => l.level === WARN)).toHaveLength(1);
     c.markDone(held - 2, held - 2);
     expect(log.stats().writeFailures).toBe(2);
     expect(lines.filter((l) => l.level === WARN)).toMatchObject([
@@ -622,13 +628,15 @@ describe('a cursor the log cannot write', () => {
     expect(open().cursor('mqtt').prefix).toBe(held);
   });
 
-  it('is written at close once it fits', () => {
-    const { log, held } = full();
+  it('is written at close once it fits, and nothing is reported lost', () => {
+    const { logger, lines } = capture();
+    const { log, held } = full({ logger });
     sparse(log, held);
     log.cursor('mqtt').markDone(held, held);
     expect(log.cursor('mqtt').isSaved).toBe(false);
     log.cursor('mqtt').markDoneInMemory(1, held);
     log.close();
+    expect(lines.filter((l) => l.level === ERROR)).toEqual([]);
     expect(open().cursor('mqtt').prefix).toBe(held);
   });
 
