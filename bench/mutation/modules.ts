@@ -65,6 +65,7 @@ export const MODULES: MutationModule[] = [
       'test/unit/store/log-edges.test.ts',
       'test/unit/store/open.test.ts',
       'test/unit/store/epochs.test.ts',
+      'test/unit/store/log-mutants.test.ts',
     ],
   },
   {

@@ -214,7 +214,9 @@ export class Log {
       this.mark = mark = new SeqMark(options.path, {
         logId: this.id,
         boot: this.boot,
-        next: this.nextSeq,
+        // Not lowered before checkMark has started the epoch: if this open fails (a full disk),
+        // the next one must still find the file behind the mark.
+        next: Math.max(before?.next ?? 0, this.nextSeq),
         // Never lower: whatever log the mark described, its seqs may be out there.
         reserved: Math.max(before?.reserved ?? 0, this.nextSeq - 1),
       });
