@@ -27,9 +27,9 @@ export const FLOORS: Record<string, number> = {
   'store-peek': 0.87,
   'store-recovery': 0.72,
   'uplink-wire': 0.9,
-  'uplink-publisher': 0.5,
-  'uplink-contract': 0.5,
-  'uplink-receiver': 0.5,
+  'uplink-publisher': 0.31,
+  'uplink-contract': 0.81,
+  'uplink-receiver': 0.52,
 };
 
 const RESULTS = 'bench/results/mutation.json';
