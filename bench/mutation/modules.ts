@@ -72,7 +72,11 @@ export const MODULES: MutationModule[] = [
     name: 'store-retention',
     mutate: ['gateway/src/store/retention.ts'],
     // quota-disk.test.ts writes a quarter of a million readings: too slow to meet every mutant.
-    tests: ['test/unit/store/retention.test.ts', 'test/unit/store/retention-edges.test.ts'],
+    tests: [
+      'test/unit/store/retention.test.ts',
+      'test/unit/store/retention-edges.test.ts',
+      'test/unit/store/retention-quota.test.ts',
+    ],
   },
   {
     name: 'store-recent',
