@@ -85,6 +85,8 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       for (let i = 0; i < 5; i++) {
         log.append(syntheticBatch(i * 3, 3));
         await ackedThrough(publisher!, (i + 1) * 3, 10_000);
+        // Let the pump the PUBACK scheduled run first: only the append itself may wake it now.
+        await new Promise((r) => setImmediate(r));
       }
       const s = await receiver.waitFor((x) => x.records === 15);
       expect(s.lanes.live.messages).toBe(5);
