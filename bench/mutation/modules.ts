@@ -115,11 +115,13 @@ export const MODULES: MutationModule[] = [
     ],
     // The outage suite (a broker stopped for seconds, a quota filled) costs tens of seconds a
     // mutant, and the settings' schema builds at import, so each of its mutants would run every
-    // test: both are left out (docs/testing.md); sealing.test.ts drives the sealer directly.
+    // test: both are left out (docs/testing.md); sealing.test.ts drives the sealer directly,
+    // options.test.ts the options and what mqtt.js is given.
     tests: [
       'test/integration/uplink/publisher.test.ts',
       'test/integration/uplink/health.test.ts',
       'test/unit/uplink/mqtt/sealing.test.ts',
+      'test/unit/uplink/mqtt/options.test.ts',
     ],
   },
   // The contract's schemas are built when contract.ts is imported, so each of their mutants

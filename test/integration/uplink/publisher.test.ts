@@ -3,8 +3,18 @@ import { openLog, type Log } from '../../../gateway/src/store/index.js';
 import { MqttPublisher } from '../../../gateway/src/uplink/mqtt/publisher.js';
 import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
 import { brokerKinds, brokerTitle, type TestBroker } from '../../helpers/broker.js';
+import { startMqttProxy } from '../../helpers/mqtt-proxy.js';
 import { ackedThrough, connected } from '../../helpers/uplink-wait.js';
 import { syntheticAggregate, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+
+/** Resolves once `check` holds, testing it every 20 ms. */
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe.each(brokerKinds())('MQTT publisher', (kind) => {
   describe.skipIf(kind.skip !== undefined)(`against ${brokerTitle(kind)}`, () => {
@@ -75,6 +85,8 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       for (let i = 0; i < 5; i++) {
         log.append(syntheticBatch(i * 3, 3));
         await ackedThrough(publisher!, (i + 1) * 3, 10_000);
+        // Let the pump the PUBACK scheduled run first: only the append itself may wake it now.
+        await new Promise((r) => setImmediate(r));
       }
       const s = await receiver.waitFor((x) => x.records === 15);
       expect(s.lanes.live.messages).toBe(5);
@@ -122,17 +134,97 @@ describe.each(brokerKinds())('MQTT publisher', (kind) => {
       // A receiver that comes later still gets the retained health.
       receiver = await startPlatform({ url: broker.url, gatewayId });
       const s = await receiver.waitFor(
-        (x) => x.health !== undefined && x.health.uplink.backlog === 0,
+        (x) => x.health !== undefined && x.health.uplink.backlog === 0 && x.state !== undefined,
         15_000,
       );
+      // The online state was said before this receiver came: it too is retained.
+      expect(s.state).toMatchObject({ gateway: gatewayId, state: 'online' });
       expect(s.health).toMatchObject({
         gateway: gatewayId,
         logId: log.logId,
         log: { lastSeq: 300 },
-        uplink: { ackedThrough: 300, backlog: 0, oldestUndeliveredTs: null },
+        uplink: {
+          ackedThrough: 300,
+          backlog: 0,
+          oldestUndeliveredTs: null,
+          lane: 'live',
+          signingKey: null,
+        },
         counters: { gapEvents: 0, droppedRecords: 0 },
       });
       expect(s.health!.devices.stack1!.readings).toBe(100);
+      // No key, no refusal, no fault: the status says null for the key and leaves the others out;
+      // the first connection is not a reconnect.
+      const status = publisher!.status();
+      expect(status).toMatchObject({ signingKey: null, reconnects: 0, publishErrors: 0, refusedLogins: 0 });
+      expect(Object.keys(status)).not.toContain('lastRefusal');
+      expect(Object.keys(status)).not.toContain('fault');
+    });
+
+    it('resends a range from the log on the replay lane when asked, and refuses what it cannot', async () => {
+      const p = startPublisher({ batch: { maxReadings: 10, lingerMs: 20 } });
+      await expect(p.resend(1, 5)).rejects.toMatchObject({
+        code: 'UPLINK_NOT_CONNECTED',
+        context: { uplink: 'mqtt' },
+      });
+      const expected = syntheticBatch(0, 30);
+      log.append(expected);
+      await ackedThrough(p, 30);
+      // Nothing is retained for data: this receiver sees the resent copy alone.
+      receiver = await startPlatform({ url: broker.url, gatewayId, keepReadings: true });
+      expect(await p.resend(11, 25)).toEqual({ from: 11, to: 25, messages: 1 });
+      const s = await receiver.waitFor((x) => x.records === 15);
+      expect(s).toMatchObject({ invalid: 0, maxSeq: 25 });
+      expect(s.lanes.replay.messages).toBe(1);
+      expect(s.lanes.live.messages).toBe(0);
+      expect(receiver.readings.get(10)).toBeUndefined();
+      expect(receiver.readings.get(11)).toEqual({ seq: 11, ...expected[10] });
+      expect(receiver.readings.get(25)).toEqual({ seq: 25, ...expected[24] });
+      // A copy, not a delivery: the cursor and the window are as they were.
+      expect(p.status()).toMatchObject({ ackedThrough: 30, inFlight: 0, backlog: 0 });
+
+      expect(await p.resend(30, 30)).toEqual({ from: 30, to: 30, messages: 1 });
+      await expect(p.resend(25, 31)).rejects.toMatchObject({
+        code: 'UPLINK_RESEND_RANGE',
+        context: { uplink: 'mqtt', from: 25, to: 31, lastSeq: 30 },
+      });
+      expect(await p.resend(1, 30, 1)).toEqual({ from: 1, to: 30, messages: 1 });
+      await expect(p.resend(1, 30, 0)).rejects.toMatchObject({
+        code: 'UPLINK_RESEND_RANGE',
+        context: { uplink: 'mqtt', from: 1, to: 30 },
+      });
+    });
+
+    it('marks nothing delivered before the broker acknowledges it (PUBACK), then everything', async () => {
+      // A proxy that holds the broker's PUBACKs: the messages arrive, their acknowledgements do not.
+      const proxy = await startMqttProxy(broker.port);
+      try {
+        startPublisher({ url: proxy.url, batch: { maxReadings: 100, lingerMs: 20 }, inFlight: 4 });
+        await connected(publisher!);
+        proxy.pubacks('hold');
+        log.append(syntheticBatch(0, 1000));
+        await until(() => proxy.held() >= 4, 'the window of PUBACKs held');
+        expect(publisher!.status()).toMatchObject({ inFlight: 4, ackedThrough: 0, backlog: 1000 });
+        proxy.pubacks('pass');
+        proxy.releaseHeld();
+        await ackedThrough(publisher!, 1000);
+        expect(publisher!.status()).toMatchObject({ inFlight: 0, backlog: 0, publishErrors: 0 });
+        await publisher!.stop();
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('leaves its offline state (with the reason) and its last health retained for a platform that comes later', async () => {
+      log.append(syntheticBatch(0, 10));
+      startPublisher();
+      await ackedThrough(publisher!, 10);
+      await publisher!.stop('config_reload');
+      // Nothing is connected any more: only retained messages can reach this receiver.
+      receiver = await startPlatform({ url: broker.url, gatewayId });
+      const s = await receiver.waitFor((x) => x.state !== undefined && x.health !== undefined, 10_000);
+      expect(s.state).toMatchObject({ gateway: gatewayId, state: 'offline', reason: 'config_reload' });
+      expect(s.health).toMatchObject({ gateway: gatewayId, log: { lastSeq: 10 } });
     });
   });
 });

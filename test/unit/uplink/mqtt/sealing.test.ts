@@ -139,6 +139,12 @@ describe('a resend on another lane', () => {
     expect(onLane(payload, 'live')).toBe(payload);
   });
 
+  it('returns a payload already on the lane as it is, byte for byte', () => {
+    // Stored payloads are compact JSON; one that is not must still come back unchanged.
+    const payload = '{ "v": 1, "lane": "replay", "seq": 7 }';
+    expect(onLane(payload, 'replay')).toBe(payload);
+  });
+
   it('leaves a message without a lane (state, health) as it is', () => {
     const payload = '{"v":1, "state":"online"}';
     expect(onLane(payload, 'replay')).toBe(payload);
