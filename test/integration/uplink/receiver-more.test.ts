@@ -352,7 +352,7 @@ describe('the receiver, its MQTT session', () => {
     await back;
     await send(t.data, data('live', [1]));
     await rx.waitFor((x) => x.records === 1, 5000);
-    await new Promise((r) => setTimeout(r, 200)); // a second subscription would bring the state again
+    await new Promise((r) => setTimeout(r, 200)); // time for a second copy of the state to arrive
     expect(rx.stats().messages).toBe(2);
   });
 
