@@ -136,6 +136,10 @@ export const MODULES: MutationModule[] = [
   {
     name: 'uplink-receiver',
     mutate: ['gateway/src/uplink/mqtt/receiver.ts'],
-    tests: ['test/integration/uplink/receiver.test.ts', 'test/unit/sim/platform-contract.test.ts'],
+    tests: [
+      'test/integration/uplink/receiver.test.ts',
+      'test/integration/uplink/receiver-more.test.ts',
+      'test/unit/sim/platform-contract.test.ts',
+    ],
   },
 ];

@@ -137,10 +137,9 @@ export async function createReceiver(options: ReceiverOptions): Promise<Receiver
       body = JSON.parse(payload.toString('utf8'));
     } catch {
       c.invalid++;
-      return;
     }
-    const parsed = parse(topic, body);
-    if (!parsed) c.invalid++;
+    // JSON.parse never returns undefined: undefined here means the payload was not JSON.
+    if (body !== undefined && !parse(topic, body)) c.invalid++;
     for (const w of waiters) w();
   };
 
