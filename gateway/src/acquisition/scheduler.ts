@@ -157,11 +157,12 @@ export class DevicePoller {
     const m = this.missed;
     if (m) {
       this.missed = undefined;
-      const rest = m.slots - 1;
-      this.deliver(
-        this.unpolled('ACQ_OVERRUN', `device ${this.o.id}: slot overrun`, m.from),
-        rest > 0 ? { slots: rest, from: m.from + m.periodMs, periodMs: m.periodMs } : undefined,
-      );
+      const drafts = this.unpolled('ACQ_OVERRUN', `device ${this.o.id}: slot overrun`, m.from);
+      if (m.slots > 1) {
+        const rest = { slots: m.slots - 1, from: m.from + m.periodMs, periodMs: m.periodMs };
+        for (const d of drafts) d.missed = rest;
+      }
+      this.deliver(drafts);
     }
     this.state = { kind: 'idle' };
   }
@@ -291,8 +292,9 @@ export class DevicePoller {
     );
   }
 
-  /** Hands readings on, with the overrun slots not recorded yet (or `missed`) on each of them. */
-  private deliver(drafts: ReadingDraft[], missed = this.missed): void {
+  /** Hands readings on, with the overrun slots not recorded yet on each of them. */
+  private deliver(drafts: ReadingDraft[]): void {
+    const missed = this.missed;
     if (missed) {
       for (const d of drafts) d.missed = missed;
       this.missed = undefined;

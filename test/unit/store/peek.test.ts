@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isLantianError, type LantianError } from '../../../gateway/src/core/errors.js';
+import type { LantianError } from '../../../gateway/src/core/errors.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { peekLog } from '../../../gateway/src/store/peek.js';
-import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
+import { codeOf, syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 
 let tmp: TempDir;
 let path: string;
@@ -18,15 +18,6 @@ beforeEach(() => {
   path = tmp.file('log.db');
 });
 afterEach(() => tmp.remove());
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return isLantianError(e) ? e.code : String(e);
-  }
-  return undefined;
-};
 
 describe('a look at a log file', () => {
   it('is undefined when there is no file yet', () => {
