@@ -49,6 +49,14 @@ export function siteYaml(s: SiteSpec): string {
   });
 }
 
+/**
+ * Extra flags for the gateway's node from LANTIAN_BENCH_NODE_ARGS (space-separated), for a closer
+ * look at a step: `--cpu-prof --cpu-prof-dir=…`, `--trace-gc` (NODE_OPTIONS refuses both).
+ */
+function nodeArgs(): string[] {
+  return (process.env.LANTIAN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 const running = new Set<ChildProcess>();
 
 /** Kills every gateway still running (for exit and interrupt handlers: synchronous). */
@@ -78,7 +86,7 @@ export function startGateway(dir: string, site: SiteSpec, heapCap: boolean): Run
   else delete env.NODE_OPTIONS;
   const child = spawn(
     process.execPath,
-    [MAIN, 'run', '--config', config, '--profiles', BENCH_PROFILES, '--log-level', 'warn'],
+    [...nodeArgs(), MAIN, 'run', '--config', config, '--profiles', BENCH_PROFILES, '--log-level', 'warn'],
     { cwd: dir, env, stdio: ['ignore', out, out] },
   );
   closeSync(out);

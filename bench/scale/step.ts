@@ -4,7 +4,7 @@
  * RSS, the simulators' and the broker's CPU, overrun slots, and how far the uplink fell behind.
  * Everything the step started is stopped and its folder removed before it returns.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchBroker } from './broker.js';
@@ -167,6 +167,9 @@ export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult>
     }
   } finally {
     await Promise.all(groups.map((g) => g.stop()));
+    // For a closer look at a step: its folder (site config, the gateway's output, the log) kept.
+    const keep = process.env.LANTIAN_BENCH_KEEP;
+    if (keep) cpSync(dir, join(keep, spec.label), { recursive: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,7 @@ import { childLogger, silentLogger, type Logger } from './core/logger.js';
 import type { ReadingDraft } from './core/reading.js';
 import { Acquisition, type AcquisitionControl, type AcquisitionHealth } from './acquisition/index.js';
 import { ThreadedAcquisition } from './acquisition/threaded.js';
+import { Admission, type AdmissionStatus } from './acquisition/admission.js';
 import { createRequire } from 'node:module';
 import type * as SerialPortModule from 'serialport';
 import { acquisitionOptions } from './acquisition/from-config.js';
@@ -73,7 +74,7 @@ export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined
 }
 
 /** The acquisition engine's health, trimmed to what the platform needs to see. */
-export function summariseHealth(h: AcquisitionHealth): AcquisitionHealthMessage {
+export function summariseHealth(h: AcquisitionHealth, admission?: AdmissionStatus): AcquisitionHealthMessage {
   const tx = (c: AcquisitionHealth['buses'][number] | AcquisitionHealth['devices'][number]) => ({
     requests: c.requests,
     timeouts: c.timeouts,
@@ -95,6 +96,7 @@ export function summariseHealth(h: AcquisitionHealth): AcquisitionHealthMessage 
       overruns: d.overruns,
       lastGoodReplyTs: d.lastGoodReplyTs ?? null,
     })),
+    ...(admission ? { admission } : {}),
   };
 }
 
@@ -111,6 +113,11 @@ export class Gateway {
   /** Commands from the platform; other modules register theirs (cameras: `snapshot`). */
   readonly commands = new CommandRegistry();
   private commandHandler: CommandHandler | undefined;
+  /**
+   * Holds acquisition back while the main thread is saturated and MQTT's live lane falls
+   * behind (acquisition/admission.ts); only with an MQTT uplink.
+   */
+  readonly admission: Admission | undefined;
   /** Site cameras (`cameras`), when the config names any. */
   readonly cameras: CameraService | undefined;
   /** UART particulate sensors (`pmSensors`), keyed by device id. */
@@ -158,16 +165,18 @@ export class Gateway {
           ? new ThreadedAcquisition(acqOptions, {
               logger: this.logger,
               onReadings: (drafts) => this.accept(drafts),
+              admission: { waitOpen: () => this.admission?.waitOpen() },
             })
           : new Acquisition(acqOptions, {
               clock,
               logger: this.logger,
               onReadings: (drafts) => this.accept(drafts),
+              gate: (signal) => this.admission?.gate(signal),
               ...(deps.transportFactory ? { transportFactory: deps.transportFactory } : {}),
             });
       const mqtt = mqttOptions(loaded);
       if (mqtt) {
-        const acquisitionHealth = () => summariseHealth(this.acquisition.health());
+        const acquisitionHealth = () => summariseHealth(this.acquisition.health(), this.admission?.status());
         this.uplinks.set(
           'mqtt',
           new MqttPublisher(this.log, mqtt, {
@@ -179,6 +188,17 @@ export class Gateway {
             camerasHealth: () => this.cameras?.health(),
           }),
         );
+      }
+      const publisher = this.uplinks.get('mqtt');
+      if (publisher) {
+        // Behind by two full windows of batches: the window alone is what a busy link holds.
+        const window = publisher.options.inFlight * publisher.options.batch.maxReadings;
+        this.admission = new Admission({
+          liveLag: () => publisher.liveLag(),
+          highWater: 2 * window,
+          lowWater: window,
+          logger: this.logger,
+        });
       }
       const io = loaded.config.siteIo;
       this.siteIo = io
@@ -202,7 +222,6 @@ export class Gateway {
             );
       if (this.cameras) registerSnapshotCommand(this.commands, this.cameras);
       registerSiteIoCommands(this.commands, this.siteIo, io?.overrideMaxS ?? 0);
-      const publisher = this.uplinks.get('mqtt');
       if (publisher)
         this.commandHandler = commandHandlerFor(this.log, this.commands, publisher.options, {
           clock,
@@ -309,6 +328,7 @@ export class Gateway {
       }
     });
     for (const u of this.uplinks.values()) u.start();
+    this.admission?.start();
     this.commandHandler?.start();
     for (const h of this.hj212.values()) h.start();
     this.acquisition.start();
@@ -340,6 +360,8 @@ export class Gateway {
     }
     this.running = false;
     await this.web?.close();
+    // Polls held back now would only hold the stop up: let them go, and hold no more.
+    this.admission?.stop();
     await this.acquisition.stop();
     await this.siteIo?.stop();
     await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));

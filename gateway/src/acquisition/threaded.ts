@@ -58,6 +58,11 @@ export interface ThreadedDeps {
   healthMs?: number;
   /** Readings in flight between the threads before polls wait; default IN_FLIGHT_MAX. */
   inFlightMax?: number;
+  /**
+   * While it is held (admission.ts), readings are not acknowledged to the worker, whose polls
+   * then wait once IN_FLIGHT_MAX are in flight.
+   */
+  admission?: { waitOpen(): Promise<void> | undefined };
 }
 
 /**
@@ -85,6 +90,9 @@ export class ThreadedAcquisition implements AcquisitionControl {
   private readonly profiles = new Map<string, Profile>();
   private failure: Error | undefined;
   private closed = false;
+  /** Readings taken and not yet acknowledged to the worker. */
+  private owed = 0;
+  private acking = false;
 
   constructor(options: AcquisitionOptions, deps: ThreadedDeps) {
     for (const b of options.buses) for (const d of b.devices) this.profiles.set(d.id, d.profile);
@@ -105,12 +113,14 @@ export class ThreadedAcquisition implements AcquisitionControl {
             return;
           case 'readings': {
             deps.onReadings(m.drafts);
-            // Taken once the turn that commits them has run: the worker's polls wait while too
-            // many are in flight, so an overloaded main thread slows acquisition down.
-            const n = m.drafts.length;
-            setImmediate(() => {
-              if (!this.closed) this.worker.postMessage({ op: 'taken', n } satisfies Taken);
-            });
+            // Taken once the turn that commits them has run, and admission is open: the worker's
+            // polls wait while too many are in flight, so an overloaded main thread slows
+            // acquisition down.
+            this.owed += m.drafts.length;
+            if (!this.acking) {
+              this.acking = true;
+              setImmediate(() => this.acknowledge(deps.admission));
+            }
             return;
           }
           case 'health':
@@ -145,6 +155,18 @@ export class ThreadedAcquisition implements AcquisitionControl {
     });
     // A failure before anyone waits is logged by `fail`; callers see it on their next command.
     this.ready.catch(() => undefined);
+  }
+
+  private acknowledge(admission: ThreadedDeps['admission']): void {
+    const held = admission?.waitOpen();
+    if (held) {
+      void held.then(() => this.acknowledge(admission));
+      return;
+    }
+    this.acking = false;
+    const n = this.owed;
+    this.owed = 0;
+    if (n > 0 && !this.closed) this.worker.postMessage({ op: 'taken', n } satisfies Taken);
   }
 
   private async call(m: Command): Promise<unknown> {

@@ -297,6 +297,17 @@ export const acquisitionHealthSchema = z
         })
         .strict(),
     ),
+    admission: z
+      .object({
+        holding: z.boolean().describe('Acquisition is held back now.'),
+        holds: counter.describe('Times acquisition was held back since the gateway started.'),
+        heldMs: counter.describe('Time acquisition was held back since the gateway started, ms.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Overload: acquisition is held back while the main thread is saturated and the live lane of this uplink falls behind; the slots that pass meanwhile are recorded as overrun on the next readings (docs/acquisition.md, "Overload"). Absent without an MQTT uplink.',
+      ),
   })
   .strict();
 export type AcquisitionHealthMessage = z.infer<typeof acquisitionHealthSchema>;

@@ -294,6 +294,16 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   }
 
   /**
+   * Records appended since the connect and not yet sent on the live lane; undefined while there
+   * is no live lane (not connected, stopping, or stopped on a fault). Admission reads it
+   * (acquisition/admission.ts): replay after an outage is not counted, live goes first.
+   */
+  liveLag(): number | undefined {
+    if (!this.connected || this.stopping || this.fault) return undefined;
+    return Math.max(0, this.livePending());
+  }
+
+  /**
    * Sends seqs `from..to` again on the replay lane, because the platform asked (the `resend`
    * command). Sealed messages go as the bytes stored when they were first sealed, so each carries
    * the signature and predecessor it had and no chain forks; whole messages go, so the first and
