@@ -88,6 +88,7 @@ const COLUMNS: [string, number, (r: StepResult) => string | number][] = [
   ['delivered/s', 11, (r) => n(r.deliveredPerSec)],
   ['%', 4, (r) => Math.round((r.deliveredPerSec / r.offeredPerSec) * 100)],
   ['overrun/s', 9, (r) => n(r.overrunPerSec)],
+  ['held%', 5, (r) => r.heldPct ?? '-'],
   ['gw CPU%', 7, (r) => r.gatewayCpuPct],
   ['µs/reading', 10, (r) => r.gatewayCpuMicrosPerReading ?? '-'],
   ['gw RSS MB', 9, (r) => r.gatewayRssMaxMb],
@@ -277,7 +278,7 @@ function stepRow(r: StepResult): BenchRow {
   return {
     metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.thread ? ', acquisition thread' : ''}${r.heapCap ? '' : ', no heap cap'}`,
     value: `${n(r.deliveredPerSec)} of ${n(r.offeredPerSec)} offered/s`,
-    note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} % (${r.gatewayCpuMicrosPerReading ?? '-'} µs per delivered reading), RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}; load average ${r.loadAverage1m}`,
+    note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} % (${r.gatewayCpuMicrosPerReading ?? '-'} µs per delivered reading), RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s${r.heldPct ? ` (acquisition held ${r.heldPct} % of the time)` : ''}; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}; load average ${r.loadAverage1m}`,
   };
 }
 
@@ -324,7 +325,7 @@ function rows(
           ? 'not run'
           : `${n(r.overloadReadingsPerSec)} readings/s (${r.overloadRatio} of the knee)`,
       target: `≥ ${TARGETS.overloadRatio} of the knee`,
-      note: `${verdict(r.met.overloadRatio)}${overload ? `; overrun ${n(overload.overrunPerSec)}/s, gateway CPU ${overload.gatewayCpuPct} %` : ''}`,
+      note: `${verdict(r.met.overloadRatio)}${overload ? `; overrun ${n(overload.overrunPerSec)}/s, acquisition held ${overload.heldPct ?? '-'} % of the time, gateway CPU ${overload.gatewayCpuPct} %` : ''}`,
     },
     {
       metric: 'without the heap cap, past the knee',

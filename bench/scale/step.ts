@@ -48,6 +48,11 @@ export interface StepResult extends StepOutcome {
   overrunPerSec: number;
   /** Readings without a value (overrun slots ride on the next readings: counted in `overrunPerSec` only). */
   unvaluedPerSec: number;
+  /**
+   * Share of the window acquisition was held back by admission (health's
+   * `acquisition.admission.heldMs`), %; null without the figure.
+   */
+  heldPct: number | null;
   /** Records the log committed per second (from health's `log.lastSeq`). */
   loggedPerSec: number;
   /** CPU in % of one core (two busy cores = 200 %). */
@@ -223,6 +228,10 @@ function figures(
     overrunPerSec: round(rate('overrun')),
     unvaluedPerSec: round(rate('readings') - rate('valued')),
     loggedPerSec: round(((c1.health?.lastSeq ?? 0) - (c0.health?.lastSeq ?? 0)) / seconds),
+    heldPct:
+      c0.health?.heldMs == null || c1.health?.heldMs == null
+        ? null
+        : round(((c1.health.heldMs - c0.health.heldMs) / (seconds * 1000)) * 100),
     gatewayCpuPct: round(cpu.gateway),
     gatewayCpuMicrosPerReading: rate('valued') > 0 ? round((cpu.gateway * 10_000) / rate('valued')) : null,
     gatewayRssMb: round(median(rss), 1),

@@ -26,7 +26,7 @@ export interface Counts {
   /** Median delay, receipt minus the newest reading's acquisition time, over the last 2 s (ms); null without messages. */
   recentLagMs: number | null;
   /** From the newest health message, or null before one. */
-  health: { backlog: number; lastSeq: number } | null;
+  health: { backlog: number; lastSeq: number; heldMs: number | null } | null;
 }
 
 interface Reading {
@@ -86,7 +86,8 @@ function child(): void {
     if (kind === 'health') {
       const uplink = body.uplink as { backlog: number };
       const log = body.log as { lastSeq: number };
-      g.health = { backlog: uplink.backlog, lastSeq: log.lastSeq };
+      const admission = (body.acquisition as { admission?: { heldMs: number } } | undefined)?.admission;
+      g.health = { backlog: uplink.backlog, lastSeq: log.lastSeq, heldMs: admission?.heldMs ?? null };
       return;
     }
     const readings = body.readings as Reading[];

@@ -91,6 +91,8 @@ export interface PlatformHealth {
       polls: number;
       failedPolls: number;
     } & TxCounters)[];
+    /** Acquisition held back by an overloaded gateway (absent from older gateways). */
+    admission?: { holding: boolean; holds: number; heldMs: number };
   };
   [more: string]: unknown;
 }
