@@ -27,14 +27,15 @@ function lineOf(
   return { baud: bus.baud, dataBits: bus.dataBits, parity: bus.parity, stopBits: bus.stopBits };
 }
 
-/** The profile as this device sees it: quirk overrides and point scale/offset overrides applied. */
+/**
+ * The profile as this device sees it: quirk overrides and point scale/offset overrides applied.
+ * The profile itself when nothing is overridden (the polling plan then shares its objects).
+ */
 function effectiveProfile(d: PlannedDevice): Profile {
   const overridden = new Map(d.points.map((p) => [p.key, p]));
-  return {
-    ...d.profile,
-    quirks: d.quirks,
-    points: d.profile.points.map((p) => overridden.get(p.key) ?? p),
-  };
+  const points = d.profile.points.map((p) => overridden.get(p.key) ?? p);
+  if (d.quirks === d.profile.quirks && points.every((p, i) => p === d.profile.points[i])) return d.profile;
+  return { ...d.profile, quirks: d.quirks, points };
 }
 
 function deviceOptions(d: PlannedDevice): DeviceOptions {

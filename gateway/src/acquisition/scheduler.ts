@@ -131,10 +131,7 @@ export class DevicePoller {
         this.lastStart = start;
         const probe = this.backoffUntil !== undefined;
         this.state = { kind: 'polling', due, probe };
-        const drafts = await this.poll(probe, signal);
-        // A poll cut short by a stop is discarded: its failures are the stop's, not the device's.
-        if (drafts === undefined || signal.aborted) break;
-        this.deliver(drafts);
+        if (!(await this.pollAndDeliver(probe, signal))) break;
       }
 
       // Slots that passed while polling merge into one immediate poll; each leaves B readings.
@@ -293,6 +290,18 @@ export class DevicePoller {
   }
 
   /** Hands readings on, with the overrun slots not recorded yet on each of them. */
+  /**
+   * One scheduled poll, its readings delivered; false when a stop cut it short. Its own frame, so
+   * the loop in `run` does not hold the last poll's readings while it sleeps to the next slot.
+   */
+  private async pollAndDeliver(probe: boolean, signal: AbortSignal): Promise<boolean> {
+    const drafts = await this.poll(probe, signal);
+    // A poll cut short by a stop is discarded: its failures are the stop's, not the device's.
+    if (drafts === undefined || signal.aborted) return false;
+    this.deliver(drafts);
+    return true;
+  }
+
   private deliver(drafts: ReadingDraft[]): void {
     const missed = this.missed;
     if (missed) {

@@ -58,9 +58,11 @@ export function pollingPlan(config: SiteConfig, profiles: ProfileRegistry): BusP
           byteOrder,
           ...quirkOverrides
         } = o;
-        const quirks = { ...profile.quirks };
+        // A device without overrides shares its profile's quirks and points: a site polls many
+        // devices of one model, and a copy of each point per device was heap for nothing.
+        let quirks = profile.quirks;
         for (const [k, v] of Object.entries(quirkOverrides) as [keyof typeof quirks, number | undefined][]) {
-          if (v !== undefined) quirks[k] = v;
+          if (v !== undefined) quirks = { ...quirks, [k]: v };
         }
         return {
           id,
@@ -76,11 +78,10 @@ export function pollingPlan(config: SiteConfig, profiles: ProfileRegistry): BusP
               (p) =>
                 (POLLED_ROLES.has(p.role) || calibration.has(`${id}/${p.key}`)) && !skipped.includes(p.key),
             )
-            .map((p) => ({
-              ...p,
-              ...orders(p, wordOrder, byteOrder),
-              ...definedOnly(pointOverrides[p.key] ?? {}),
-            })),
+            .map((p) => {
+              const own = { ...orders(p, wordOrder, byteOrder), ...definedOnly(pointOverrides[p.key] ?? {}) };
+              return Object.keys(own).length === 0 ? p : { ...p, ...own };
+            }),
           skipped,
         };
       }),

@@ -24,14 +24,21 @@ import type { Aggregate, AggregatePeriodKind, ProcessingEvent, ProcessingOutput 
 /** How long after its end a minute waits for slow polls before it is finalised. */
 export const GRACE_MS = 10_000;
 
-interface Period {
-  start: number;
-  end: number;
-  tally: FlagTally;
-  stats: Stats;
-  zs: Stats;
-  cou: number;
-  couCount: number;
+/**
+ * One open period of one series. Every series keeps up to four open at once, so what only some
+ * need is made on first use: the zs statistics (pollutants of an outlet with a reference O2).
+ */
+class Period {
+  readonly tally = new FlagTally();
+  readonly stats = new Stats();
+  zs: Stats | undefined;
+  cou = 0;
+  couCount = 0;
+
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
 }
 
 interface Series {
@@ -55,16 +62,6 @@ export interface ProcessingHealth {
   aggregates: Record<AggregatePeriodKind, number>;
   events: number;
 }
-
-const newPeriod = (start: number, end: number): Period => ({
-  start,
-  end,
-  tally: new FlagTally(),
-  stats: new Stats(),
-  zs: new Stats(),
-  cou: 0,
-  couCount: 0,
-});
 
 export class Processor {
   readonly calendar: SiteCalendar;
@@ -228,7 +225,7 @@ export class Processor {
     }
     if (s.minute && start >= s.minute.end) this.closeMinute(s);
     if (!s.minute) {
-      s.minute = newPeriod(start, start + 60_000);
+      s.minute = new Period(start, start + 60_000);
       this.dueAt(s.minute.end);
     }
     this.health.samples++;
@@ -292,7 +289,7 @@ export class Processor {
 
   private open(ts: number, kind: 'quarter_hour' | 'hour' | 'day'): Period {
     const start = this.calendar.start(ts, kind);
-    const p = newPeriod(start, this.calendar.end(start, kind));
+    const p = new Period(start, this.calendar.end(start, kind));
     this.dueAt(p.end);
     return p;
   }
@@ -317,7 +314,8 @@ export class Processor {
     p.tally.add(a.flag);
     if (!counts(a.flag) || a.avg === null) return;
     p.stats.add(a.avg, a.min ?? a.avg, a.max ?? a.avg);
-    if (a.zsAvg !== undefined && a.zsAvg !== null) p.zs.add(a.zsAvg, a.zsMin ?? a.zsAvg, a.zsMax ?? a.zsAvg);
+    if (a.zsAvg !== undefined && a.zsAvg !== null)
+      (p.zs ??= new Stats()).add(a.zsAvg, a.zsMin ?? a.zsAvg, a.zsMax ?? a.zsAvg);
     if (a.cou !== undefined && a.cou !== null) {
       p.cou += a.cou;
       p.couCount++;
@@ -343,7 +341,8 @@ export class Processor {
       unit: plan.unit,
     };
     if (kind !== 'minute') {
-      if (s.zs) Object.assign(a, { zsMin: p.zs.low, zsAvg: p.zs.avg, zsMax: p.zs.high });
+      if (s.zs)
+        Object.assign(a, { zsMin: p.zs?.low ?? null, zsAvg: p.zs?.avg ?? null, zsMax: p.zs?.high ?? null });
       if (s.cou) a.cou = p.couCount > 0 ? p.cou : null;
     }
     return a;

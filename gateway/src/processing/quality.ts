@@ -58,20 +58,41 @@ export type ClockSyncProbe = () => boolean | undefined;
 
 export type QualityCounts = Partial<Record<Quality, number>>;
 
-interface Run {
-  since: number;
-  lo: number;
-  hi: number;
+interface Limit {
+  max: number;
+  o2?: { key: string; ref: number; guard: number };
 }
 
-interface SeriesState {
-  range?: [number, number];
-  limits: { max: number; o2?: { key: string; ref: number; guard: number } }[];
-  /** The value (its register words when it has them) unchanged since `since`. */
-  stale?: { raw: readonly number[] | undefined; value: number; since: number };
-  flat?: Run;
-  recent: number[];
-  clipSince?: number;
+const NO_LIMITS: readonly Limit[] = Object.freeze([]);
+
+/**
+ * What the checks remember of one series. Every polled point has one, so it is one object of
+ * plain number fields (NaN: no run yet) with the spike window as a ring of SPIKE_WINDOW values.
+ */
+class SeriesState {
+  limits: readonly Limit[] = NO_LIMITS;
+  /** The value (its register words when it has them) unchanged since `staleSince`. */
+  staleRaw: readonly number[] | undefined = undefined;
+  staleValue = 0;
+  staleSince = NaN;
+  /** Values within the flat-line tolerance since `flatSince`, between `flatLo` and `flatHi`. */
+  flatSince = NaN;
+  flatLo = 0;
+  flatHi = 0;
+  /** The last `recentCount` valid values, the oldest at `recentNext` once the ring is full. */
+  readonly recent: number[] = new Array<number>(SPIKE_WINDOW).fill(0);
+  recentCount = 0;
+  recentNext = 0;
+  /** Since when every value is held just under a limit. */
+  clipSince = NaN;
+
+  constructor(readonly range: readonly [number, number] | undefined) {}
+
+  remember(v: number): void {
+    this.recent[this.recentNext] = v;
+    this.recentNext = (this.recentNext + 1) % SPIKE_WINDOW;
+    if (this.recentCount < SPIKE_WINDOW) this.recentCount++;
+  }
 }
 
 export class QualityChecks {
@@ -88,11 +109,7 @@ export class QualityChecks {
     private readonly clockSynced: ClockSyncProbe = () => undefined,
   ) {
     for (const s of plan.series) {
-      this.series.set(seriesKey(s.device, s.point), {
-        ...(s.range ? { range: s.range } : {}),
-        limits: [],
-        recent: [],
-      });
+      this.series.set(seriesKey(s.device, s.point), new SeriesState(s.range));
     }
     for (const o of plan.outlets) {
       if (o.o2 !== undefined) this.o2Keys.add(o.o2);
@@ -101,7 +118,8 @@ export class QualityChecks {
           l.corrected && o.o2 !== undefined && o.referenceO2Pct !== undefined
             ? { key: o.o2, ref: o.referenceO2Pct, guard: o.o2GuardPct }
             : undefined;
-        this.series.get(seriesKey(l.device, l.point))?.limits.push({ max: l.max, ...(o2 ? { o2 } : {}) });
+        const state = this.series.get(seriesKey(l.device, l.point));
+        if (state) state.limits = [...state.limits, { max: l.max, ...(o2 ? { o2 } : {}) }];
       }
     }
   }
@@ -142,35 +160,30 @@ export class QualityChecks {
     const span = s.range ? s.range[1] - s.range[0] : undefined;
     const set = this.settings;
 
-    const st = s.stale;
-    if (!st) s.stale = { raw: r.raw, value: v, since: r.ts };
-    else if (!sameReading(st, r.raw, v)) {
-      st.raw = r.raw;
-      st.value = v;
-      st.since = r.ts;
-    } else if (set.staleMinutes > 0 && r.ts - st.since >= set.staleMinutes * MIN)
+    if (Number.isNaN(s.staleSince) || !sameReading(s, r.raw, v)) {
+      s.staleRaw = r.raw;
+      s.staleValue = v;
+      s.staleSince = r.ts;
+    } else if (set.staleMinutes > 0 && r.ts - s.staleSince >= set.staleMinutes * MIN)
       (found ??= []).push('stale');
 
     const tol = span === undefined ? 0 : (span * set.flatLineTolerancePct) / 100;
-    const f = s.flat;
-    if (!f) s.flat = { since: r.ts, lo: v, hi: v };
-    else if (Math.max(f.hi, v) - Math.min(f.lo, v) > tol) {
-      f.since = r.ts;
-      f.lo = v;
-      f.hi = v;
+    if (Number.isNaN(s.flatSince) || Math.max(s.flatHi, v) - Math.min(s.flatLo, v) > tol) {
+      s.flatSince = r.ts;
+      s.flatLo = v;
+      s.flatHi = v;
     } else {
-      f.lo = Math.min(f.lo, v);
-      f.hi = Math.max(f.hi, v);
-      if (set.flatLineMinutes > 0 && r.ts - f.since >= set.flatLineMinutes * MIN)
+      s.flatLo = Math.min(s.flatLo, v);
+      s.flatHi = Math.max(s.flatHi, v);
+      if (set.flatLineMinutes > 0 && r.ts - s.flatSince >= set.flatLineMinutes * MIN)
         (found ??= []).push('flat_line');
     }
 
-    if (span !== undefined && set.spikePctOfRange > 0 && s.recent.length === SPIKE_WINDOW) {
+    if (span !== undefined && set.spikePctOfRange > 0 && s.recentCount === SPIKE_WINDOW) {
       if (Math.abs(v - this.median(s.recent)) > (span * set.spikePctOfRange) / 100)
         (found ??= []).push('spike');
     }
-    s.recent.push(v);
-    if (s.recent.length > SPIKE_WINDOW) s.recent.shift();
+    s.remember(v);
 
     if (s.range && v < s.range[0]) (found ??= []).push('out_of_range');
 
@@ -181,16 +194,16 @@ export class QualityChecks {
         const judged = l.o2 ? correctToReferenceO2(v, o2!, l.o2.ref, l.o2.guard).value : v;
         return judged <= l.max && judged >= l.max * (1 - set.clipBandPct / 100);
       });
-      if (!held) s.clipSince = undefined;
+      if (!held) s.clipSince = NaN;
       else {
-        s.clipSince ??= r.ts;
+        if (Number.isNaN(s.clipSince)) s.clipSince = r.ts;
         if (r.ts - s.clipSince >= set.clipMinutes * MIN) (found ??= []).push('clipped_below_limit');
       }
     }
     return found ?? NONE;
   }
 
-  /** Median of the spike window, sorted in a scratch array kept for it. */
+  /** Median of the (full) spike window, sorted in a scratch array kept for it. */
   private median(values: readonly number[]): number {
     const v = this.scratch;
     v.length = values.length;
@@ -204,13 +217,10 @@ export class QualityChecks {
 const NONE: readonly Quality[] = Object.freeze([]);
 
 /** Whether a reading repeats the last one exactly: the same register words, or the same value. */
-function sameReading(
-  last: { raw: readonly number[] | undefined; value: number },
-  raw: readonly number[] | undefined,
-  value: number,
-): boolean {
-  if (raw === undefined || last.raw === undefined) return raw === last.raw && value === last.value;
-  if (raw.length !== last.raw.length) return false;
-  for (let i = 0; i < raw.length; i++) if (raw[i] !== last.raw[i]) return false;
+function sameReading(last: SeriesState, raw: readonly number[] | undefined, value: number): boolean {
+  const before = last.staleRaw;
+  if (raw === undefined || before === undefined) return raw === before && value === last.staleValue;
+  if (raw.length !== before.length) return false;
+  for (let i = 0; i < raw.length; i++) if (raw[i] !== before[i]) return false;
   return true;
 }

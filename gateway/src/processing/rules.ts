@@ -40,27 +40,37 @@ export function counts(flag: Flag): boolean {
   return !EXCLUDED_FLAGS.has(flag);
 }
 
-/** Flags of a period's inputs, counted. */
-export class FlagTally {
-  private readonly n = new Map<Flag, number>();
+/**
+ * Flags of a period's inputs, counted: one small-integer field per flag. Every open period of
+ * every series has one, so it is a plain object of fields (a Map per tally cost twice the heap).
+ */
+export class FlagTally implements Record<Flag, number> {
+  B = 0;
+  D = 0;
+  F = 0;
+  M = 0;
+  C = 0;
+  S = 0;
+  T = 0;
+  N = 0;
   total = 0;
 
   add(flag: Flag): void {
-    this.n.set(flag, (this.n.get(flag) ?? 0) + 1);
+    this[flag]++;
     this.total++;
   }
 
   get(flag: Flag): number {
-    return this.n.get(flag) ?? 0;
+    return this[flag];
   }
 
   /** The period's flag, given how many valid inputs it had and needs. */
   periodFlag(valid: number, needed: number): Flag {
-    if (valid >= needed) return this.get('S') > 0 ? 'S' : 'N';
+    if (valid >= needed) return this.S > 0 ? 'S' : 'N';
     let best: Flag | undefined;
     for (const f of FLAG_PRECEDENCE) {
       if (!EXCLUDED_FLAGS.has(f)) continue;
-      if (this.get(f) > (best === undefined ? 0 : this.get(best))) best = f;
+      if (this[f] > (best === undefined ? 0 : this[best])) best = f;
     }
     return best ?? 'D';
   }
