@@ -289,7 +289,6 @@ export class DevicePoller {
     );
   }
 
-  /** Hands readings on, with the overrun slots not recorded yet on each of them. */
   /**
    * One scheduled poll, its readings delivered; false when a stop cut it short. Its own frame, so
    * the loop in `run` does not hold the last poll's readings while it sleeps to the next slot.
@@ -302,6 +301,7 @@ export class DevicePoller {
     return true;
   }
 
+  /** Hands readings on, with the overrun slots not recorded yet on each of them. */
   private deliver(drafts: ReadingDraft[]): void {
     const missed = this.missed;
     if (missed) {
