@@ -12,8 +12,17 @@ import { BENCH_PROFILES, deviceId, type SimBus } from './sim.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/gateway/src/cli/main.js', import.meta.url));
 
-/** The heap cap README.md recommends for the daemon. */
+/** The heap cap README.md recommends for the daemon of a site (up to HEAP_CAP_POINTS points). */
 export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=8';
+/** Points the README's 64 MB old space carries; each 1 000 more get HEAP_MB_PER_1000_POINTS. */
+export const HEAP_CAP_POINTS = 5000;
+export const HEAP_MB_PER_1000_POINTS = 6;
+
+/** The heap cap README.md gives for a gateway polling `points` points. */
+export function heapCapFor(points: number): string {
+  const extra = Math.max(0, Math.ceil(((points - HEAP_CAP_POINTS) / 1000) * HEAP_MB_PER_1000_POINTS));
+  return extra === 0 ? HEAP_CAP : HEAP_CAP.replace('=64', `=${64 + extra}`);
+}
 
 export interface SiteSpec {
   gateway: string;
@@ -75,14 +84,14 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Writes the site config into `dir` and starts the gateway on it, heap-capped or not. */
-export function startGateway(dir: string, site: SiteSpec, heapCap: boolean): RunningGateway {
+/** Writes the site config into `dir` and starts the gateway on it, with `heapCap` (NODE_OPTIONS) or none. */
+export function startGateway(dir: string, site: SiteSpec, heapCap: string | undefined): RunningGateway {
   const config = join(dir, 'site.yaml');
   writeFileSync(config, siteYaml(site));
   const logFile = join(dir, 'gateway.log');
   const out = openSync(logFile, 'w');
   const env = { ...process.env };
-  if (heapCap) env.NODE_OPTIONS = HEAP_CAP;
+  if (heapCap !== undefined) env.NODE_OPTIONS = heapCap;
   else delete env.NODE_OPTIONS;
   const child = spawn(
     process.execPath,

@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchBroker } from './broker.js';
-import { startGateway } from './gateway.js';
+import { heapCapFor, startGateway } from './gateway.js';
 import type { StepOutcome } from './knee.js';
 import { CpuMeter, rssMb } from '../procfs.js';
 import { startSimGroup, type SimBus, type SimGroup } from './sim.js';
@@ -44,6 +44,8 @@ export interface StepResult extends StepOutcome {
   buses: number;
   periodMs: number;
   heapCap: boolean;
+  /** NODE_OPTIONS the gateway ran with (the README's cap for its points), or null without a cap. */
+  heapFlags: string | null;
   thread: boolean;
   overrunPerSec: number;
   /** Readings without a value (overrun slots ride on the next readings: counted in `overrunPerSec` only). */
@@ -110,6 +112,11 @@ function lastLine(text: string): string {
   return text.trim().split('\n').at(-1)?.slice(0, 200) ?? '';
 }
 
+/** The V8 flags the step's gateway runs with: the README's cap for its number of points, or none. */
+export function heapFlags(spec: Pick<StepSpec, 'heapCap' | 'devices' | 'shape'>): string | undefined {
+  return spec.heapCap ? heapCapFor(spec.devices * spec.shape.points) : undefined;
+}
+
 export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult> {
   const dir = mkdtempSync(join(env.tmpRoot, `${spec.label}-`));
   const buses = layout(spec.devices);
@@ -130,7 +137,7 @@ export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult>
         brokerUrl: env.broker.url,
         thread: spec.thread,
       },
-      spec.heapCap,
+      heapFlags(spec),
     );
     try {
       const started = performance.now();
@@ -222,6 +229,7 @@ function figures(
     buses,
     periodMs: spec.periodMs,
     heapCap: spec.heapCap,
+    heapFlags: heapFlags(spec) ?? null,
     thread: spec.thread,
     offeredPerSec: offeredPerSec(spec),
     deliveredPerSec: round(rate('valued')),
