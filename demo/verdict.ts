@@ -67,6 +67,15 @@ export function judge(books: DeviceBooks[], s: PlatformStats, flags: FlagLog, ra
     ok: reached(ranForS, BROKER_DOWN.fromS + BROKER_DOWN.forS, s.lanes.replay.messages > 0),
     text: `broker restart caught up: ${s.lanes.replay.messages} replay messages`,
   });
+  // A site this size leaves the gateway idle most of the time: it must never have held
+  // acquisition back for overload (docs/acquisition.md, "Overload: admission").
+  const admission = s.health?.acquisition?.admission;
+  checks.push({
+    ok: admission === undefined ? undefined : admission.holds === 0,
+    text: admission
+      ? `the gateway kept up: acquisition held back ${admission.holds} times for overload`
+      : 'the gateway kept up: no health message yet',
+  });
   checks.push({
     ok: s.invalid === 0 && s.holes.length === 0,
     text: `platform: ${s.records} records, ${s.invalid} payloads breaking the contract, ${s.holes.length} holes, ${s.gaps.length} gap events, ${s.duplicates} duplicates (identified by seq)`,

@@ -80,7 +80,10 @@ export function render(s: ViewState, profiles: ProfileRegistry): string {
       );
     }
   }
-  const lane = health ? `${health.uplink.lane}, backlog ${health.uplink.backlog}` : 'no health yet';
+  const held = health?.acquisition?.admission;
+  const lane = health
+    ? `${health.uplink.lane}, backlog ${health.uplink.backlog}${held ? `; acquisition held back ${held.holds} times for overload` : ''}`
+    : 'no health yet';
   out.push(`uplink mqtt: ${stats.state?.state ?? '?'} (${lane})`);
   out.push(
     `platform received: ${stats.records} records, live ${stats.lanes.live.messages} / replay ${stats.lanes.replay.messages} messages, ${stats.duplicates} duplicates, ${stats.holes.length} holes, ${stats.gaps.length} gap events`,

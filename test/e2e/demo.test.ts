@@ -137,6 +137,7 @@ describe('npm run demo', () => {
     expect(out).toMatch(/^demo: ok: stack1-dust flagged B while silent and recovered after$/m);
     expect(out).toMatch(/^demo: ok: stack1-gas readings flagged C during calibration$/m);
     expect(out).toMatch(/^demo: ok: broker restart caught up: [1-9]\d* replay messages$/m);
+    expect(out).toMatch(/^demo: ok: the gateway kept up: acquisition held back 0 times for overload$/m);
     // The construction site's chain needs socat for the Firmata board's pty (CI has it).
     if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0)
       expect(out).toMatch(
