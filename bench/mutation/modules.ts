@@ -86,6 +86,12 @@ export const MODULES: MutationModule[] = [
     tests: ['test/unit/store/recent.test.ts', 'test/unit/store/log.test.ts'],
   },
   {
+    name: 'acquisition-admission',
+    // When an overloaded gateway holds acquisition back and lets it go (admission.ts).
+    mutate: ['gateway/src/acquisition/admission.ts'],
+    tests: ['test/unit/acquisition/admission.test.ts'],
+  },
+  {
     name: 'store-peek',
     // check-config --plan's read-only look at a log file.
     mutate: ['gateway/src/store/peek.ts'],

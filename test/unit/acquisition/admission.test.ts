@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { missedTimes, type ReadingDraft } from '../../../gateway/src/core/reading.js';
@@ -17,7 +18,7 @@ function rig(o: { highWater?: number; lowWater?: number } = {}) {
     lowWater: o.lowWater ?? 500,
     utilization: () => state.busy,
     monotonic: () => state.now,
-    logger: { warn: (obj: unknown) => warnings.push(obj) } as never,
+    logger: { warn: (obj: object, msg: string) => warnings.push({ ...obj, msg }) } as never,
   });
   return { state, admission, warnings };
 }
@@ -116,14 +117,51 @@ describe('admission', () => {
       state.lag = 0;
       admission.sample();
     };
-    cycle(0);
-    cycle(1000);
-    cycle(30_000);
-    cycle(60_000);
+    cycle(40_000);
+    cycle(50_000);
+    cycle(70_000);
+    cycle(100_000);
     expect(warnings).toEqual([
       expect.objectContaining({ holds: 1, holdsSinceLastWarning: 1, liveLag: 2000, loopBusy: 1 }),
       expect.objectContaining({ holds: 4, holdsSinceLastWarning: 3 }),
     ]);
+    expect(warnings[0]).toMatchObject({ msg: expect.stringMatching(/^overloaded: acquisition held back/) });
+  });
+
+  it('leaves no listener on a poll signal once it lets the poll go', async () => {
+    const { state, admission } = rig();
+    state.busy = 1;
+    state.lag = 5000;
+    admission.sample();
+    const signal = new AbortController().signal;
+    const waiting = admission.gate(signal);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    state.lag = 0;
+    admission.sample();
+    expect(await settled(waiting)).toBe(true);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('samples on its own timer and reads the real event loop: a blocked loop is saturated, an idle one is not', async () => {
+    let lag: number | undefined = 5000;
+    // No logger, no injected loop, clock or sampling: as the gateway builds it.
+    const admission = new Admission({ liveLag: () => lag, highWater: 1000, lowWater: 500, sampleMs: 20 });
+    admission.stop(); // never held: nothing to let go
+    admission.start();
+    admission.start(); // once is enough
+    await new Promise((r) => setTimeout(r, 60)); // an idle loop: lag alone holds nothing
+    expect(admission.status().holding).toBe(false);
+    const until = performance.now() + 400;
+    while (performance.now() < until); // the loop blocked, as by a long commit
+    await new Promise((r) => setTimeout(r, 10)); // the next sample sees it
+    expect(admission.status()).toMatchObject({ holding: true, holds: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    lag = 0;
+    await new Promise((r) => setTimeout(r, 60));
+    const s = admission.status();
+    expect(s).toMatchObject({ holding: false, holds: 1 });
+    expect(s.heldMs).toBeGreaterThanOrEqual(40);
+    admission.stop();
   });
 
   it('refuses a low water that is not below the high water', () => {
