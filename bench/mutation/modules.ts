@@ -87,8 +87,8 @@ export const MODULES: MutationModule[] = [
   },
   {
     name: 'acquisition-admission',
-    // When an overloaded gateway holds acquisition back and lets it go (admission.ts).
-    mutate: ['gateway/src/acquisition/admission.ts'],
+    // When an overloaded gateway holds acquisition back and lets it go (admission.ts, latch.ts).
+    mutate: ['gateway/src/acquisition/admission.ts', 'gateway/src/core/latch.ts'],
     tests: ['test/unit/acquisition/admission.test.ts'],
   },
   {

@@ -18,6 +18,7 @@
  * lane goes first, so only live records falling behind mean the gateway itself is out of time.
  */
 import { performance } from 'node:perf_hooks';
+import { Latch } from '../core/latch.js';
 import type { Logger } from '../core/logger.js';
 
 /** The MQTT uplink's live lane: records appended since the connect and not yet sent. */
@@ -68,7 +69,7 @@ function loopUtilization(): () => number {
 
 export class Admission {
   private readonly o: Required<Omit<AdmissionOptions, 'logger'>> & { logger?: Logger };
-  private held: { promise: Promise<void>; release: () => void; since: number } | undefined;
+  private held: { latch: Latch; since: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private holds = 0;
   private heldMs = 0;
@@ -116,21 +117,13 @@ export class Admission {
    * or `signal` aborts, or undefined when polls may go.
    */
   readonly gate = (signal: AbortSignal): Promise<void> | undefined => {
-    const held = this.held;
-    if (!held || signal.aborted) return undefined;
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      signal.addEventListener('abort', done, { once: true });
-      void held.promise.then(done);
-    });
+    if (!this.held || signal.aborted) return undefined;
+    return this.held.latch.wait(signal);
   };
 
   /** A promise that settles when admission is released, or undefined when it is not held. */
   waitOpen(): Promise<void> | undefined {
-    return this.held?.promise;
+    return this.held?.latch.wait();
   }
 
   status(): AdmissionStatus {
@@ -143,10 +136,8 @@ export class Admission {
   }
 
   private hold(lag: number, busy: number): void {
-    let release = (): void => undefined;
-    const promise = new Promise<void>((r) => (release = r));
     const now = this.o.monotonic();
-    this.held = { promise, release, since: now };
+    this.held = { latch: new Latch(), since: now };
     this.holds++;
     if (this.loggedAt !== undefined && now - this.loggedAt < LOG_EVERY_MS) return;
     this.o.logger?.warn(
@@ -167,6 +158,6 @@ export class Admission {
     if (!held) return;
     this.held = undefined;
     this.heldMs += this.o.monotonic() - held.since;
-    held.release();
+    held.latch.open();
   }
 }

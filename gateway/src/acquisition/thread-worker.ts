@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isLantianError } from '../core/errors.js';
+import { Latch } from '../core/latch.js';
 import { createLogger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
 import { Acquisition, type AcquisitionOptions } from './engine.js';
@@ -39,30 +40,18 @@ function flush(): void {
  * not a queue between the threads that grows until the heap gives out.
  */
 let inFlight = 0;
-let resume: { promise: Promise<void>; release: () => void } | undefined;
+let resume: Latch | undefined;
 
 function gate(signal: AbortSignal): Promise<void> | undefined {
   if (inFlight + batch.length < data.inFlightMax) return undefined;
-  if (!resume) {
-    let release = (): void => undefined;
-    const promise = new Promise<void>((r) => (release = r));
-    resume = { promise, release };
-  }
-  const { promise } = resume;
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void promise.then(done);
-  });
+  resume ??= new Latch();
+  return resume.wait(signal);
 }
 
 function taken(n: number): void {
   inFlight -= n;
   if (resume && inFlight <= data.inFlightMax / 2) {
-    resume.release();
+    resume.open();
     resume = undefined;
   }
 }
