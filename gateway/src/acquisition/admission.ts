@@ -9,8 +9,8 @@
  * than `highWater` records behind, admission is held: scheduled polls wait (in a worker thread,
  * the readings it posted are not acknowledged), and the slots that pass meanwhile are recorded
  * as overrun on each device's next reading, spread over the devices as their polls come due.
- * It is released once the live lane is back within `lowWater`, or as soon as the uplink is not
- * connected.
+ * It is released at the first sample that finds the live lane back within `lowWater` or the
+ * uplink not connected, and by `stop()`.
  *
  * What it never does: hold for a slow or absent broker. A broker that acknowledges slowly leaves
  * the main thread idle (not saturated), and an outage leaves no live lane to fall behind; in both
