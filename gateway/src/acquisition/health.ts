@@ -25,7 +25,8 @@ export class SampleWindow {
   /** Nearest-rank percentiles, rounded to 0.01; undefined while empty. */
   percentiles(): Percentiles | undefined {
     if (this.samples.length === 0) return undefined;
-    const s = [...this.samples].sort((a, b) => a - b);
+    // A typed array sorts numerically in native code: health of a thousand devices stays cheap.
+    const s = Float64Array.from(this.samples).sort();
     const at = (q: number): number => round2(s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!);
     return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round2(s[s.length - 1]!) };
   }

@@ -9,14 +9,20 @@ const HOUR = 3_600_000;
 /** Nominal length of each period; a local day or hour may differ across a daylight-saving change. */
 const SIZE = { minute: 60_000, quarter_hour: HOUR / 4, hour: HOUR, day: 24 * HOUR } as const;
 
+interface Span {
+  start: number;
+  end: number;
+}
+/** Holds no instant: every look-up misses it. */
+const EMPTY: Span = { start: 0, end: 0 };
+
 export class SiteCalendar {
   private readonly format: Intl.DateTimeFormat;
   /**
-   * The last two minutes computed: readings of one minute share them without an Intl call, also
-   * when a late poll's readings and its missed slots straddle a minute's end.
+   * The last two periods computed of each kind: readings of one period share them without an
+   * Intl call, also when a late poll's readings and its missed slots straddle a period's end.
    */
-  private lastMinute = { start: 0, end: 0 };
-  private minuteBefore = { start: 0, end: 0 };
+  private readonly held = new Map<AggregatePeriodKind, { last: Span; before: Span }>();
 
   constructor(readonly timeZone: string) {
     this.format = new Intl.DateTimeFormat('en-US', {
@@ -41,30 +47,42 @@ export class SiteCalendar {
 
   /** Start (UTC ms) of the period of kind `kind` that contains `ts`. */
   start(ts: number, kind: AggregatePeriodKind): number {
-    if (kind === 'minute') {
-      const m = this.lastMinute;
-      if (ts >= m.start && ts < m.end) return m.start;
-      const b = this.minuteBefore;
-      if (ts >= b.start && ts < b.end) return b.start;
+    let h = this.held.get(kind);
+    if (h) {
+      if (ts >= h.last.start && ts < h.last.end) return h.last.start;
+      if (ts >= h.before.start && ts < h.before.end) return h.before.start;
+    } else {
+      h = { last: EMPTY, before: EMPTY };
+      this.held.set(kind, h);
     }
+    const start = this.periodStart(ts, kind);
+    h.before = h.last;
+    h.last = { start, end: this.nextStart(start, kind) };
+    return start;
+  }
+
+  /** Start of the period after the one starting at `start`. */
+  end(start: number, kind: AggregatePeriodKind): number {
+    const h = this.held.get(kind);
+    if (h?.last.start === start) return h.last.end;
+    if (h?.before.start === start) return h.before.end;
+    return this.nextStart(start, kind);
+  }
+
+  private nextStart(start: number, kind: AggregatePeriodKind): number {
+    if (kind === 'minute') return start + 60_000;
+    // Half-way into the next period lands inside it even on 23- and 25-hour days.
+    return this.periodStart(start + 1.5 * SIZE[kind], kind);
+  }
+
+  /** `start` without the periods held: two Intl look-ups. */
+  private periodStart(ts: number, kind: AggregatePeriodKind): number {
     const size = SIZE[kind];
     const off = this.offsetMs(ts);
     const localStart = Math.floor((ts + off) / size) * size;
     // Across a daylight-saving change the offset at the start can differ from the one at ts.
     const start = localStart - this.offsetMs(localStart - off);
-    const s = start <= ts ? start : localStart - off;
-    if (kind === 'minute') {
-      this.minuteBefore = this.lastMinute;
-      this.lastMinute = { start: s, end: s + 60_000 };
-    }
-    return s;
-  }
-
-  /** Start of the period after the one starting at `start`. */
-  end(start: number, kind: AggregatePeriodKind): number {
-    if (kind === 'minute') return start + 60_000;
-    // Half-way into the next period lands inside it even on 23- and 25-hour days.
-    return this.start(start + 1.5 * SIZE[kind], kind);
+    return start <= ts ? start : localStart - off;
   }
 
   /** Length of the period starting at `start`, in seconds. */

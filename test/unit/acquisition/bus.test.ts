@@ -85,6 +85,26 @@ describe('bus arbitration', () => {
     expect(firstGap.every((t) => t.unitId === 2)).toBe(true);
     expect(line.maxInFlight).toBe(1);
   });
+  it('picks the next transaction at a cost that does not grow with the queue: the first ready one goes', async () => {
+    const { clock, line, bus, tx } = setup({ silenceMs: 0 });
+    const n = 200;
+    let looks = 0;
+    // Each look at a queued transaction's readiness reads its minimum gap.
+    const counted = (i: number): Transaction => {
+      const t = tx(1, { device: `dev${i}` });
+      return Object.defineProperty(t, 'minGapMs', {
+        get: () => {
+          looks++;
+          return 0;
+        },
+      });
+    };
+    const before = line.log.length;
+    await clock.until(Promise.all(Array.from({ length: n }, (_, i) => bus.execute(counted(i)))));
+    expect(line.log.length - before).toBe(n);
+    // Scanning the whole queue for each pick would take about n²/2 looks.
+    expect(looks).toBeLessThan(4 * n);
+  });
 });
 
 describe('bus timeouts, retries and counters', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Processor, GRACE_MS } from '../../../gateway/src/processing/engine.js';
 import { SiteCalendar } from '../../../gateway/src/processing/calendar.js';
 import type { Flag } from '../../../gateway/src/core/flags.js';
@@ -189,6 +189,39 @@ describe('periods on the site wall clock', () => {
     const start = eu.start(Date.UTC(2026, 2, 29, 12), 'day'); // 2026-03-29, clocks go forward
     expect(start).toBe(Date.UTC(2026, 2, 28, 23));
     expect(eu.end(start, 'day') - start).toBe(23 * HOUR);
+  });
+
+  it('answers from the periods it holds exactly as a fresh calendar does, across a clock change', () => {
+    const held = new SiteCalendar('Europe/Berlin');
+    const kinds = ['minute', 'quarter_hour', 'hour', 'day'] as const;
+    // Every 7 minutes and 13 s through the autumn change (2026-10-25), late readings interleaved.
+    for (let ts = Date.UTC(2026, 9, 24, 20); ts < Date.UTC(2026, 9, 26, 4); ts += 433_000) {
+      for (const t of [ts, ts - 61_000]) {
+        for (const kind of kinds) {
+          const fresh = new SiteCalendar('Europe/Berlin');
+          const start = held.start(t, kind);
+          expect(start).toBe(fresh.start(t, kind));
+          expect(held.end(start, kind)).toBe(fresh.end(start, kind));
+        }
+      }
+    }
+  });
+
+  it('asks Intl nothing more for a timestamp inside a period it holds', () => {
+    const bj = new SiteCalendar('Asia/Shanghai');
+    const spy = vi.spyOn(Intl.DateTimeFormat.prototype, 'formatToParts');
+    try {
+      bj.start(BEIJING_DAY + 5 * HOUR, 'hour');
+      const calls = spy.mock.calls.length;
+      expect(calls).toBeGreaterThan(0);
+      for (let i = 0; i < 100; i++) bj.start(BEIJING_DAY + 5 * HOUR + i * 30_000, 'hour');
+      expect(bj.end(BEIJING_DAY + 5 * HOUR, 'hour')).toBe(BEIJING_DAY + 6 * HOUR);
+      expect(spy.mock.calls.length).toBe(calls);
+      bj.start(BEIJING_DAY + 6 * HOUR, 'hour');
+      expect(spy.mock.calls.length).toBeGreaterThan(calls);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('closes a minute on the clock only after the grace time and ignores late readings', () => {
