@@ -13,7 +13,7 @@
  */
 import type { ReadingDraft } from '../core/reading.js';
 import { seriesKey } from './plan.js';
-import type { ProcessingEvent } from './types.js';
+import { NO_EVENTS, type ProcessingEvent } from './types.js';
 
 /** One drift register of an analyzer and what it is the drift of. */
 export interface DriftPlan {
@@ -45,17 +45,21 @@ export class CalibrationWatch {
     for (const d of drifts) this.drifts.set(seriesKey(d.device, d.point), d);
   }
 
-  observe(r: ReadingDraft): ProcessingEvent[] {
+  observe(r: ReadingDraft): readonly ProcessingEvent[] {
     const key = seriesKey(r.device, r.point);
     const drift = this.drifts.get(key);
     if (drift) return this.driftReading(drift, key, r);
-    if (!this.devices.has(r.device) || !this.isMeasurement(key)) return [];
+    if (!this.devices.has(r.device) || !this.isMeasurement(key)) return NO_EVENTS;
     const since = this.calibrating.get(r.device);
-    const outlet = this.devices.get(r.device);
-    const base = { ...(outlet === undefined ? {} : { outlet }), device: r.device };
     if (since === undefined && r.flag === 'C') {
       this.calibrating.set(r.device, r.ts);
-      return [{ ts: r.ts, kind: 'calibration', payload: { state: 'started', ...base, start: r.ts } }];
+      return [
+        {
+          ts: r.ts,
+          kind: 'calibration',
+          payload: { state: 'started', ...this.where(r.device), start: r.ts },
+        },
+      ];
     }
     if (since !== undefined && r.flag !== 'C' && r.flag !== 'B') {
       this.calibrating.delete(r.device);
@@ -63,18 +67,30 @@ export class CalibrationWatch {
         {
           ts: r.ts,
           kind: 'calibration',
-          payload: { state: 'ended', ...base, start: since, end: r.ts, durationS: (r.ts - since) / 1000 },
+          payload: {
+            state: 'ended',
+            ...this.where(r.device),
+            start: since,
+            end: r.ts,
+            durationS: (r.ts - since) / 1000,
+          },
         },
       ];
     }
-    return [];
+    return NO_EVENTS;
   }
 
-  private driftReading(d: DriftPlan, key: string, r: ReadingDraft): ProcessingEvent[] {
-    if (typeof r.value !== 'number' || !Number.isFinite(r.value) || r.flag === 'B') return [];
+  /** Outlet and device of a calibration event: built only for an event, not for every reading. */
+  private where(device: string): { outlet?: string; device: string } {
+    const outlet = this.devices.get(device);
+    return { ...(outlet === undefined ? {} : { outlet }), device };
+  }
+
+  private driftReading(d: DriftPlan, key: string, r: ReadingDraft): readonly ProcessingEvent[] {
+    if (typeof r.value !== 'number' || !Number.isFinite(r.value) || r.flag === 'B') return NO_EVENTS;
     const before = this.last.get(key);
     this.last.set(key, r.value);
-    if (before === undefined || before === r.value) return [];
+    if (before === undefined || before === r.value) return NO_EVENTS;
     return [
       {
         ts: r.ts,

@@ -19,7 +19,13 @@ import { convertOutletMinute } from './outlet.js';
 import { FLOW_POINT, NOX_POINT, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
 import { counts, FlagTally, required, Stats } from './rules.js';
 import { WindWatch } from './wind.js';
-import type { Aggregate, AggregatePeriodKind, ProcessingEvent, ProcessingOutput } from './types.js';
+import {
+  NO_EVENTS,
+  type Aggregate,
+  type AggregatePeriodKind,
+  type ProcessingEvent,
+  type ProcessingOutput,
+} from './types.js';
 
 /** How long after its end a minute waits for slow polls before it is finalised. */
 export const GRACE_MS = 10_000;
@@ -117,9 +123,13 @@ export class Processor {
   push(readings: readonly ReadingDraft[], now: number): ProcessingOutput {
     const calibration: ProcessingEvent[] = [];
     for (const r of readings) {
-      calibration.push(...this.calibration.observe(r));
-      if (this.wind) calibration.push(...this.wind.observe(r));
-      if (this.limits.realtime) calibration.push(...this.judgeReading(r));
+      // Events are rare: most readings give none, and nothing is spread or copied for them.
+      const c = this.calibration.observe(r);
+      if (c.length > 0) calibration.push(...c);
+      const w = this.wind?.observe(r);
+      if (w && w.length > 0) calibration.push(...w);
+      const j = this.limits.realtime ? this.judgeReading(r) : NO_EVENTS;
+      if (j.length > 0) calibration.push(...j);
       this.ingest(r);
     }
     const out = this.advance(now);
@@ -184,8 +194,8 @@ export class Processor {
   }
 
   /** A reading judged by the `realtime` limits of its point; the event time is the reading's. */
-  private judgeReading(r: ReadingDraft): ProcessingEvent[] {
-    if (typeof r.value === 'string') return [];
+  private judgeReading(r: ReadingDraft): readonly ProcessingEvent[] {
+    if (typeof r.value === 'string') return NO_EVENTS;
     const plan = this.series.get(seriesKey(r.device, r.point))?.plan;
     const value = Number.isFinite(r.value) ? r.value : null;
     return this.limits.judge(

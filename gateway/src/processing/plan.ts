@@ -108,8 +108,16 @@ export const FLOW_POINT = 'dry_std_flow';
 /** Point of an outlet-computed NOx-as-NO2 series (HJ 212 a21002). */
 export const NOX_POINT = 'nox_as_no2';
 
+/** Keys made so far, by device then point: one string per series, not one per reading. */
+const KEYS = new Map<string, Map<string, string>>();
+
+/** `device/point`, the key of a series; the same string each time for the same series. */
 export function seriesKey(device: string, point: string): string {
-  return `${device}/${point}`;
+  let points = KEYS.get(device);
+  if (!points) KEYS.set(device, (points = new Map<string, string>()));
+  let key = points.get(point);
+  if (key === undefined) points.set(point, (key = `${device}/${point}`));
+  return key;
 }
 
 export function processingPlan(config: SiteConfig, profiles: ProfileRegistry): ProcessingPlan {

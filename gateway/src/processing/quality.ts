@@ -205,12 +205,18 @@ export class QualityChecks {
 
   /** Median of the (full) spike window, sorted in a scratch array kept for it. */
   private median(values: readonly number[]): number {
+    // Insertion sort into a scratch array: a handful of values, and Array#sort allocates a work
+    // area on every call, which at one call per reading was the largest allocation of the thread.
     const v = this.scratch;
-    v.length = values.length;
-    for (let i = 0; i < values.length; i++) v[i] = values[i]!;
-    v.sort((a, b) => a - b);
-    const m = Math.floor(v.length / 2);
-    return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+    const n = values.length;
+    for (let i = 0; i < n; i++) {
+      const x = values[i]!;
+      let j = i;
+      for (; j > 0 && v[j - 1]! > x; j--) v[j] = v[j - 1]!;
+      v[j] = x;
+    }
+    const m = Math.floor(n / 2);
+    return n % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
   }
 }
 

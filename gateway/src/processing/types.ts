@@ -60,6 +60,9 @@ export interface ProcessingEvent {
   payload: Record<string, unknown>;
 }
 
+/** No events: what a reading that raises none gets, shared (nothing allocated per reading). */
+export const NO_EVENTS: readonly ProcessingEvent[] = Object.freeze([]);
+
 export interface ProcessingOutput {
   aggregates: Aggregate[];
   events: ProcessingEvent[];

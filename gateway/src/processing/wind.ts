@@ -14,7 +14,7 @@
 import type { ReadingDraft } from '../core/reading.js';
 import type { WindPlan } from './plan.js';
 import { counts } from './rules.js';
-import type { ProcessingEvent } from './types.js';
+import { NO_EVENTS, type ProcessingEvent } from './types.js';
 
 export class WindWatch {
   private windySince: number | undefined;
@@ -40,22 +40,22 @@ export class WindWatch {
     }
   }
 
-  observe(r: ReadingDraft): ProcessingEvent[] {
+  observe(r: ReadingDraft): readonly ProcessingEvent[] {
     const p = this.plan;
-    if (r.device !== p.device || r.point !== p.point) return [];
+    if (r.device !== p.device || r.point !== p.point) return NO_EVENTS;
     if (typeof r.value !== 'number' || !Number.isFinite(r.value) || !counts(r.flag)) {
       this.runSince = undefined;
-      return [];
+      return NO_EVENTS;
     }
     const v = r.value;
     const leaving = this.windy ? v < p.below : v > p.above;
     if (!leaving) {
       this.runSince = undefined;
       if (this.windy) this.peak = Math.max(this.peak, v);
-      return [];
+      return NO_EVENTS;
     }
     this.runSince ??= r.ts;
-    if (r.ts - this.runSince < (this.windy ? p.clearMs : p.holdMs)) return [];
+    if (r.ts - this.runSince < (this.windy ? p.clearMs : p.holdMs)) return NO_EVENTS;
     this.runSince = undefined;
     const base = { device: p.device, point: p.point, value: v, unit: 'm/s' };
     if (!this.windy) {

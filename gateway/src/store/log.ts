@@ -99,6 +99,10 @@ export interface LogStats {
  */
 const RECENT_ROWS = 8192;
 
+/** Reading rows one multi-row INSERT writes (see insertRows), and the columns of each. */
+const INSERT_ROWS = 32;
+const READING_COLUMNS = 8;
+
 /** The record count from `meta`; counted once (and stored) for a log written before it was kept. */
 function countRows(db: SqliteDb): number {
   const kept = db.prepare(`SELECT value FROM meta WHERE key = 'row_count'`).pluck().get() as
@@ -163,6 +167,9 @@ export class Log {
     const db = this.db;
     this.stmt = {
       reading: db.prepare('INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      readings: db.prepare(
+        `INSERT INTO readings VALUES ${Array<string>(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ),
       event: db.prepare('INSERT INTO events VALUES (?, ?, ?, ?)'),
       aggregate: db.prepare('INSERT INTO aggregates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       blob: db.prepare(
@@ -273,22 +280,19 @@ export class Log {
     const rows: Row[] = [];
     const span = this.write(
       () => {
-        const ins = this.stmt.reading;
         for (const r of drafts) {
-          const pid = this.dict.id(r.device, r.point);
-          const row = [
+          rows.push([
             this.nextSeq++,
             r.ts,
-            pid,
+            this.dict.id(r.device, r.point),
             r.value,
             r.flag,
             encodeQuality(r.quality),
             encodeRaw(r.raw),
             r.missed === undefined ? null : JSON.stringify(r.missed),
-          ];
-          ins.run(row);
-          rows.push(row);
+          ]);
         }
+        this.insertRows(rows);
       },
       undefined,
       rows,
@@ -296,6 +300,23 @@ export class Log {
     for (const r of drafts) this.count(r.device, r.flag, r.ts);
     this.afterAppend();
     return span;
+  }
+
+  /**
+   * Inserts reading rows, INSERT_ROWS to a statement while that many are left: one statement
+   * per row costs about 3.3 µs a row on the reference machine, 32 to a statement about 1.9.
+   */
+  private insertRows(rows: readonly Row[]): void {
+    let i = 0;
+    if (rows.length >= INSERT_ROWS) {
+      const flat: unknown[] = new Array(INSERT_ROWS * READING_COLUMNS);
+      for (; i + INSERT_ROWS <= rows.length; i += INSERT_ROWS) {
+        let k = 0;
+        for (let j = i; j < i + INSERT_ROWS; j++) for (const v of rows[j]!) flat[k++] = v;
+        this.stmt.readings.run(flat);
+      }
+    }
+    for (; i < rows.length; i++) this.stmt.reading.run(rows[i]!);
   }
 
   /** Throws STORE_RECORD_INVALID, naming the record, if a reading of the batch is bad. */
@@ -452,8 +473,8 @@ export class Log {
   /** Records with `after < seq <= until`, in sequence order, at most `limit` of them. */
   read(after: number, limit: number, until = Number.MAX_SAFE_INTEGER): LogRecord[] {
     this.open();
-    const held = this.recent.slice(after, limit, until);
-    if (held) return held.map((r) => this.reading(r));
+    const held = this.recent.slice(after, limit, until, (r) => this.reading(r));
+    if (held) return held;
     const s = this.stmt;
     const readings = s.readReadings.all(after, until, limit) as Row[];
     const others = [

@@ -118,6 +118,15 @@ describe('data-quality checks', () => {
     ]);
   });
 
+  it('takes the median of the window in any order, not its middle or its mean', () => {
+    const c = checks({ spikePctOfRange: 25, flatLineMinutes: 0, staleMinutes: 0 });
+    // Window 0, 100, 90, 10, 20: median 20 (mean 44, middle entry 90). 75 is 55 from the median.
+    const out = run(c, [0, 100, 90, 10, 20, 75]);
+    expect(out[5]).toContain('spike');
+    // Window 100, 90, 10, 20, 75: median 75. 30 is 45 away: no spike.
+    expect(run(c, [30])[0]).not.toContain('spike');
+  });
+
   it('marks values below the bottom of the measuring range out_of_range, leaving the flag alone', () => {
     const c = checks({ flatLineMinutes: 0, staleMinutes: 0, spikePctOfRange: 0 });
     const [low, ok] = c.check([r('so2', T0, -3.5), r('so2', T0 + 5000, 0)]);

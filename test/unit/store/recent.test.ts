@@ -45,6 +45,33 @@ describe('RecentRows', () => {
     expect(recent.slice(1, 100, Infinity)).toBeUndefined();
     expect(seqs(recent.slice(2, 100, Infinity))).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
+  it('gives every row back as added, across the wrap of its ring, whatever the row holds', () => {
+    const recent = new RecentRows(7);
+    recent.reset(0);
+    const variety = (seq: number): unknown[] => {
+      switch (seq % 6) {
+        case 0:
+          return [seq, 1000 + seq, 3, -0.125 * seq, 'N', null, Buffer.from([0x41, 0x48, 0, seq]), null];
+        case 1:
+          return [seq, 1000 + seq, 4, 'RUN', 'C', 'device_status', null, null];
+        case 2:
+          return [seq, 1000 + seq, 5, null, 'B', 'timeout', null, '{"slots":2,"from":900,"periodMs":100}'];
+        case 3:
+          // Raw words longer than what is kept inline: ten words.
+          return [seq, 1000 + seq, 6, 1e300, 'N', null, Buffer.alloc(20, seq), null];
+        case 4:
+          return [seq, 2 ** 52 + seq, 2 ** 31, Number.NaN, 'M', 'maintenance', Buffer.from([1, 2]), null];
+        default:
+          return [seq, 1000 + seq, 7, seq, 'N', null, null, null];
+      }
+    };
+    const all = Array.from({ length: 30 }, (_, i) => variety(i + 1));
+    for (let i = 0; i < all.length; i += 4) {
+      recent.add(all.slice(i, i + 4));
+      const held = all.slice(Math.max(0, i + 4 - 7), i + 4);
+      expect(recent.slice((held[0]![0] as number) - 1, 100, Infinity)).toEqual(held);
+    }
+  });
 });
 
 describe('reading what was just committed', () => {

@@ -83,22 +83,30 @@ const batchHead = {
   count: z.number().int().positive().describe('Number of items.'),
 };
 
-/** first/last/count agree with the items, which ascend by seq. */
+/**
+ * What a JSON Schema cannot state of a batch: first/last/count agree with the items, which
+ * ascend by seq. The problem found, or undefined. (The zod schemas and the outgoing check,
+ * outgoing-check.ts, both apply it.)
+ */
+export function batchProblem(
+  b: { first: number; last: number; count: number },
+  items: readonly { seq: number }[],
+): string | undefined {
+  if (b.count !== items.length) return 'count does not match the items';
+  if (items[0]?.seq !== b.first || items.at(-1)?.seq !== b.last) return 'first/last do not match the items';
+  for (let i = 1; i < items.length; i++) {
+    if (items[i]!.seq <= items[i - 1]!.seq) return 'items are not in ascending seq order';
+  }
+  return undefined;
+}
+
 function checkBatch(
   b: { first: number; last: number; count: number },
   items: readonly { seq: number }[],
   ctx: z.RefinementCtx,
 ): void {
-  if (b.count !== items.length) ctx.addIssue({ code: 'custom', message: 'count does not match the items' });
-  if (items[0]?.seq !== b.first || items.at(-1)?.seq !== b.last) {
-    ctx.addIssue({ code: 'custom', message: 'first/last do not match the items' });
-  }
-  for (let i = 1; i < items.length; i++) {
-    if (items[i]!.seq <= items[i - 1]!.seq) {
-      ctx.addIssue({ code: 'custom', message: 'items are not in ascending seq order' });
-      return;
-    }
-  }
+  const problem = batchProblem(b, items);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 }
 
 export const dataBatchSchema = z
