@@ -17,7 +17,7 @@ import type * as SerialPortModule from 'serialport';
 import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
-import { openLog, type Log } from './store/index.js';
+import { RECENT_ROWS, openLog, type Log } from './store/index.js';
 import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
@@ -191,12 +191,15 @@ export class Gateway {
       }
       const publisher = this.uplinks.get('mqtt');
       if (publisher) {
-        // Behind by two full windows of batches: the window alone is what a busy link holds.
+        // Behind by two full windows of batches (the window alone is what a busy link holds), and
+        // never by more than half what the log holds in memory: beyond that the uplink reads its
+        // backlog back from the file, which costs the saturated main thread more still.
         const window = publisher.options.inFlight * publisher.options.batch.maxReadings;
+        const highWater = Math.min(2 * window, RECENT_ROWS / 2);
         this.admission = new Admission({
           liveLag: () => publisher.liveLag(),
-          highWater: 2 * window,
-          lowWater: window,
+          highWater,
+          lowWater: highWater / 2,
           logger: this.logger,
         });
       }
