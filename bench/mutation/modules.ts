@@ -109,7 +109,11 @@ export const MODULES: MutationModule[] = [
   // (vitest.config.ts); the contract's schemas, static and checked against docs/mqtt-schema.json.
   {
     name: 'uplink-wire',
-    mutate: ['gateway/src/uplink/mqtt/messages.ts', 'gateway/src/uplink/mqtt/health.ts'],
+    mutate: [
+      'gateway/src/uplink/mqtt/messages.ts',
+      'gateway/src/uplink/mqtt/outgoing-check.ts',
+      'gateway/src/uplink/mqtt/health.ts',
+    ],
     tests: ['test/unit/uplink/**/*.test.ts', 'test/integration/uplink/health.test.ts'],
   },
   {
