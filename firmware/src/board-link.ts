@@ -141,6 +141,9 @@ export class BoardLink extends EventEmitter<BoardLinkEvents> {
     port.on('error', (e) => this.lost(generation, `serial error: ${e.message}`));
     port.on('close', () => this.lost(generation, 'port closed'));
     const board = new five.Board({ io, repl: false, debug: false });
+    // Once ready, johnny-five passes the io's errors on as the board's own 'error' event (a write
+    // to a port whose pty just went away fails with EIO): unheard, it would crash the gateway.
+    board.on('error', (e: unknown) => this.lost(generation, `board error: ${String(e)}`));
     this.board = board;
     this.readyTimer = setTimeout(() => this.lost(generation, 'board did not become ready'), READY_TIMEOUT_MS);
     board.once('ready', () => {

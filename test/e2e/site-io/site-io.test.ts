@@ -178,6 +178,25 @@ socat.it(
 );
 
 socat.it(
+  'a serial error after the board is up takes the link down and it comes back, the gateway running on',
+  async () => {
+    const g = await fogCannonRunning();
+    // What a write to a pty that has just gone away gives: johnny-five hands the io's error on
+    // as the board's own 'error' event.
+    const up = g.siteIo!.link as unknown as { board: { io: { emit(e: string, x: unknown): boolean } } };
+    up.board.io.emit('error', Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }));
+    await until(
+      () => events(g, 'site_io_link').some((e) => (e.payload as { state: string }).state === 'down'),
+      'link down',
+      5000,
+    );
+    await until(() => link.opens === 2 && board.level(FOG) === 1, 'reconnected, relay closed again', 20_000);
+    expect(events(g, 'site_io_link').at(-1)!.payload).toMatchObject({ state: 'up' });
+  },
+  40_000,
+);
+
+socat.it(
   'a board link drop puts the relay in its fail-safe state and the controller reconnects and resumes',
   async () => {
     const g = await fogCannonRunning();
