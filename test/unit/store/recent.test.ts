@@ -62,7 +62,8 @@ describe('RecentRows', () => {
         case 4:
           return [seq, 2 ** 52 + seq, 2 ** 31, Number.NaN, 'M', 'maintenance', Buffer.from([1, 2]), null];
         default:
-          return [seq, 1000 + seq, 7, seq, 'N', null, null, null];
+          // No raw words at all, and raw words that are there but none (an empty read).
+          return [seq, 1000 + seq, 7, seq, 'N', null, seq % 12 === 5 ? Buffer.alloc(0) : null, null];
       }
     };
     const all = Array.from({ length: 30 }, (_, i) => variety(i + 1));
