@@ -13,6 +13,8 @@ export default tseslint.config(
       'coverage/',
       'bench/results/',
       'bin/',
+      // Plain JavaScript loaded by node --import into the gateway a benchmark runs.
+      'bench/scale/alloc-probe.mjs',
       'eslint.config.js',
     ],
   },

@@ -9,8 +9,8 @@
  * The rows live in columns (typed arrays over a ring), not as one array per row: at tens of
  * thousands of readings a second a row stays here longer than the young generation's collections
  * are apart, and as JavaScript objects (the row, its numbers, its raw words' Buffer) every one
- * would be promoted to the old generation only to die there, which made full collections the
- * largest single cost of a saturated gateway (docs/acquisition.md, "Overload"). The columns are
+ * would be promoted to the old generation only to die there, adding to the full collections of a
+ * saturated gateway (docs/store.md, "Reading what was just committed"). The columns are
  * allocated once; only what is rare (a value that is not a number, quality reasons, raw words
  * longer than RAW_INLINE bytes, missed slots) is kept as an object beside them.
  */
