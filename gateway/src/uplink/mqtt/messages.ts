@@ -73,11 +73,12 @@ function checked(
 ): void {
   // The batch topics have a compiled check (outgoing-check.ts); zod only explains a failure.
   const fast = outgoingCheck(schema);
-  if (fast?.(value)) return;
+  const problem = fast?.(value);
+  if (fast && problem === undefined) return;
   const r = schema.safeParse(value);
   if (!r.success || fast) {
     throw new LantianError('UPLINK_PAYLOAD_INVALID', `outgoing message on ${topic} breaks the contract`, {
-      cause: r.success ? fast!.lastProblem() : r.error,
+      cause: r.success ? problem : r.error,
       context: { topic },
     });
   }

@@ -13,12 +13,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import { aggBatchSchema, batchProblem, dataBatchSchema } from './contract.js';
 
-export interface OutgoingCheck {
-  /** Whether `value` keeps the contract. */
-  (value: unknown): boolean;
-  /** Why the last value checked broke it (ajv's errors or the batch rule), for the error raised. */
-  lastProblem(): unknown;
-}
+/** Why `value` breaks the contract (ajv's errors or the batch rule), or undefined when it keeps it. */
+export type OutgoingCheck = (value: unknown) => unknown;
 
 type Batch = { first: number; last: number; count: number } & Record<string, unknown>;
 
@@ -30,18 +26,11 @@ function compile(schema: z.ZodType, items: 'readings' | 'aggregates'): OutgoingC
   ajv ??= new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: false });
   const { $schema: _drop, ...body } = z.toJSONSchema(schema);
   const validate: ValidateFunction = ajv.compile(body);
-  let problem: unknown;
-  const check = (value: unknown): boolean => {
-    if (!validate(value)) {
-      problem = validate.errors;
-      return false;
-    }
+  return (value: unknown): unknown => {
+    if (!validate(value)) return validate.errors;
     const b = value as Batch;
-    const found = batchProblem(b, b[items] as { seq: number }[]);
-    problem = found;
-    return found === undefined;
+    return batchProblem(b, b[items] as { seq: number }[]);
   };
-  return Object.assign(check, { lastProblem: () => problem });
 }
 
 const compiled = new Map<z.ZodType, OutgoingCheck>();
