@@ -135,9 +135,11 @@ socat.describe('Plantower PMS5003 on a pty', () => {
     const link = await rawPty(bus(s, 'pm').path!);
     await link.receive(32, 1000);
     s.control.inject({ kind: 'checksum-error', device: 'pms', count: 2 });
-    const got = (await frames(link, 32, 4, 2000)).map((f) => (decodePms(f).checksumOk ? 'ok' : 'bad'));
-    // A frame already on the wire when the fault came may pass; then exactly two are bad.
-    expect(got.join(' ')).toMatch(/^(ok )?bad bad ok/);
+    const got = (await frames(link, 32, 7, 3000)).map((f) => (decodePms(f).checksumOk ? 'ok' : 'bad'));
+    // Frames already written to the pty when the fault came still pass (on a busy machine
+    // there can be more than one); then exactly two are bad, and the stream is good again.
+    expect(got).toHaveLength(7);
+    expect(got.join(' ')).toMatch(/^(ok )*bad bad( ok)+$/);
   });
 
   it('holds a value set through the control interface', async () => {
