@@ -25,7 +25,13 @@ import { join } from 'node:path';
 import { writeResults, type BenchRow } from './report.js';
 import { startBroker, type BenchBroker } from './scale/broker.js';
 import { killAllChildren } from './scale/child.js';
-import { HEAP_CAP, HEAP_CAP_POINTS, HEAP_MB_PER_1000_POINTS, killAllGateways } from './scale/gateway.js';
+import {
+  HEAP_CAP,
+  HEAP_CAP_POINTS,
+  HEAP_MB_PER_1000_POINTS,
+  killAllGateways,
+  SMALL_YOUNG_MAX_RATE,
+} from './scale/gateway.js';
 import { knee, shortfall } from './scale/knee.js';
 import { SHAPES, runStep, type Shape, type StepResult, type StepSpec } from './scale/step.js';
 import { Subscriber } from './scale/subscriber.js';
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
     const env = { tmpRoot, broker, subscriber };
     const loadBefore = loadavg()[0]!;
     console.log(
-      `broker ${broker.kind}; heap cap ${HEAP_CAP}; warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
+      `broker ${broker.kind}; heap cap ${HEAP_CAP} (8 MB semi-spaces above ${n(SMALL_YOUNG_MAX_RATE)} readings/s); warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
     );
     console.log(HEADER);
     const run = async (s: StepSpec) => {
@@ -241,7 +247,7 @@ async function main(): Promise<void> {
       knee50ReadingsPerSec: knee50?.deliveredPerSec ?? 0,
       targets: TARGETS,
       met,
-      heapCap: `${HEAP_CAP} up to ${n(HEAP_CAP_POINTS)} points, ${HEAP_MB_PER_1000_POINTS} MB more old space per 1 000 points beyond (README.md)`,
+      heapCap: `${HEAP_CAP} up to ${n(HEAP_CAP_POINTS)} points and ${n(SMALL_YOUNG_MAX_RATE)} readings/s; 8 MB semi-spaces beyond that rate, ${HEAP_MB_PER_1000_POINTS} MB more old space per 1 000 points beyond (README.md)`,
       broker: broker.kind,
       cpus: cpus().length,
       node: process.version,
@@ -276,7 +282,7 @@ async function main(): Promise<void> {
 
 function stepRow(r: StepResult): BenchRow {
   return {
-    metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.thread ? ', acquisition thread' : ''}${r.heapFlags === null ? ', no heap cap' : r.heapFlags === HEAP_CAP ? '' : `, ${r.heapFlags.split(' ')[0]}`}`,
+    metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.thread ? ', acquisition thread' : ''}${r.heapFlags === null ? ', no heap cap' : r.heapFlags === HEAP_CAP ? '' : `, ${r.heapFlags}`}`,
     value: `${n(r.deliveredPerSec)} of ${n(r.offeredPerSec)} offered/s`,
     note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} % (${r.gatewayCpuMicrosPerReading ?? '-'} µs per delivered reading), RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s${r.heldPct ? ` (acquisition held ${r.heldPct} % of the time)` : ''}; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}; load average ${r.loadAverage1m}`,
   };

@@ -25,7 +25,7 @@ export function startGateway(configFile: string, logFile: string): GatewayChild 
     // The heap limits a Pi-class gateway runs with (docs/store.md): the demo proves they suffice.
     [
       '--max-old-space-size=64',
-      '--max-semi-space-size=8',
+      '--max-semi-space-size=2',
       'bin/lantian.js',
       'run',
       '--config',

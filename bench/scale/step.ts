@@ -112,9 +112,11 @@ function lastLine(text: string): string {
   return text.trim().split('\n').at(-1)?.slice(0, 200) ?? '';
 }
 
-/** The V8 flags the step's gateway runs with: the README's cap for its number of points, or none. */
-export function heapFlags(spec: Pick<StepSpec, 'heapCap' | 'devices' | 'shape'>): string | undefined {
-  return spec.heapCap ? heapCapFor(spec.devices * spec.shape.points) : undefined;
+/** The V8 flags the step's gateway runs with: the README's cap for its points and rate, or none. */
+export function heapFlags(
+  spec: Pick<StepSpec, 'heapCap' | 'devices' | 'shape' | 'periodMs'>,
+): string | undefined {
+  return spec.heapCap ? heapCapFor(spec.devices * spec.shape.points, offeredPerSec(spec)) : undefined;
 }
 
 export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult> {
