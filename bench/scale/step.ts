@@ -50,6 +50,8 @@ export interface StepResult extends StepOutcome {
   overrunPerSec: number;
   /** Readings without a value (overrun slots ride on the next readings: counted in `overrunPerSec` only). */
   unvaluedPerSec: number;
+  /** Data messages the subscriber received per second. */
+  messagesPerSec: number;
   /**
    * Share of the window acquisition was held back by admission (health's
    * `acquisition.admission.heldMs`), %; null without the figure.
@@ -221,7 +223,7 @@ function figures(
   gatewayExited: string | undefined,
 ): StepResult {
   const seconds = (c1.atMs - c0.atMs) / 1000;
-  const rate = (k: 'readings' | 'valued' | 'overrun') => (c1[k] - c0[k]) / seconds;
+  const rate = (k: 'readings' | 'valued' | 'overrun' | 'messages') => (c1[k] - c0[k]) / seconds;
   const lagGrowthMs =
     c0.recentLagMs === null || c1.recentLagMs === null ? 0 : c1.recentLagMs - c0.recentLagMs;
   return {
@@ -237,6 +239,7 @@ function figures(
     deliveredPerSec: round(rate('valued')),
     overrunPerSec: round(rate('overrun')),
     unvaluedPerSec: round(rate('readings') - rate('valued')),
+    messagesPerSec: round(rate('messages')),
     loggedPerSec: round(((c1.health?.lastSeq ?? 0) - (c0.health?.lastSeq ?? 0)) / seconds),
     heldPct:
       c0.health?.heldMs == null || c1.health?.heldMs == null
