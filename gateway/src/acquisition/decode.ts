@@ -4,6 +4,7 @@
  * naming the point and the raw words, never a guessed value.
  */
 import { LantianError } from '../core/errors.js';
+import { TYPE_REGISTERS } from '../profiles/point-types.js';
 import type { ResolvedPoint } from '../profiles/schema.js';
 
 export type DecodablePoint = Pick<
@@ -113,40 +114,67 @@ function decodeString(point: DecodablePoint, data: readonly number[]): string {
   return bytes.toString('latin1', 0, nul < 0 ? bytes.length : nul).trimEnd();
 }
 
-function rawNumber(point: DecodablePoint, data: readonly number[]): { raw: number; integer: boolean } {
-  const bytes = (): Buffer => valueBytes(data, point.wordOrder, point.byteOrder);
+/**
+ * The words of one numeric value of up to four registers (64 bits), laid out big-endian, in a
+ * buffer reused by every call: decoding runs to completion, so no value outlives its read.
+ */
+const scratch = Buffer.alloc(8);
+
+function scratchBytes(
+  data: readonly number[],
+  wordOrder: ResolvedPoint['wordOrder'],
+  byteOrder: ResolvedPoint['byteOrder'],
+): Buffer {
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
+    const w = wordOrder === 'low-first' ? data[n - 1 - i]! : data[i]!;
+    if (byteOrder === 'little') scratch.writeUInt16LE(w, i * 2);
+    else scratch.writeUInt16BE(w, i * 2);
+  }
+  return scratch;
+}
+
+/** Float types keep their decimals through scale and offset; every other type is an integer. */
+const isFloat = (type: DecodablePoint['type']): boolean => type === 'f32' || type === 'f64';
+
+/** A numeric point's value before scale and offset (one per reading: no allocation but BCD's). */
+function rawNumber(point: DecodablePoint, data: readonly number[]): number {
+  // The scratch holds exactly the type's registers; anything else (BCD, a point whose count does
+  // not match its type) gets a buffer of its own, which a read past its end refuses.
+  const bytes =
+    point.type !== 'bcd' && point.type !== 'string' && data.length === TYPE_REGISTERS[point.type]
+      ? scratchBytes(data, point.wordOrder, point.byteOrder)
+      : valueBytes(data, point.wordOrder, point.byteOrder);
   switch (point.type) {
     case 'u16':
-      return { raw: bytes().readUInt16BE(0), integer: true };
+      return bytes.readUInt16BE(0);
     case 'i16':
-      return { raw: bytes().readInt16BE(0), integer: true };
+      return bytes.readInt16BE(0);
     case 'u32':
-      return { raw: bytes().readUInt32BE(0), integer: true };
+      return bytes.readUInt32BE(0);
     case 'i32':
-      return { raw: bytes().readInt32BE(0), integer: true };
+      return bytes.readInt32BE(0);
     case 'u64':
-      return { raw: Number(bytes().readBigUInt64BE(0)), integer: true };
+      return Number(bytes.readBigUInt64BE(0));
     case 'i64':
-      return { raw: Number(bytes().readBigInt64BE(0)), integer: true };
+      return Number(bytes.readBigInt64BE(0));
     case 'f32': {
-      const f = bytes().readFloatBE(0);
+      const f = bytes.readFloatBE(0);
       if (!Number.isFinite(f)) throw fail(point, data, `float32 is ${f}`);
-      return { raw: shortestFloat32(f), integer: false };
+      return shortestFloat32(f);
     }
     case 'f64': {
-      const f = bytes().readDoubleBE(0);
+      const f = bytes.readDoubleBE(0);
       if (!Number.isFinite(f)) throw fail(point, data, `float64 is ${f}`);
-      return { raw: f, integer: false };
+      return f;
     }
     case 'bits': {
       const { bit, width } = point.bits ?? { bit: 0, width: 1 };
-      const word = bytes().readUInt16BE(0);
-      return { raw: (word >>> bit) & ((1 << width) - 1), integer: true };
+      const word = bytes.readUInt16BE(0);
+      return (word >>> bit) & ((1 << width) - 1);
     }
-    case 'bcd': {
-      const digits = bcdDigits(point, data, bytes());
-      return { raw: digits.reduce((n, d) => n * 10 + d, 0), integer: true };
-    }
+    case 'bcd':
+      return bcdDigits(point, data, bytes).reduce((n, d) => n * 10 + d, 0);
     case 'string':
       throw fail(point, data, 'a string has no numeric value');
   }
@@ -172,6 +200,5 @@ export function decodePoint(point: DecodablePoint, data: readonly number[]): Val
   if (point.type === 'bcd' && point.bcdFormat === 'datetime') {
     return bcdDateTime(point, data, valueBytes(data, point.wordOrder, point.byteOrder));
   }
-  const { raw, integer } = rawNumber(point, data);
-  return applyScale(raw, point.scale, point.offset, integer);
+  return applyScale(rawNumber(point, data), point.scale, point.offset, !isFloat(point.type));
 }

@@ -5,38 +5,13 @@
  */
 import { z } from 'zod';
 import { FLAGS } from '../core/flags.js';
+import { POINT_TYPES } from './point-types.js';
 
 /** How far a profile's register map can be trusted, most trusted first. */
 export const CONFIDENCE = ['vendor-manual', 'third-party-code', 'representative'] as const;
 export type Confidence = (typeof CONFIDENCE)[number];
 
-export const POINT_TYPES = [
-  'u16',
-  'i16',
-  'u32',
-  'i32',
-  'u64',
-  'i64',
-  'f32',
-  'f64',
-  'string',
-  'bcd',
-  'bits',
-] as const;
-export type PointType = (typeof POINT_TYPES)[number];
-
-/** Registers a type occupies; strings and BCD take `length` registers, bits one register. */
-export const TYPE_REGISTERS: Record<Exclude<PointType, 'string' | 'bcd'>, number> = {
-  u16: 1,
-  i16: 1,
-  u32: 2,
-  i32: 2,
-  u64: 4,
-  i64: 4,
-  f32: 2,
-  f64: 4,
-  bits: 1,
-};
+export { POINT_TYPES, TYPE_REGISTERS, type PointType } from './point-types.js';
 
 const flag = z.enum(Object.keys(FLAGS) as [keyof typeof FLAGS, ...(keyof typeof FLAGS)[]]);
 

@@ -183,4 +183,17 @@ describe('decoding bits, strings and BCD', () => {
     expect(decodeCode(point({ type: 'f32', count: 2 }), [0x7f80, 0x0000])).toBe('ACQ_DECODE');
     expect(decodeCode(point({ type: 'u32', count: 2 }), [1])).toBe('ACQ_DECODE');
   });
+
+  it('never reads a value left by the point decoded before it', () => {
+    // Numeric values are decoded in a buffer reused from one point to the next.
+    const f64 = point({ type: 'f64', count: 4 });
+    expect(decodePoint(f64, [0x4059, 0x0000, 0x0000, 0x0000])).toBe(100);
+    expect(decodePoint(point({ type: 'u16', count: 1 }), [7])).toBe(7);
+    expect(decodePoint(point({ type: 'u32', count: 2, wordOrder: 'low-first' }), [2, 1])).toBe(65538);
+    // A point whose count does not fit its type (no profile resolves one; a hand-built point can)
+    // reads only its own words and refuses the rest instead of taking the earlier point's bytes.
+    expect(decodePoint(f64, [0x7fef, 0xffff, 0xffff, 0xffff])).toBe(Number.MAX_VALUE);
+    expect(() => decodePoint(point({ type: 'u32', count: 1 }), [1])).toThrow(RangeError);
+    expect(() => decodePoint(point({ type: 'f64', count: 2 }), [0x4059, 0])).toThrow(RangeError);
+  });
 });
