@@ -4,7 +4,7 @@
  * naming the point and the raw words, never a guessed value.
  */
 import { LantianError } from '../core/errors.js';
-import { TYPE_REGISTERS } from '../profiles/point-types.js';
+import { TYPE_REGISTERS, type PointType } from '../profiles/point-types.js';
 import type { ResolvedPoint } from '../profiles/schema.js';
 
 export type DecodablePoint = Pick<
@@ -119,6 +119,8 @@ function decodeString(point: DecodablePoint, data: readonly number[]): string {
  * buffer reused by every call: decoding runs to completion, so no value outlives its read.
  */
 const scratch = Buffer.alloc(8);
+/** Registers of the fixed-size types; BCD and strings have none here, so never use the scratch. */
+const REGISTERS: Partial<Record<PointType, number>> = TYPE_REGISTERS;
 
 function scratchBytes(
   data: readonly number[],
@@ -142,7 +144,7 @@ function rawNumber(point: DecodablePoint, data: readonly number[]): number {
   // The scratch holds exactly the type's registers; anything else (BCD, a point whose count does
   // not match its type) gets a buffer of its own, which a read past its end refuses.
   const bytes =
-    point.type !== 'bcd' && point.type !== 'string' && data.length === TYPE_REGISTERS[point.type]
+    data.length === REGISTERS[point.type]
       ? scratchBytes(data, point.wordOrder, point.byteOrder)
       : valueBytes(data, point.wordOrder, point.byteOrder);
   switch (point.type) {

@@ -184,6 +184,28 @@ describe('decoding bits, strings and BCD', () => {
     expect(decodeCode(point({ type: 'u32', count: 2 }), [1])).toBe('ACQ_DECODE');
   });
 
+  it('keeps the decimals of float points through scale and offset, and reads 64-bit extremes', () => {
+    expect(decodePoint(point({ type: 'f32', count: 2, scale: 0.1 }), [0x3f9d, 0x70a4])).toBe(0.123);
+    expect(decodePoint(point({ type: 'f64', count: 4, scale: 0.1 }), [0x3ff3, 0xae14, 0x7ae1, 0x47ae])).toBe(
+      0.123,
+    );
+    // An integer register is rounded to the decimals of its scale: 1234 × 0.1 is 123.4.
+    expect(decodePoint(point({ type: 'u16', count: 1, scale: 0.1 }), [1234])).toBe(123.4);
+    const ones = [0xffff, 0xffff, 0xffff, 0xffff];
+    expect(decodePoint(point({ type: 'u64', count: 4 }), ones)).toBe(2 ** 64);
+    expect(decodePoint(point({ type: 'i64', count: 4 }), ones)).toBe(-1);
+    // bits without a field: the lowest bit of the register.
+    expect(decodePoint(point({ type: 'bits', count: 1 }), [0b110])).toBe(0);
+    expect(decodePoint(point({ type: 'bits', count: 1 }), [0b111])).toBe(1);
+  });
+
+  it('names the float that cannot be a value', () => {
+    expect(() => decodePoint(point({ type: 'f32', count: 2 }), [0x7fc0, 0])).toThrow('float32 is NaN');
+    const f64 = point({ type: 'f64', count: 4 });
+    expect(decodeCode(f64, [0x7ff8, 0, 0, 0])).toBe('ACQ_DECODE');
+    expect(() => decodePoint(f64, [0xfff0, 0, 0, 0])).toThrow('float64 is -Infinity');
+  });
+
   it('never reads a value left by the point decoded before it', () => {
     // Numeric values are decoded in a buffer reused from one point to the next.
     const f64 = point({ type: 'f64', count: 4 });
