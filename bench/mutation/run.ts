@@ -20,7 +20,7 @@ export const FLOORS: Record<string, number> = {
   core: 0.9,
   'acquisition-admission': 0.95,
   planner: 0.8,
-  decode: 0.77,
+  decode: 0.76,
   'store-cursor': 0.88,
   'store-log': 0.62,
   'store-retention': 0.68,

@@ -47,11 +47,41 @@ function fail(point: DecodablePoint, data: readonly number[], why: string): Lant
   });
 }
 
-/** The shortest decimal that reads back as the same float32: 0.78, not 0.7799999713897705. */
+/** Powers of ten a double holds exactly (10^0 to 10^22). */
+const EXACT_POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * `Number(x.toPrecision(p))` without the string, when arithmetic gives the same number for sure:
+ * |x| scaled by an exact power of ten and rounded half up, as toPrecision rounds (a product or
+ * quotient of exact integers is correctly rounded, as parsing the decimal is). Undefined beyond
+ * 10^22 (powers of ten a double does not hold exactly) and when the scaled value is within 1e-6 of
+ * a tie, where the scaling's own rounding (at most 1.2e-7 below 10^9) could pick the other
+ * neighbour.
+ */
+function roundedTo(ax: number, e: number, p: number): number | undefined {
+  const k = p - 1 - e;
+  if (k > 22 || k < -22) return undefined;
+  const scaled = k >= 0 ? ax * EXACT_POW10[k]! : ax / EXACT_POW10[-k]!;
+  const fraction = scaled - Math.floor(scaled);
+  if (Math.abs(fraction - 0.5) < 1e-6) return undefined;
+  const n = Math.round(scaled);
+  return k >= 0 ? n / EXACT_POW10[k]! : n * EXACT_POW10[-k]!;
+}
+
+/**
+ * The shortest decimal that reads back as the same float32: 0.78, not 0.7799999713897705. The
+ * first of 1 to 9 significant digits, each `Number(x.toPrecision(p))`, whose float32 is `x`;
+ * computed without strings where arithmetic is exact (decode.test.ts compares both), as this runs
+ * once per float reading. `e` is the decimal exponent of |x|: `log10` is within an ulp, so it can
+ * be one short only at an exact power of ten, where every digit count gives that power itself.
+ */
 export function shortestFloat32(x: number): number {
   if (!Number.isFinite(x) || x === 0) return x;
+  const ax = Math.abs(x);
+  const e = Math.floor(Math.log10(ax));
   for (let p = 1; p <= 9; p++) {
-    const candidate = Number(x.toPrecision(p));
+    const fast = roundedTo(ax, e, p);
+    const candidate = fast === undefined ? Number(x.toPrecision(p)) : x < 0 ? -fast : fast;
     if (Math.fround(candidate) === x) return candidate;
   }
   return x;

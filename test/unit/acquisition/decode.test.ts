@@ -8,6 +8,9 @@ import {
   type DecodablePoint,
 } from '../../../gateway/src/acquisition/decode.js';
 
+/** Float32 values compared by the shortest-decimal test; LANTIAN_FLOAT32_SAMPLE=10000000 for a long run. */
+const FLOAT32_SAMPLE = Number(process.env.LANTIAN_FLOAT32_SAMPLE ?? 200_000);
+
 type Order = [DecodablePoint['wordOrder'], DecodablePoint['byteOrder']];
 const ORDERS: Record<string, Order> = {
   ABCD: ['high-first', 'big'],
@@ -130,6 +133,61 @@ describe('decoding numbers in every word and byte order', () => {
       }),
     );
   });
+
+  it(
+    'finds the same shortest decimal as toPrecision, digit count by digit count',
+    () => {
+      // The definition, with strings: what shortestFloat32 computes with arithmetic where it is exact.
+      const byStrings = (x: number): number => {
+        for (let p = 1; p <= 9; p++) {
+          const candidate = Number(x.toPrecision(p));
+          if (Math.fround(candidate) === x) return candidate;
+        }
+        return x;
+      };
+      const f = new Float32Array(1);
+      const bits = new Uint32Array(f.buffer);
+      const differ: number[] = [];
+      const compare = (x: number) => {
+        if (Number.isFinite(x) && x !== 0 && !Object.is(shortestFloat32(x), byStrings(x))) differ.push(x);
+      };
+      // Every float32 within 20 steps of each power of two and of each power of ten, both signs:
+      // where the decimal exponent and the rounding interval change.
+      for (let k = -149; k <= 127; k++) {
+        f[0] = 2 ** k;
+        const at = bits[0]!;
+        for (let d = -20; d <= 20; d++) {
+          bits[0] = (at + d) >>> 0;
+          compare(f[0]);
+          compare(-f[0]);
+        }
+      }
+      for (let k = -45; k <= 38; k++) {
+        f[0] = 10 ** k;
+        const at = bits[0]!;
+        for (let d = -20; d <= 20; d++) {
+          bits[0] = (at + d) >>> 0;
+          compare(f[0]);
+        }
+      }
+      // Decimals as analysers send them (0 to 5 places, 1e-4 to 1e7), and random bit patterns.
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 0, max: 0xffffffff }),
+          fc.nat(11),
+          fc.nat(5),
+          (b, magnitude, places) => {
+            bits[0] = b;
+            compare(f[0]!);
+            compare(Math.fround(Number(((b / 0xffffffff) * 10 ** (magnitude - 4)).toFixed(places))));
+          },
+        ),
+        { numRuns: FLOAT32_SAMPLE },
+      );
+      expect(differ.slice(0, 5)).toEqual([]);
+    },
+    Math.max(20_000, FLOAT32_SAMPLE / 50),
+  );
 
   it('applies scale and offset without binary noise on integer registers', () => {
     expect(decodePoint(point({ type: 'u16', count: 1, scale: 0.1 }), [3])).toBe(0.3);
