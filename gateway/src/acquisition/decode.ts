@@ -32,13 +32,23 @@ export function valueBytes(
   wordOrder: ResolvedPoint['wordOrder'],
   byteOrder: ResolvedPoint['byteOrder'],
 ): Buffer {
-  const ordered = wordOrder === 'low-first' ? [...words].reverse() : words;
-  const buf = Buffer.alloc(ordered.length * 2);
-  ordered.forEach((w, i) => {
-    if (byteOrder === 'little') buf.writeUInt16LE(w, i * 2);
-    else buf.writeUInt16BE(w, i * 2);
-  });
-  return buf;
+  return writeWords(Buffer.alloc(words.length * 2), words, wordOrder, byteOrder);
+}
+
+/** Writes `words` into the start of `into` in the value's byte order (see valueBytes); returns it. */
+function writeWords(
+  into: Buffer,
+  words: readonly number[],
+  wordOrder: ResolvedPoint['wordOrder'],
+  byteOrder: ResolvedPoint['byteOrder'],
+): Buffer {
+  const n = words.length;
+  for (let i = 0; i < n; i++) {
+    const w = wordOrder === 'low-first' ? words[n - 1 - i]! : words[i]!;
+    if (byteOrder === 'little') into.writeUInt16LE(w, i * 2);
+    else into.writeUInt16BE(w, i * 2);
+  }
+  return into;
 }
 
 function fail(point: DecodablePoint, data: readonly number[], why: string): LantianError {
@@ -152,20 +162,6 @@ const scratch = Buffer.alloc(8);
 /** Registers of the fixed-size types; BCD and strings have none here, so never use the scratch. */
 const REGISTERS: Partial<Record<PointType, number>> = TYPE_REGISTERS;
 
-function scratchBytes(
-  data: readonly number[],
-  wordOrder: ResolvedPoint['wordOrder'],
-  byteOrder: ResolvedPoint['byteOrder'],
-): Buffer {
-  const n = data.length;
-  for (let i = 0; i < n; i++) {
-    const w = wordOrder === 'low-first' ? data[n - 1 - i]! : data[i]!;
-    if (byteOrder === 'little') scratch.writeUInt16LE(w, i * 2);
-    else scratch.writeUInt16BE(w, i * 2);
-  }
-  return scratch;
-}
-
 /** Float types keep their decimals through scale and offset; every other type is an integer. */
 const isFloat = (type: DecodablePoint['type']): boolean => type === 'f32' || type === 'f64';
 
@@ -175,7 +171,7 @@ function rawNumber(point: DecodablePoint, data: readonly number[]): number {
   // not match its type) gets a buffer of its own, which a read past its end refuses.
   const bytes =
     data.length === REGISTERS[point.type]
-      ? scratchBytes(data, point.wordOrder, point.byteOrder)
+      ? writeWords(scratch, data, point.wordOrder, point.byteOrder)
       : valueBytes(data, point.wordOrder, point.byteOrder);
   switch (point.type) {
     case 'u16':
