@@ -15,6 +15,7 @@ export default tseslint.config(
       'bin/',
       // Plain JavaScript loaded by node --import into the gateway a benchmark runs.
       'bench/scale/alloc-probe.mjs',
+      'bench/scale/spaces-probe.mjs',
       'eslint.config.js',
     ],
   },
