@@ -26,6 +26,8 @@ import { writeResults, type BenchRow } from './report.js';
 import { startBroker, type BenchBroker } from './scale/broker.js';
 import { killAllChildren } from './scale/child.js';
 import {
+  FAST_OLD_SPACE_MB,
+  FAST_RATE,
   HEAP_CAP,
   HEAP_CAP_POINTS,
   HEAP_MB_PER_1000_POINTS,
@@ -55,6 +57,12 @@ const LADDER_10 = QUICK
   : [2_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000];
 const LADDER_50 = QUICK ? [20_000] : [10_000, 25_000, 50_000, 100_000, 150_000];
 const MEMORY_POINTS = QUICK ? [2_000] : [2_000, 5_000];
+
+/**
+ * Requests outstanding at once on each simulated bus in the acquisition-thread ladder: every bus
+ * is a Modbus TCP gateway with many unit ids behind it, which answers requests in turn.
+ */
+const BENCH_IN_FLIGHT = 8;
 
 const TARGETS = { kneeReadingsPerSec: 100_000, overloadRatio: 0.95, idleRssMb: 60, rssMbPer1000Points: 10 };
 
@@ -143,7 +151,7 @@ async function main(): Promise<void> {
     const env = { tmpRoot, broker, subscriber };
     const loadBefore = loadavg()[0]!;
     console.log(
-      `broker ${broker.kind}; heap cap ${HEAP_CAP} (8 MB semi-spaces above ${n(SMALL_YOUNG_MAX_RATE)} readings/s); warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
+      `broker ${broker.kind}; heap cap ${HEAP_CAP} (8 MB semi-spaces above ${n(SMALL_YOUNG_MAX_RATE)} readings/s, ${FAST_OLD_SPACE_MB} MB old space above ${n(FAST_RATE)}); warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
     );
     console.log(HEADER);
     const run = async (s: StepSpec) => {
@@ -169,10 +177,12 @@ async function main(): Promise<void> {
       return steps;
     };
 
-    // The same ladder with the buses polled in their worker thread (gateway.acquisitionThread);
-    // the headline knee and the overload step are those of the better configuration.
+    // The same ladder with the buses polled in their worker thread (gateway.acquisitionThread),
+    // BENCH_IN_FLIGHT requests outstanding on each connection (buses.<id>.maxInFlight); the
+    // headline knee and the overload step are those of the better configuration.
     const stepsOne = await ladder('p10', SHAPES.p10, LADDER_10, 2);
-    const stepsThread = await ladder('t10', SHAPES.p10, LADDER_10, 2, { thread: true });
+    const threaded = { thread: true, maxInFlight: BENCH_IN_FLIGHT };
+    const stepsThread = await ladder('t10', SHAPES.p10, LADDER_10, 2, threaded);
     const kneeOne = knee(stepsOne);
     const kneeThread = knee(stepsThread);
     const threadWins = (kneeThread?.deliveredPerSec ?? 0) > (kneeOne?.deliveredPerSec ?? 0);
@@ -180,9 +190,13 @@ async function main(): Promise<void> {
     const knee10 = threadWins ? kneeThread : kneeOne;
     const overload = knee10
       ? await run(
-          spec(threadWins ? 't10-4x' : 'p10-4x', SHAPES.p10, 4 * knee10.offeredPerSec, FAST_MS, {
-            thread: threadWins,
-          }),
+          spec(
+            threadWins ? 't10-4x' : 'p10-4x',
+            SHAPES.p10,
+            4 * knee10.offeredPerSec,
+            FAST_MS,
+            threadWins ? threaded : {},
+          ),
         )
       : undefined;
     // The cap's cost shows where capacity is the limit: the first step past the knee.
@@ -190,7 +204,7 @@ async function main(): Promise<void> {
     const uncapped = await run(
       spec(`${past.label}-nocap`, SHAPES.p10, past.offeredPerSec, FAST_MS, {
         heapCap: false,
-        thread: threadWins,
+        ...(threadWins ? threaded : {}),
       }),
     );
     const steps50 = await ladder('p50', SHAPES.p50, LADDER_50, 1);
@@ -241,13 +255,15 @@ async function main(): Promise<void> {
       idleRssMb,
       kneeGatewayCpuMicrosPerReading: knee10?.gatewayCpuMicrosPerReading ?? null,
       kneeShape: '10 float32 points a device, one request, 100 ms period',
-      kneeConfig: threadWins ? 'acquisition in its worker thread' : 'acquisition on the main thread',
+      kneeConfig: threadWins
+        ? `acquisition in its worker thread, ${BENCH_IN_FLIGHT} requests in flight a bus`
+        : 'acquisition on the main thread, one request in flight a bus',
       kneeMainThreadReadingsPerSec: kneeOne?.deliveredPerSec ?? 0,
       kneeAcquisitionThreadReadingsPerSec: kneeThread?.deliveredPerSec ?? 0,
       knee50ReadingsPerSec: knee50?.deliveredPerSec ?? 0,
       targets: TARGETS,
       met,
-      heapCap: `${HEAP_CAP} up to ${n(HEAP_CAP_POINTS)} points and ${n(SMALL_YOUNG_MAX_RATE)} readings/s; 8 MB semi-spaces beyond that rate, ${HEAP_MB_PER_1000_POINTS} MB more old space per 1 000 points beyond (README.md)`,
+      heapCap: `${HEAP_CAP} up to ${n(HEAP_CAP_POINTS)} points and ${n(SMALL_YOUNG_MAX_RATE)} readings/s; 8 MB semi-spaces beyond that rate, ${HEAP_MB_PER_1000_POINTS} MB more old space per 1 000 points beyond, at least ${FAST_OLD_SPACE_MB} MB of old space above ${n(FAST_RATE)} readings/s (README.md)`,
       broker: broker.kind,
       cpus: cpus().length,
       node: process.version,
@@ -282,7 +298,7 @@ async function main(): Promise<void> {
 
 function stepRow(r: StepResult): BenchRow {
   return {
-    metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.thread ? ', acquisition thread' : ''}${r.heapFlags === null ? ', no heap cap' : r.heapFlags === HEAP_CAP ? '' : `, ${r.heapFlags}`}`,
+    metric: `step ${r.label}: ${r.points} points × ${plural(r.devices, 'device')} at ${r.periodMs} ms on ${plural(r.buses, 'bus')}${r.thread ? ', acquisition thread' : ''}${r.maxInFlight > 1 ? `, ${r.maxInFlight} in flight` : ''}${r.heapFlags === null ? ', no heap cap' : r.heapFlags === HEAP_CAP ? '' : `, ${r.heapFlags}`}`,
     value: `${n(r.deliveredPerSec)} of ${n(r.offeredPerSec)} offered/s`,
     note: `${shortfall(r) ?? 'carried'}; gateway CPU ${r.gatewayCpuPct} % (${r.gatewayCpuMicrosPerReading ?? '-'} µs per delivered reading), RSS ${r.gatewayRssMaxMb} MB; simulators ${r.simCpuPct} %, subscriber ${r.subscriberCpuPct} %, broker ${r.brokerCpuPct ?? '?'} %; overrun ${n(r.overrunPerSec)}/s${r.heldPct ? ` (acquisition held ${r.heldPct} % of the time)` : ''}; delay behind acquisition ${r.lagStartMs ?? '-'} → ${r.lagEndMs ?? '-'} ms, backlog ${r.backlogEnd ?? '-'}; load average ${r.loadAverage1m}`,
   };
@@ -321,8 +337,8 @@ function rows(
     },
     {
       metric: 'knee by configuration, 10 points a device',
-      value: `main thread ${n(r.kneeMainThreadReadingsPerSec)}; acquisition thread ${n(r.kneeAcquisitionThreadReadingsPerSec)} readings/s`,
-      note: `the headline knee and the 4× step use the better one (${r.kneeConfig}); \`gateway.acquisitionThread\` in docs/acquisition.md`,
+      value: `main thread, 1 in flight ${n(r.kneeMainThreadReadingsPerSec)}; acquisition thread, ${BENCH_IN_FLIGHT} in flight ${n(r.kneeAcquisitionThreadReadingsPerSec)} readings/s`,
+      note: `the headline knee and the 4× step use the better one (${r.kneeConfig}); \`gateway.acquisitionThread\` and \`maxInFlight\` in docs/acquisition.md`,
     },
     {
       metric: 'at 4× the knee (`overloadReadingsPerSec`)',

@@ -23,12 +23,20 @@ export const SMALL_YOUNG_MAX_RATE = 5000;
 /** Points the README's 64 MB old space carries; each 1 000 more get HEAP_MB_PER_1000_POINTS. */
 export const HEAP_CAP_POINTS = 5000;
 export const HEAP_MB_PER_1000_POINTS = 6;
+/**
+ * Readings/s above which the old space gets at least FAST_OLD_SPACE_MB: what is in flight at such
+ * rates (the readings posted by the acquisition thread, the uplink's window) is promoted, and
+ * with 64 MB V8 collects the old generation so often that throughput falls (docs/footprint.md).
+ */
+export const FAST_RATE = 30_000;
+export const FAST_OLD_SPACE_MB = 128;
 
 /** The heap cap README.md gives for a gateway polling `points` points, `perSec` readings a second. */
 export function heapCapFor(points: number, perSec: number): string {
   const extra = Math.max(0, Math.ceil(((points - HEAP_CAP_POINTS) / 1000) * HEAP_MB_PER_1000_POINTS));
+  const old = perSec > FAST_RATE ? Math.max(FAST_OLD_SPACE_MB, 64 + extra) : 64 + extra;
   const semi = perSec <= SMALL_YOUNG_MAX_RATE ? 2 : 8;
-  return `--max-old-space-size=${64 + extra} --max-semi-space-size=${semi}`;
+  return `--max-old-space-size=${old} --max-semi-space-size=${semi}`;
 }
 
 export interface SiteSpec {
@@ -40,6 +48,8 @@ export interface SiteSpec {
   brokerUrl: string;
   /** `gateway.acquisitionThread`: the buses polled in a worker thread (docs/acquisition.md). */
   thread: boolean;
+  /** `buses.<id>.maxInFlight`: requests outstanding at once on each Modbus TCP connection. */
+  maxInFlight: number;
 }
 
 /** The site config of a step, as an operator would write it. */
@@ -49,7 +59,15 @@ export function siteYaml(s: SiteSpec): string {
     site: { id: 'scale-bench', name: 'Scale benchmark' },
     gateway: { id: s.gateway, ...(s.thread ? { acquisitionThread: true } : {}) },
     buses: Object.fromEntries(
-      s.buses.map((b) => [b.name, { kind: 'tcp', host: '127.0.0.1', port: s.ports.get(b.name)! }]),
+      s.buses.map((b) => [
+        b.name,
+        {
+          kind: 'tcp',
+          host: '127.0.0.1',
+          port: s.ports.get(b.name)!,
+          ...(s.maxInFlight > 1 ? { maxInFlight: s.maxInFlight } : {}),
+        },
+      ]),
     ),
     devices: Object.fromEntries(
       s.buses.flatMap((b) =>

@@ -1,11 +1,12 @@
 /**
  * One step of the scale benchmark on its own, for a closer look than the whole ladder gives:
  *
- *   npx tsx bench/scale/one-step.ts <offered readings/s> [--main] [--no-cap] [--old-space=MB] [--period=ms]
+ *   npx tsx bench/scale/one-step.ts <offered readings/s> [--main] [--no-cap] [--old-space=MB] [--period=ms] [--in-flight=N]
  *
  * 10-point analysers at 100 ms (or `--period`), as many as the offer needs, acquisition in its
  * thread (`--main`: on the main thread), with the heap cap README.md gives for that many points
- * (`--no-cap`: none; `--old-space=MB`: that old space instead). Runs `npm run build` first unless
+ * (`--no-cap`: none; `--old-space=MB`: that old space instead), `--in-flight=N` requests outstanding
+ * on each bus (`maxInFlight`, default 1). Runs `npm run build` first unless
  * `--no-build`. Prints the step's figures as JSON; writes nothing. LANTIAN_BENCH_KEEP and
  * LANTIAN_BENCH_NODE_ARGS work as for `npm run bench:scale` (docs/benchmarks.md, "scale").
  */
@@ -26,7 +27,7 @@ const periodMs = Number(flag('period') ?? 100);
 const oldSpace = flag('old-space');
 if (!Number.isFinite(offered) || offered <= 0 || !Number.isFinite(periodMs) || periodMs <= 0) {
   console.error(
-    'usage: npx tsx bench/scale/one-step.ts <offered readings/s> [--main] [--no-cap] [--old-space=MB] [--period=ms] [--no-build]',
+    'usage: npx tsx bench/scale/one-step.ts <offered readings/s> [--main] [--no-cap] [--old-space=MB] [--period=ms] [--in-flight=N] [--no-build]',
   );
   process.exit(2);
 }
@@ -52,6 +53,7 @@ try {
       periodMs,
       heapCap: !args.includes('--no-cap') && oldSpace === undefined,
       thread: !args.includes('--main'),
+      maxInFlight: Number(flag('in-flight') ?? 1),
       warmMs: 6000,
       windowMs: 16_000,
     },

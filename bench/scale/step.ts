@@ -33,6 +33,8 @@ export interface StepSpec {
   heapCap: boolean;
   /** Acquisition in its worker thread (`gateway.acquisitionThread`). */
   thread: boolean;
+  /** `maxInFlight` of every bus: requests outstanding at once on a connection; default 1. */
+  maxInFlight?: number;
   warmMs: number;
   windowMs: number;
 }
@@ -47,6 +49,7 @@ export interface StepResult extends StepOutcome {
   /** NODE_OPTIONS the gateway ran with (the README's cap for its points), or null without a cap. */
   heapFlags: string | null;
   thread: boolean;
+  maxInFlight: number;
   overrunPerSec: number;
   /** Readings without a value (overrun slots ride on the next readings: counted in `overrunPerSec` only). */
   unvaluedPerSec: number;
@@ -140,6 +143,7 @@ export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult>
         ports: new Map(groups.flatMap((g) => [...g.ports])),
         brokerUrl: env.broker.url,
         thread: spec.thread,
+        maxInFlight: spec.maxInFlight ?? 1,
       },
       heapFlags(spec),
     );
@@ -235,6 +239,7 @@ function figures(
     heapCap: spec.heapCap,
     heapFlags: heapFlags(spec) ?? null,
     thread: spec.thread,
+    maxInFlight: spec.maxInFlight ?? 1,
     offeredPerSec: offeredPerSec(spec),
     deliveredPerSec: round(rate('valued')),
     overrunPerSec: round(rate('overrun')),

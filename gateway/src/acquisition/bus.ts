@@ -1,7 +1,8 @@
 /**
  * A bus: one physical line (an RS-485 segment, a serial device server, a Modbus TCP endpoint)
- * with exactly one transaction in flight. Transactions wait in a queue that holds at most one
- * entry per device (each device awaits its own reads), so it cannot grow without bound.
+ * with one transaction in flight, or on Modbus TCP up to `maxInFlight` (told apart by
+ * transaction id). Transactions wait in a queue that holds at most one entry per device (each
+ * device awaits its own reads), so it cannot grow without bound.
  *
  * Timing: before each request the line must have been silent for `silenceMs` since the last
  * frame ended, and a device that asks for `minGapMs` gets that much since its own last reply.
@@ -47,6 +48,11 @@ export interface BusOptions {
    * 3.65 ms. Needs a real clock; 0 (the default) waits on timers only.
    */
   fineWaitMs?: number;
+  /**
+   * Transactions outstanding at once, each served by a lane of its own over the one queue; only
+   * a transport that tells replies apart (Modbus TCP) may take more than 1. Default 1.
+   */
+  maxInFlight?: number;
 }
 
 export interface Transaction {
@@ -102,7 +108,12 @@ export class Bus {
   readonly name: string;
   private readonly link: Link;
   private readonly queue: Queued[] = [];
-  private pumping = false;
+  /** Pump loops running; each has at most one transaction in flight. */
+  private lanes = 0;
+  private readonly maxInFlight: number;
+  /** Transactions on the wire now, and since when the line has been busy with any. */
+  private active = 0;
+  private activeSince = 0;
   private closed = false;
   private wake: (() => void) | undefined;
   /** Monotonic time the last frame on the line ended (reply received or given up on). */
@@ -120,6 +131,7 @@ export class Bus {
   constructor(private readonly opts: BusOptions) {
     this.name = opts.name;
     this.log = opts.logger;
+    this.maxInFlight = opts.maxInFlight ?? 1;
     this.link = new Link(
       opts.transport,
       opts.where,
@@ -153,7 +165,7 @@ export class Bus {
       this.maxQueued = Math.max(this.maxQueued, this.queue.length);
       tx.signal?.addEventListener('abort', onAbort, { once: true });
       this.wake?.();
-      if (!this.pumping) void this.pump();
+      if (this.lanes < this.maxInFlight) void this.pump();
     });
   }
 
@@ -229,7 +241,7 @@ export class Bus {
   }
 
   private async pump(): Promise<void> {
-    this.pumping = true;
+    this.lanes++;
     try {
       while (!this.closed) {
         const next = this.pick();
@@ -237,15 +249,20 @@ export class Bus {
         const ready = this.readyAt(next.tx);
         const wait = ready - this.opts.clock.monotonic();
         if (wait > (this.opts.fineWaitMs ?? 0)) {
+          // Another lane already sleeps until the next one is ready: it will take it.
+          if (this.wake) break;
           // Long enough for a timer; someone else may become ready meanwhile, so pick again.
           await this.sleep(wait - (this.opts.fineWaitMs ?? 0));
           continue;
         }
         await this.waitUntil(ready);
-        // A transaction may have arrived or become ready sooner meanwhile; the pick stands.
+        // A transaction may have arrived or become ready sooner meanwhile (or another lane took
+        // this one); the pick stands if it is still queued.
         const at = this.queue.indexOf(next);
         if (at < 0) continue;
         this.queue.splice(at, 1);
+        // More are waiting and the line takes more at once: another lane serves them meanwhile.
+        if (this.queue.length > 0 && this.lanes < this.maxInFlight) void this.pump();
         try {
           const data = await this.attempt(next.tx, next.attempts);
           if (data === 'retry' || data === 'wait') {
@@ -260,7 +277,7 @@ export class Bus {
         }
       }
     } finally {
-      this.pumping = false;
+      this.lanes--;
     }
   }
 
@@ -315,10 +332,11 @@ export class Bus {
     dev.counters.requests++;
     this.counters.requests++;
     const t0 = clock.monotonic();
+    if (this.active++ === 0) this.activeSince = t0;
     try {
       const data = await this.opts.transport.read(tx.frame, tx.timeoutMs);
       const t1 = clock.monotonic();
-      this.frameEnded(dev, t1, t0);
+      this.frameEnded(dev, t1);
       for (const c of [dev.counters, this.counters]) {
         c.replies++;
         c.lastGoodReplyTs = clock.now();
@@ -333,10 +351,13 @@ export class Bus {
       }
       return data;
     } catch (e) {
-      // The bus closed under this read (a stop): abandoned, not a failure of the device or link.
-      if (this.closed || tx.signal?.aborted) throw aborted(tx, this.name);
       const t1 = clock.monotonic();
-      this.frameEnded(dev, t1, t0);
+      // The bus closed under this read (a stop): abandoned, not a failure of the device or link.
+      if (this.closed || tx.signal?.aborted) {
+        this.settled(t1);
+        throw aborted(tx, this.name);
+      }
+      this.frameEnded(dev, t1);
       countError(dev.counters, e);
       countError(this.counters, e);
       this.log.debug({ bus: this.name, device: tx.device, frame: tx.frame, attempt, err: e }, 'read failed');
@@ -350,10 +371,15 @@ export class Bus {
     }
   }
 
-  private frameEnded(dev: DeviceStats, t1: number, t0: number): void {
+  private frameEnded(dev: DeviceStats, t1: number): void {
     this.lastFrameEnd = t1;
     dev.lastFrameEnd = t1;
-    this.busyMs += t1 - t0;
+    this.settled(t1);
+  }
+
+  /** A transaction left the line at `t1`. Busy is the time with any on it: overlaps count once. */
+  private settled(t1: number): void {
+    if (--this.active === 0) this.busyMs += t1 - this.activeSince;
   }
 
   private async noteTimeout(): Promise<void> {

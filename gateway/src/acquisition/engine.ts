@@ -151,6 +151,7 @@ export function createBus(b: Omit<BusConfig, 'devices'>, deps: Omit<AcquisitionD
     recycleAfterTimeouts: b.recycleAfterTimeouts,
     // Polling the clock for the last 1.5 ms of a silence needs the real clock.
     fineWaitMs: clock === systemClock ? 1.5 : 0,
+    ...(b.link.kind === 'tcp' && b.link.maxInFlight !== undefined ? { maxInFlight: b.link.maxInFlight } : {}),
   });
 }
 

@@ -15,7 +15,7 @@ function linkOf(bus: SiteBus): LinkSettings {
     case 'serial':
       return { kind: 'rtu', path: bus.port, line: lineOf(bus) };
     case 'tcp':
-      return { kind: 'tcp', host: bus.host, port: bus.port };
+      return { kind: 'tcp', host: bus.host, port: bus.port, maxInFlight: bus.maxInFlight };
     case 'rtu-over-tcp':
       return { kind: 'rtu-tcp', host: bus.host, port: bus.port, line: lineOf(bus) };
   }

@@ -98,6 +98,12 @@ function unknownKeyHint(key: string, path: readonly PropertyKey[], place: KeyPla
   const line = typeof value === 'string' ? lineSettingsHint(value) : undefined;
   if (line !== undefined) return line;
   const known = place.keysAt(path);
+  if (known.includes(key)) {
+    // An option of another variant here (maxInFlight on a serial bus): say so, not "did you mean" itself.
+    const parent = place.valueAt(path) as { kind?: unknown } | undefined;
+    const kind = typeof parent?.kind === 'string' ? parent.kind : undefined;
+    return kind === undefined ? `${key} does not apply here` : `${key} is not an option of kind ${kind}`;
+  }
   const near = closest(key, known);
   if (near !== undefined) return `did you mean ${near}?`;
   if (known.length > 0 && known.length <= 8) return `keys here: ${known.join(', ')}`;

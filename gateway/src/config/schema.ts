@@ -84,6 +84,12 @@ export const TcpBus = z
     kind: z.literal('tcp').meta({ description: 'Modbus TCP (MBAP framing) to a device or gateway.' }),
     ...tcpCommon,
     port: int('', 1, 65_535, 'TCP port.').default(502),
+    maxInFlight: int(
+      'count',
+      1,
+      16,
+      'Requests outstanding at once on the connection, told apart by their MBAP transaction id. 1 waits for each answer before the next request; more suits a server that queues requests (a Modbus TCP gateway in front of several devices, a PLC) or a link with a long round trip. Requests made in the same moment then share one TCP segment.',
+    ).default(1),
     ...busCommon,
   })
   .strict();

@@ -105,6 +105,15 @@ export const RECENT_ROWS = 32_768;
 /** Reading rows one multi-row INSERT writes (see insertRows), and the columns of each. */
 const INSERT_ROWS = 32;
 const READING_COLUMNS = 8;
+/** The last column of a reading row: its missed slots, an object in memory and JSON in the file. */
+const MISSED_COLUMN = READING_COLUMNS - 1;
+
+/**
+ * The stored form of missed slots: the three integers (checkReading made sure they are safe
+ * integers) in a fixed order, so the file and the recent rows give back the same record.
+ */
+const missedText = (m: MissedSlots | null): string | null =>
+  m === null ? null : `{"slots":${m.slots},"from":${m.from},"periodMs":${m.periodMs}}`;
 
 /** The record count from `meta`; counted once (and stored) for a log written before it was kept. */
 function countRows(db: SqliteDb): number {
@@ -292,7 +301,8 @@ export class Log {
             r.flag,
             encodeQuality(r.quality),
             encodeRaw(r.raw),
-            r.missed === undefined ? null : JSON.stringify(r.missed),
+            // The object itself: the recent rows keep it in columns; insertRows writes its JSON.
+            r.missed ?? null,
           ]);
         }
         this.insertRows(rows);
@@ -315,11 +325,20 @@ export class Log {
       const flat: unknown[] = new Array(INSERT_ROWS * READING_COLUMNS);
       for (; i + INSERT_ROWS <= rows.length; i += INSERT_ROWS) {
         let k = 0;
-        for (let j = i; j < i + INSERT_ROWS; j++) for (const v of rows[j]!) flat[k++] = v;
+        for (let j = i; j < i + INSERT_ROWS; j++) {
+          const row = rows[j]!;
+          for (let c = 0; c < MISSED_COLUMN; c++) flat[k++] = row[c];
+          flat[k++] = missedText(row[MISSED_COLUMN] as MissedSlots | null);
+        }
         this.stmt.readings.run(flat);
       }
     }
-    for (; i < rows.length; i++) this.stmt.reading.run(rows[i]!);
+    for (; i < rows.length; i++) {
+      const row = rows[i]!;
+      this.stmt.reading.run(
+        row.map((v, c) => (c === MISSED_COLUMN ? missedText(v as MissedSlots | null) : v)),
+      );
+    }
   }
 
   /** Throws STORE_RECORD_INVALID, naming the record, if a reading of the batch is bad. */
@@ -810,13 +829,15 @@ export class Log {
       Flag,
       string | null,
       Buffer | null,
-      string | null,
+      string | MissedSlots | null,
     ];
     const { device, point } = this.dict.ref(pid);
     const rec: LogRecord = { type: 'reading', seq, ts, device, point, value, flag };
     if (quality !== null) rec.quality = decodeQuality(quality);
     if (raw !== null) rec.raw = decodeRaw(raw);
-    if (missed !== null) rec.missed = JSON.parse(missed) as MissedSlots;
+    // JSON from the file; from the recent rows an object of its own, made for this read.
+    if (missed !== null)
+      rec.missed = typeof missed === 'string' ? (JSON.parse(missed) as MissedSlots) : missed;
     return rec;
   }
 

@@ -12,8 +12,13 @@
  * would be promoted to the old generation only to die there, adding to the full collections of a
  * saturated gateway (docs/store.md, "Reading what was just committed"). The columns are
  * allocated once; only what is rare (a value that is not a number, quality reasons, raw words
- * longer than RAW_INLINE bytes, missed slots) is kept as an object beside them.
+ * longer than RAW_INLINE bytes) is kept as an object beside them. Missed slots are not rare: past
+ * its capacity every reading of a gateway carries them, so they have columns of their own, and
+ * each row handed out gets a fresh `{ slots, from, periodMs }` (the log stores the same three as
+ * JSON).
  */
+import type { MissedSlots } from '../core/reading.js';
+
 export type Row = unknown[];
 
 /** Raw register bytes kept inline per row: up to four words, a 64-bit value. */
@@ -26,7 +31,6 @@ interface Extra {
   quality: unknown;
   /** Raw bytes too long to keep inline. */
   raw: unknown;
-  missed: unknown;
 }
 
 /** A row of its own, raw bytes copied out of the ring. */
@@ -43,6 +47,10 @@ export class RecentRows {
   private readonly rawLen: Uint8Array;
   private readonly rawBytes: Uint8Array;
   private readonly extra: (Extra | undefined)[];
+  /** Missed slots of each row: 0 slots when none. */
+  private readonly missedSlots: Float64Array;
+  private readonly missedFrom: Float64Array;
+  private readonly missedPeriod: Float64Array;
   /** The flags seen, in the order first seen (a handful: the flag set is closed). */
   private readonly flags: unknown[] = [];
   /** The row `slice` hands to its `make`, refilled for each. */
@@ -62,6 +70,9 @@ export class RecentRows {
     this.rawLen = new Uint8Array(maxRows);
     this.rawBytes = new Uint8Array(maxRows * RAW_INLINE);
     this.extra = new Array<Extra | undefined>(maxRows).fill(undefined);
+    this.missedSlots = new Float64Array(maxRows);
+    this.missedFrom = new Float64Array(maxRows);
+    this.missedPeriod = new Float64Array(maxRows);
   }
 
   /** Nothing above `lastSeq` exists yet, and nothing at or below it is held. */
@@ -141,10 +152,16 @@ export class RecentRows {
     const inline = raw instanceof Uint8Array && raw.length > 0 && raw.length <= RAW_INLINE;
     this.rawLen[p] = inline ? raw.length : 0;
     if (inline) this.rawBytes.set(raw, p * RAW_INLINE);
+    const m = missed as MissedSlots | null;
+    this.missedSlots[p] = m === null ? 0 : m.slots;
+    if (m !== null) {
+      this.missedFrom[p] = m.from;
+      this.missedPeriod[p] = m.periodMs;
+    }
     this.extra[p] =
-      numeric && quality === null && (inline || raw === null) && missed === null
+      numeric && quality === null && (inline || raw === null)
         ? undefined
-        : { ...(numeric ? {} : { value }), quality, raw: inline ? null : raw, missed };
+        : { ...(numeric ? {} : { value }), quality, raw: inline ? null : raw };
   }
 
   private fill(row: Row, p: number): void {
@@ -157,7 +174,8 @@ export class RecentRows {
     row[4] = this.flags[this.flag[p]!];
     row[5] = x ? x.quality : null;
     row[6] = len > 0 ? Buffer.from(this.rawBytes.buffer, p * RAW_INLINE, len) : x ? x.raw : null;
-    row[7] = x ? x.missed : null;
+    const slots = this.missedSlots[p]!;
+    row[7] = slots === 0 ? null : { slots, from: this.missedFrom[p]!, periodMs: this.missedPeriod[p]! };
   }
 
   private flagIndex(flag: unknown): number {

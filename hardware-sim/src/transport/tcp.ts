@@ -84,12 +84,21 @@ export class ModbusTcpServer extends TcpListener {
 
   protected accept(socket: Socket): void {
     let chain = Promise.resolve();
+    let frames = 0;
     const framer = new MbapFramer((frame) => {
+      frames++;
       chain = chain.then(() => this.handle(socket, frame.transactionId, frame.unitId, frame.pdu));
     });
     socket.on('data', (chunk) => {
+      frames = 0;
       // A stream that is not Modbus TCP is closed, as a device does.
-      if (!framer.push(chunk)) socket.destroy();
+      if (!framer.push(chunk)) return void socket.destroy();
+      // Several requests in one segment (a client with more than one in flight): the replies
+      // ready in this turn go back together, as a gateway's TCP stack would send them.
+      if (frames > 1) {
+        socket.cork();
+        setImmediate(() => socket.uncork());
+      }
     });
   }
 

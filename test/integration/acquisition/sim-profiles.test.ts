@@ -15,7 +15,10 @@ import { expectValue } from '../../fixtures/acquisition/examples.js';
 import { FIXTURE_PROFILES, linkTo, startSim, type SimKind } from '../../fixtures/acquisition/sim.js';
 import { requireTool } from '../../helpers/tools.js';
 
-const KINDS: SimKind[] = ['tcp', 'rtu-tcp', 'pty'];
+/** The simulated buses, by name: `tcp8` is Modbus TCP polled with 8 requests in flight. */
+const KINDS = ['tcp', 'tcp8', 'rtu-tcp', 'pty'] as const;
+type BusName = (typeof KINDS)[number];
+const simKind = (name: BusName): SimKind => (name === 'tcp8' ? 'tcp' : name);
 const socat = requireTool('socat');
 // The pty bus needs socat; without it its cases are skipped and say why.
 const STARTED = KINDS.filter((k) => k !== 'pty' || socat.available);
@@ -28,7 +31,7 @@ const cases = profiles.flatMap((profile) =>
 );
 cases.forEach((c, i) => (c.unit = i + 1));
 
-const deviceId = (kind: SimKind, unit: number) => `${kind}-${unit}`;
+const deviceId = (kind: BusName, unit: number) => `${kind}-${unit}`;
 
 let sim: Simulator | undefined;
 let engine: Acquisition | undefined;
@@ -36,7 +39,7 @@ const polled = new Map<string, ReadingDraft[]>();
 
 beforeAll(async () => {
   sim = await startSim(
-    STARTED.map((kind) => ({ name: kind, kind })),
+    STARTED.map((kind) => ({ name: kind, kind: simKind(kind) })),
     STARTED.flatMap((kind) =>
       cases.map((c) => ({
         id: deviceId(kind, c.unit),
@@ -53,7 +56,7 @@ beforeAll(async () => {
     {
       buses: STARTED.map((kind) => ({
         name: kind,
-        link: linkTo(s, kind),
+        link: kind === 'tcp8' ? { ...linkTo(s, kind), maxInFlight: 8 } : linkTo(s, kind),
         devices: cases.map((c): DeviceOptions => ({
           id: deviceId(kind, c.unit),
           profile: c.profile,
@@ -76,7 +79,7 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-function check(kind: SimKind, profile: Profile, example: ExampleSpec, unit: number): void {
+function check(kind: BusName, profile: Profile, example: ExampleSpec, unit: number): void {
   const drafts = polled.get(deviceId(kind, unit)) ?? [];
   const byPoint = new Map(drafts.map((d) => [d.point, d]));
   for (const [key, value] of Object.entries(example.values)) {

@@ -9,10 +9,12 @@ import { VirtualClock } from '../../fixtures/acquisition/virtual-clock.js';
 
 const SILENCE = 3.65;
 
-function setup(opts: { silenceMs?: number; recycleAfterTimeouts?: number } = {}) {
+function setup(
+  opts: { silenceMs?: number; recycleAfterTimeouts?: number; maxInFlight?: number; units?: number } = {},
+) {
   const clock = new VirtualClock();
   const line = new MemoryLine(clock);
-  for (const unitId of [1, 2, 3]) {
+  for (let unitId = 1; unitId <= (opts.units ?? 3); unitId++) {
     line.add({ unitId, cells: cellsOf(3, 0, [unitId * 100, 1, 2, 3]), turnaroundMs: 10 });
   }
   const bus = new Bus({
@@ -25,6 +27,7 @@ function setup(opts: { silenceMs?: number; recycleAfterTimeouts?: number } = {})
     random: () => 0.5,
     recycleAfterTimeouts: opts.recycleAfterTimeouts ?? 0,
     reconnect: { initialMs: 200, maxMs: 2000 },
+    ...(opts.maxInFlight === undefined ? {} : { maxInFlight: opts.maxInFlight }),
   });
   const tx = (unitId: number, over: Partial<Transaction> = {}): Transaction => ({
     device: `d${unitId}`,
@@ -104,6 +107,61 @@ describe('bus arbitration', () => {
     expect(line.log.length - before).toBe(n);
     // Scanning the whole queue for each pick would take about n²/2 looks.
     expect(looks).toBeLessThan(4 * n);
+  });
+});
+
+describe('bus with several transactions in flight (Modbus TCP)', () => {
+  it('keeps up to maxInFlight on the line, each device one at a time, every answer its own', async () => {
+    const { clock, line, bus, tx } = setup({ silenceMs: 0, maxInFlight: 3, units: 6 });
+    const work = [1, 2, 3, 4, 5, 6].map(async (u) => {
+      const out: number[] = [];
+      for (let i = 0; i < 5; i++) out.push((await bus.execute(tx(u)))[0]!);
+      return out;
+    });
+    const t0 = clock.monotonic();
+    const results = await clock.until(Promise.all(work));
+    const elapsed = clock.monotonic() - t0;
+    expect(results).toEqual([1, 2, 3, 4, 5, 6].map((u) => Array<number>(5).fill(u * 100)));
+    expect(line.maxInFlight).toBe(3);
+    expect(line.log).toHaveLength(30);
+    for (const u of [1, 2, 3, 4, 5, 6]) {
+      const mine = line.log.filter((t) => t.unitId === u);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end);
+    }
+    // Three at a time: about a third of the time one at a time takes.
+    const serial = line.log.reduce((sum, t) => sum + (t.end - t.start), 0);
+    expect(elapsed).toBeLessThan(serial / 2);
+    // Busy counts the time with any transaction on the line once, not once per transaction.
+    const h = bus.health();
+    expect(h.busyMs).toBeLessThanOrEqual(Math.ceil(elapsed));
+    expect(h.busyMs).toBeGreaterThan(elapsed / 2);
+    expect(h.requests).toBe(30);
+    expect(h.replies).toBe(30);
+  });
+
+  it('still honours a device’s minimum gap while other lanes use the line', async () => {
+    const { clock, line, bus, tx } = setup({ silenceMs: 0, maxInFlight: 2 });
+    const slow = (async () => {
+      for (let i = 0; i < 3; i++) await bus.execute(tx(1, { minGapMs: 100 }));
+    })();
+    const fast = [2, 3].map(async (u) => {
+      for (let i = 0; i < 6; i++) await bus.execute(tx(u));
+    });
+    await clock.until(Promise.all([slow, ...fast]));
+    const mine = line.log.filter((t) => t.unitId === 1);
+    expect(mine).toHaveLength(3);
+    for (let i = 1; i < mine.length; i++)
+      expect(mine[i]!.start - mine[i - 1]!.end).toBeGreaterThanOrEqual(100);
+    expect(line.maxInFlight).toBe(2);
+  });
+
+  it('abandons every read on the wire and in the queue when closed', async () => {
+    const { clock, bus, tx } = setup({ silenceMs: 0, maxInFlight: 3, units: 5 });
+    const reads = [1, 2, 3, 4, 5].map((u) => codeOf(bus.execute(tx(u))));
+    await clock.runFor(1);
+    await bus.close();
+    expect(await Promise.all(reads)).toEqual(Array<string>(5).fill('ACQ_ABORTED'));
+    expect(bus.health().busyMs).toBeLessThanOrEqual(1);
   });
 });
 

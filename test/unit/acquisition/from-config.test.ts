@@ -18,7 +18,7 @@ describe('acquisition options from the site config', () => {
       port: 20108,
       line: { baud: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
     });
-    expect(bus('lab-tcp').link).toEqual({ kind: 'tcp', host: '192.168.10.31', port: 502 });
+    expect(bus('lab-tcp').link).toEqual({ kind: 'tcp', host: '192.168.10.31', port: 502, maxInFlight: 1 });
     expect(bus('site-485').link).toMatchObject({ kind: 'rtu', path: '/dev/ttyUSB0', line: { baud: 9600 } });
     expect(bus('stack1-485').reconnect).toMatchObject({
       initialMs: 1000,

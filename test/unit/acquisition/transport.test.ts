@@ -231,6 +231,52 @@ describe('Modbus TCP: frames to error codes', () => {
     expect(late).toMatchObject([{ unitId: 7, function: 3 }]);
   });
 
+  it('keeps several reads in flight with maxInFlight: one segment out, each answer to its own read', async () => {
+    const chunks: Buffer[] = [];
+    const srv = await rawServer((sock, data) => {
+      chunks.push(data);
+      // Every request of the chunk, answered in reverse order in one write: unit id and tid echoed.
+      const replies: Buffer[] = [];
+      for (let at = 0; at + 6 <= data.length; at += 6 + data.readUInt16BE(at + 4)) {
+        const tid = data.readUInt16BE(at);
+        const r = parseRtuRequest(data.subarray(at + 6, at + 6 + data.readUInt16BE(at + 4)));
+        const body = [r.unitId, ...registersPdu(3, [r.unitId, tid])];
+        const head = Buffer.alloc(6);
+        head.writeUInt16BE(tid, 0);
+        head.writeUInt16BE(body.length, 4);
+        replies.unshift(Buffer.concat([head, Buffer.from(body)]));
+      }
+      sock.write(Buffer.concat(replies));
+    });
+    const t = new ModbusTransport({ kind: 'tcp', host: '127.0.0.1', port: srv.port, maxInFlight: 4 });
+    await t.open(2000);
+    cleanup.push(
+      () => srv.close(),
+      () => t.close(),
+    );
+    const units = [11, 12, 13, 14];
+    const answers = await Promise.all(units.map((unitId) => t.read({ ...read3, unitId }, 1000)));
+    expect(answers.map((a) => a[0])).toEqual(units);
+    expect(new Set(answers.map((a) => a[1])).size).toBe(4);
+    // The four requests of one turn left in one write and arrived together.
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]!.length).toBe(4 * 12);
+  });
+
+  it('fails every read in flight with TRANSPORT_CLOSED when the link drops', async () => {
+    const srv = await rawServer((sock) => sock.destroy());
+    const t = new ModbusTransport({ kind: 'tcp', host: '127.0.0.1', port: srv.port, maxInFlight: 3 });
+    await t.open(2000);
+    cleanup.push(
+      () => srv.close(),
+      () => t.close(),
+    );
+    const started = performance.now();
+    const results = await Promise.all([1, 2, 3].map((unitId) => outcome(t.read({ ...read3, unitId }, 5000))));
+    expect(results).toEqual(Array(3).fill({ code: 'TRANSPORT_CLOSED', exceptionCode: undefined }));
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('reports a refused connection as TRANSPORT_CONNECT_FAILED', async () => {
     const srv = await rawServer(() => undefined);
     const port = srv.port;

@@ -170,6 +170,31 @@ describe('loading a site config', () => {
     expect(errorPaths(tcpZero)).toEqual([]);
   });
 
+  it('takes requests in flight on a Modbus TCP bus only, within 1-16', () => {
+    const tcp = { kind: 'tcp', host: '127.0.0.1' };
+    const dir = tempDir();
+    const loaded = loadSiteConfig(writeSite(dir, edited({ 'buses.line1': { ...tcp, maxInFlight: 8 } })), {
+      profiles,
+    });
+    expect(loaded.config.buses.line1).toMatchObject({ kind: 'tcp', maxInFlight: 8 });
+    const byDefault = loadSiteConfig(writeSite(tempDir(), edited({ 'buses.line1': tcp })), { profiles });
+    expect(byDefault.config.buses.line1).toMatchObject({ maxInFlight: 1 });
+    expect(errorPaths(problemsOf(edited({ 'buses.line1': { ...tcp, maxInFlight: 17 } })))).toEqual([
+      'buses.line1.maxInFlight',
+    ]);
+    // A serial line or a transparent device server carries one transaction at a time.
+    const rtuTcp = { kind: 'rtu-over-tcp', host: '127.0.0.1', port: 4001, maxInFlight: 4 };
+    const refused = problemsOf(edited({ 'buses.line1': rtuTcp }));
+    expect(errorPaths(refused)).toEqual(['buses.line1.maxInFlight']);
+    expect(refused.find((p) => p.path === 'buses.line1.maxInFlight')).toMatchObject({
+      message: 'unknown key',
+      hint: 'maxInFlight is not an option of kind rtu-over-tcp',
+    });
+    expect(errorPaths(problemsOf(edited({ 'buses.line1.maxInFlight': 2 })))).toEqual([
+      'buses.line1.maxInFlight',
+    ]);
+  });
+
   it('reports a unit id used twice on one bus, but not on two buses or for a disabled device', () => {
     expect(errorPaths(problemsOf(edited({ 'devices.dust.unitId': 1 })))).toEqual(['devices.dust.unitId']);
     expect(

@@ -55,10 +55,28 @@ describe('RecentRows', () => {
         case 1:
           return [seq, 1000 + seq, 4, 'RUN', 'C', 'device_status', null, null];
         case 2:
-          return [seq, 1000 + seq, 5, null, 'B', 'timeout', null, '{"slots":2,"from":900,"periodMs":100}'];
+          return [
+            seq,
+            1000 + seq,
+            5,
+            null,
+            'B',
+            'timeout',
+            null,
+            { slots: 2, from: 900 + seq, periodMs: 100 },
+          ];
         case 3:
-          // Raw words longer than what is kept inline: ten words.
-          return [seq, 1000 + seq, 6, 1e300, 'N', null, Buffer.alloc(20, seq), null];
+          // Raw words longer than what is kept inline: ten words; slots missed by a good reading.
+          return [
+            seq,
+            1000 + seq,
+            6,
+            1e300,
+            'N',
+            null,
+            Buffer.alloc(20, seq),
+            { slots: 1, from: 2 ** 41, periodMs: 1 },
+          ];
         case 4:
           return [seq, 2 ** 52 + seq, 2 ** 31, Number.NaN, 'M', 'maintenance', Buffer.from([1, 2]), null];
         default:

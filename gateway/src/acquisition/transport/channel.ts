@@ -15,6 +15,11 @@ export interface ChannelEvents {
   onData(bytes: Buffer): void;
   /** The pipe closed by itself (cable, peer, device server). */
   onClose(cause?: unknown): void;
+  /**
+   * A socket only: what is written in one turn of the event loop goes out in one write (corked
+   * until the loop's check phase), for links with several requests in flight.
+   */
+  coalesce?: boolean;
 }
 
 export function openChannel(link: LinkSettings, events: ChannelEvents): Promise<Channel> {
@@ -78,8 +83,22 @@ async function openSocket(host: string, port: number, events: ChannelEvents): Pr
   socket.on('close', () => {
     if (!closing) events.onClose(cause);
   });
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
   return {
-    write: (bytes) => void socket.write(bytes),
+    write: (bytes) => {
+      if (events.coalesce && !corked) {
+        // Requests issued by the timers and the replies of this turn leave together, in one
+        // writev after the poll phase: one system call (and one wake-up of the peer) for all.
+        corked = true;
+        socket.cork();
+        setImmediate(uncork);
+      }
+      void socket.write(bytes);
+    },
     close: () => {
       closing = true;
       socket.destroy();

@@ -3,10 +3,12 @@
  * transparent device server, framed here (frames.ts) on a serial port or socket (channel.ts).
  *
  * What it guarantees (see docs/acquisition.md):
- * - every read has a timeout, and a link that drops fails the pending read at once;
- * - a reply is taken only if it answers the pending request: unit id, function and byte count,
+ * - every read has a timeout, and a link that drops fails the pending reads at once;
+ * - a reply is taken only if it answers a pending request: unit id, function and byte count,
  *   and on Modbus TCP the transaction id. Anything else is set aside; a frame that answers a
  *   request which already timed out is reported to `onLateReply` listeners;
+ * - on Modbus TCP several reads may be pending at once (the bus's `maxInFlight`), each known by
+ *   its transaction id; on RTU one at a time;
  * - on RTU (local or over TCP) a request goes out only once the line has been silent for the
  *   frame gap, and what is left in the receive buffer then is dropped as noise.
  */
@@ -24,6 +26,8 @@ const LATE_MEMORY_MS = 60_000;
 const LATE_MEMORY_COUNT = 16;
 /** Fewest ms of silence awaited before an RTU request: ptys and sockets carry no finer timing. */
 const MIN_QUIET_MS = 2;
+/** The key of the one pending read on an RTU link, which has no transaction ids. */
+const RTU_KEY = -1;
 
 export function describeLink(link: LinkSettings): string {
   switch (link.kind) {
@@ -53,7 +57,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class ModbusTransport implements Transport {
   readonly kind: LinkSettings['kind'];
   private channel: Channel | undefined;
-  private pending: Pending | undefined;
+  /** Reads awaiting their reply, by transaction id (Modbus TCP) or RTU_KEY. */
+  private readonly pending = new Map<number, Pending>();
   private rx: Buffer = Buffer.alloc(0);
   private lastRxAt = -Infinity;
   private nextTid = 0;
@@ -97,6 +102,7 @@ export class ModbusTransport implements Transport {
     let timer: NodeJS.Timeout | undefined;
     let gaveUp = false;
     const opening = openChannel(this.link, {
+      coalesce: this.link.kind === 'tcp' && (this.link.maxInFlight ?? 1) > 1,
       onData: (d) => this.received(channelRef, d),
       onClose: (cause) => this.dropped(channelRef, cause),
     });
@@ -131,7 +137,7 @@ export class ModbusTransport implements Transport {
   private dropped(ref: { c?: Channel }, cause: unknown): void {
     if (!ref.c || ref.c !== this.channel) return;
     this.channel = undefined;
-    this.pending?.settle(
+    this.settleAll(
       new LantianError('TRANSPORT_CLOSED', `${this.where}: link closed during a request`, {
         cause,
         context: { link: this.where },
@@ -149,7 +155,8 @@ export class ModbusTransport implements Transport {
       if ('desync' in scan) {
         this.discard(this.rx.length);
         this.rx = Buffer.alloc(0);
-        this.pending?.settle(this.error('MODBUS_BAD_REPLY', `malformed reply: ${scan.desync}`));
+        // The stream lost its framing: no pending read can be told its answer any more.
+        this.settleAll(this.error('MODBUS_BAD_REPLY', `malformed reply: ${scan.desync}`));
         return;
       }
       this.rx = scan.rest;
@@ -160,7 +167,7 @@ export class ModbusTransport implements Transport {
     this.discard(scan.skipped);
     this.rx = scan.rest;
     for (const r of scan.frames) this.dispatch(r);
-    const p = this.pending;
+    const p = this.pending.get(RTU_KEY);
     if (p && damagedReplyIn(this.rx, p.frame)) {
       this.rx = Buffer.alloc(0);
       p.settle(this.error('MODBUS_CRC', 'reply failed its CRC check', p.frame));
@@ -174,9 +181,8 @@ export class ModbusTransport implements Transport {
 
   /** One complete frame: the pending request's answer, a late reply, or noise. */
   private dispatch(r: Reply): void {
-    const p = this.pending;
-    const ours = p && (this.kind !== 'tcp' || r.tid === p.tid);
-    if (p && ours) {
+    const p = this.pending.get(this.kind === 'tcp' ? (r.tid ?? RTU_KEY) : RTU_KEY);
+    if (p) {
       const f = fit(p.frame, r);
       if (f.kind === 'data') return p.settle(undefined, f.values);
       if (f.kind === 'exception') {
@@ -209,6 +215,11 @@ export class ModbusTransport implements Transport {
     return this.timedOut.find((t) =>
       this.kind === 'tcp' ? t.tid === r.tid : fit(t.frame, r).kind !== 'mismatch',
     );
+  }
+
+  /** Fails every pending read with `err`. */
+  private settleAll(err: LantianError): void {
+    for (const p of [...this.pending.values()]) p.settle(err);
   }
 
   private discard(n: number): void {
@@ -258,7 +269,8 @@ export class ModbusTransport implements Transport {
     }
     const channel = this.channel;
     if (!channel) throw new LantianError('TRANSPORT_CLOSED', `${this.where}: link is not open`, { context });
-    const tid = this.kind === 'tcp' ? (this.nextTid = (this.nextTid + 1) & 0xffff) : undefined;
+    const tid = this.kind === 'tcp' ? this.freeTid() : undefined;
+    const key = tid ?? RTU_KEY;
     return new Promise<number[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.remember({ frame, tid, at: performance.now() });
@@ -269,8 +281,8 @@ export class ModbusTransport implements Transport {
         );
       }, timeoutMs);
       const settle = (err: LantianError | undefined, data?: number[]): void => {
-        if (this.pending !== pending) return;
-        this.pending = undefined;
+        if (this.pending.get(key) !== pending) return;
+        this.pending.delete(key);
         this.lastSettledAt = performance.now();
         this.lastTimedOut = isTimeout(err);
         clearTimeout(timer);
@@ -278,11 +290,18 @@ export class ModbusTransport implements Transport {
         else resolve(data ?? []);
       };
       const pending: Pending = { frame, tid, settle };
-      this.pending = pending;
+      this.pending.set(key, pending);
       const sent = performance.now();
       if (this.lastSettledAt !== undefined) this.turnaround.add(sent - this.lastSettledAt);
       channel.write(tid === undefined ? rtuRequest(frame) : mbapRequest(tid, frame));
     });
+  }
+
+  /** The next transaction id that no pending read holds. */
+  private freeTid(): number {
+    do this.nextTid = (this.nextTid + 1) & 0xffff;
+    while (this.pending.has(this.nextTid));
+    return this.nextTid;
   }
 
   private remember(t: TimedOut): void {
@@ -293,7 +312,7 @@ export class ModbusTransport implements Transport {
   async close(): Promise<void> {
     const channel = this.channel;
     this.channel = undefined;
-    this.pending?.settle(
+    this.settleAll(
       new LantianError('TRANSPORT_CLOSED', `${this.where}: closed`, { context: { link: this.where } }),
     );
     if (channel) await channel.close();

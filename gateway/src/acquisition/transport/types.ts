@@ -21,6 +21,11 @@ export type LinkSettings =
       kind: 'tcp';
       host: string;
       port?: number;
+      /**
+       * Requests outstanding at once on the connection, told apart by transaction id; default 1.
+       * Above 1 the requests of one turn of the event loop share one TCP segment.
+       */
+      maxInFlight?: number;
     }
   | {
       /**
@@ -71,7 +76,8 @@ export interface Transport {
    * (FC01/02); a write (WriteFrame) with [] once the device echoed it.
    * Rejects with TRANSPORT_TIMEOUT after `timeoutMs`, TRANSPORT_CLOSED when the link is down or
    * drops meanwhile, MODBUS_EXCEPTION / MODBUS_CRC / MODBUS_BAD_REPLY for what the device sent.
-   * Callers never have two reads pending on one transport.
+   * Callers never have two reads pending on one transport, except on Modbus TCP, where up to the
+   * link's `maxInFlight` may be, each with a transaction id of its own.
    */
   read(frame: Frame, timeoutMs: number): Promise<number[]>;
   /** Closes the link and fails a pending read with TRANSPORT_CLOSED; never rejects. */
