@@ -1,6 +1,7 @@
 /**
  * The acquisition engine in a worker thread (threaded.ts starts it): it polls the buses, and
- * posts the readings of each turn of its event loop to the main thread in one message. Its loop
+ * posts the readings of each turn of its event loop to the main thread in one message, packed
+ * (draft-pack.ts). Its loop
  * only does Modbus I/O, so a reply is taken as soon as it arrives, whatever the main thread
  * (commits, uplinks) is doing. Commands and health go both ways over the same port.
  */
@@ -9,6 +10,7 @@ import { isLantianError } from '../core/errors.js';
 import { Latch } from '../core/latch.js';
 import { createLogger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
+import { DraftPacker } from './draft-pack.js';
 import { Acquisition, type AcquisitionOptions } from './engine.js';
 import type { FromWorker, Taken, ToWorker } from './threaded.js';
 
@@ -24,11 +26,13 @@ const send = (m: FromWorker): void => port.postMessage(m);
 
 let batch: ReadingDraft[] = [];
 let flushing = false;
+const packer = new DraftPacker();
 function flush(): void {
   flushing = false;
   if (batch.length === 0) return;
   inFlight += batch.length;
-  send({ op: 'readings', drafts: batch });
+  const { packed, transfer } = packer.pack(batch);
+  port.postMessage({ op: 'readings', packed } satisfies FromWorker, transfer);
   batch = [];
 }
 

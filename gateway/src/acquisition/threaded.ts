@@ -5,7 +5,7 @@
  * publishes a batch waits until that work is done; with many fast devices those waits, not the
  * CPU, limit how many transactions each bus completes. In a worker the buses' event loop does
  * only Modbus I/O and takes every reply at once, and the second core does it. The data path stays
- * one-way: the worker posts the drafts of each of its turns in one message, and the main thread
+ * one-way: the worker posts the drafts of each of its turns in one message (packed: draft-pack.ts), and the main thread
  * accepts them exactly as it accepts the in-process engine's (the log, on the main thread, is the
  * only source of seqs). See docs/acquisition.md, "Threads".
  *
@@ -20,6 +20,7 @@ import { LantianError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ReadingDraft } from '../core/reading.js';
 import type { Profile } from '../profiles/schema.js';
+import { DraftUnpacker, type PackedDrafts } from './draft-pack.js';
 import type { AcquisitionControl, AcquisitionHealth, AcquisitionOptions } from './engine.js';
 import type { PlannedRead } from './planner.js';
 import type { WriteOutcome } from './write.js';
@@ -41,7 +42,7 @@ export const IN_FLIGHT_MAX = 16_384;
 
 export type FromWorker =
   | { op: 'ready'; plans: Plans; health: AcquisitionHealth }
-  | { op: 'readings'; drafts: ReadingDraft[] }
+  | { op: 'readings'; packed: PackedDrafts }
   | { op: 'health'; health: AcquisitionHealth }
   | {
       op: 'reply';
@@ -92,6 +93,8 @@ export class ThreadedAcquisition implements AcquisitionControl {
   private closed = false;
   /** Readings taken and not yet acknowledged to the worker. */
   private owed = 0;
+  /** The names the worker has numbered (draft-pack.ts). */
+  private readonly unpacker = new DraftUnpacker();
   private acking = false;
 
   constructor(options: AcquisitionOptions, deps: ThreadedDeps) {
@@ -112,11 +115,12 @@ export class ThreadedAcquisition implements AcquisitionControl {
             resolve();
             return;
           case 'readings': {
-            deps.onReadings(m.drafts);
+            const drafts = this.unpacker.unpack(m.packed);
+            deps.onReadings(drafts);
             // Taken once the turn that commits them has run, and admission is open: the worker's
             // polls wait while too many are in flight, so an overloaded main thread slows
             // acquisition down.
-            this.owed += m.drafts.length;
+            this.owed += drafts.length;
             if (!this.acking) {
               this.acking = true;
               setImmediate(() => this.acknowledge(deps.admission));

@@ -10,7 +10,7 @@
  * is late: counted, never aggregated (the aggregate is already on the record).
  */
 import type { Flag } from '../core/flags.js';
-import { missedTimes, type ReadingDraft } from '../core/reading.js';
+import type { MissedSlots, ReadingDraft } from '../core/reading.js';
 import { CalibrationWatch } from './calibration.js';
 import { SiteCalendar } from './calendar.js';
 import { ppmToMgM3 } from './conversions.js';
@@ -222,15 +222,32 @@ export class Processor {
       return;
     }
     // The slots that overran before this reading's poll come first: a B sample each, at its due time.
-    if (r.missed) for (const ts of missedTimes(r.missed)) this.sample(s, ts, null, 'B');
+    if (r.missed) this.sampleMissed(s, r.missed);
     this.sample(s, r.ts, r.value, r.flag);
   }
 
-  /** One sample into its series' open minute; a sample of a minute already closed is late. */
-  private sample(s: Series, ts: number, value: number | null, given: Flag): void {
+  /**
+   * The missed slots as B samples, oldest first: those of one minute in one step (past its
+   * capacity every reading of a gateway carries a few), exactly as one sample each would count.
+   */
+  private sampleMissed(s: Series, m: MissedSlots): void {
+    for (let i = 0; i < m.slots;) {
+      const ts = m.from + i * m.periodMs;
+      const minuteEnd = this.calendar.start(ts, 'minute') + 60_000;
+      const inMinute = Math.min(m.slots - i, Math.ceil((minuteEnd - ts) / m.periodMs));
+      this.sample(s, ts, null, 'B', inMinute);
+      i += inMinute;
+    }
+  }
+
+  /**
+   * One sample into its series' open minute (`times` equal samples of that minute at once); a
+   * sample of a minute already closed is late.
+   */
+  private sample(s: Series, ts: number, value: number | null, given: Flag, times = 1): void {
     const start = this.calendar.start(ts, 'minute');
     if (start < this.finalisedUntil || (s.minute && start < s.minute.start)) {
-      this.health.late++;
+      this.health.late += times;
       return;
     }
     if (s.minute && start >= s.minute.end) this.closeMinute(s);
@@ -238,11 +255,11 @@ export class Processor {
       s.minute = new Period(start, start + 60_000);
       this.dueAt(s.minute.end);
     }
-    this.health.samples++;
+    this.health.samples += times;
     const ok = typeof value === 'number' && Number.isFinite(value);
     const flag: Flag = ok || !counts(given) ? given : 'D';
-    s.minute.tally.add(flag);
-    if (ok && counts(flag)) s.minute.stats.add(value);
+    s.minute.tally.add(flag, times);
+    if (ok && counts(flag)) for (let k = 0; k < times; k++) s.minute.stats.add(value);
   }
 
   /** Moves a series' open minute to the pending minutes, as an aggregate without outlet values. */

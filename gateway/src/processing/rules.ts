@@ -55,9 +55,9 @@ export class FlagTally implements Record<Flag, number> {
   N = 0;
   total = 0;
 
-  add(flag: Flag): void {
-    this[flag]++;
-    this.total++;
+  add(flag: Flag, times = 1): void {
+    this[flag] += times;
+    this.total += times;
   }
 
   get(flag: Flag): number {

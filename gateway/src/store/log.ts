@@ -335,9 +335,8 @@ export class Log {
     }
     for (; i < rows.length; i++) {
       const row = rows[i]!;
-      this.stmt.reading.run(
-        row.map((v, c) => (c === MISSED_COLUMN ? missedText(v as MissedSlots | null) : v)),
-      );
+      const missed = row[MISSED_COLUMN] as MissedSlots | null;
+      this.stmt.reading.run(missed === null ? row : [...row.slice(0, MISSED_COLUMN), missedText(missed)]);
     }
   }
 

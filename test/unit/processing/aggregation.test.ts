@@ -88,6 +88,26 @@ describe('minute values (HJ 212-2017 附录 D formula 23)', () => {
     expect(p.stats()).toMatchObject({ samples: 14, late: 0 });
   });
 
+  it('counts a long run of missed slots per minute exactly as one B reading per slot would', () => {
+    const missed = { slots: 1500, from: BEIJING_DAY + 59_950, periodMs: 100 };
+    const last = { ts: missed.from + 1500 * 100, device: 'gas', point: 'so2', value: 10, flag: 'N' as const };
+    const grouped = new Processor(plan([series('gas', 'so2')]));
+    const bySlot = new Processor(plan([series('gas', 'so2')]));
+    const one = run(grouped, [{ ...last, missed }]);
+    const slots = Array.from({ length: missed.slots }, (_, i) => ({
+      ...last,
+      ts: missed.from + i * missed.periodMs,
+      value: null,
+      flag: 'B' as const,
+    }));
+    const each = run(bySlot, [...slots, last]);
+    const minutes = find(one, 'gas', 'so2', 'minute');
+    // The run spans four minutes: 1 slot in the first, 600 in the next two, the rest in the fourth.
+    expect(minutes.map((m) => m.inputs)).toEqual([1, 600, 600, 300]);
+    expect(minutes).toEqual(find(each, 'gas', 'so2', 'minute'));
+    expect(grouped.stats()).toEqual(bySlot.stats());
+  });
+
   it('honours a smaller configured minimum of samples per minute', () => {
     expect(
       so2Minute(

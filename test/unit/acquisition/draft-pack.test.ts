@@ -1,0 +1,97 @@
+/**
+ * Readings packed for the crossing from the acquisition thread: what comes out equals what went
+ * in, for every shape a draft can take, and each name crosses once.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ReadingDraft } from '../../../gateway/src/core/reading.js';
+import {
+  DraftPacker,
+  DraftUnpacker,
+  type PackedDrafts,
+} from '../../../gateway/src/acquisition/draft-pack.js';
+
+const ports: MessagePort[] = [];
+afterEach(() => {
+  for (const p of ports.splice(0)) p.close();
+});
+
+/** `drafts` packed, posted over a real message port (buffers transferred) and unpacked. */
+async function across(packer: DraftPacker, unpacker: DraftUnpacker, drafts: ReadingDraft[]) {
+  const { port1, port2 } = new MessageChannel();
+  ports.push(port1, port2);
+  const { packed, transfer } = packer.pack(drafts);
+  const received = new Promise<PackedDrafts>((resolve) => port2.once('message', resolve));
+  port1.postMessage(packed, transfer);
+  // Transferred, not copied: the sender's arrays are detached.
+  expect(packed.numbers.byteLength).toBe(0);
+  const got = await received;
+  return { packed: got, drafts: unpacker.unpack(got) };
+}
+
+const base = { ts: 1_767_225_600_123, device: 'stack1', point: 'so2', value: 12.5, flag: 'N' as const };
+
+const shapes: ReadingDraft[] = [
+  base,
+  { ...base, point: 'nox', value: -0, raw: [0x4148, 0x0000] },
+  { ...base, point: 'o2', value: Number.NaN, flag: 'D', quality: ['decode_error'], raw: [0xffff, 0xffff] },
+  { ...base, point: 'status', value: 'RUN', flag: 'C', quality: ['device_status'] },
+  {
+    ...base,
+    value: null,
+    flag: 'B',
+    quality: ['timeout'],
+    missed: { slots: 3, from: 1_767_225_599_800, periodMs: 100 },
+  },
+  { ...base, device: 'dust1', point: 'pm10', value: 1e300, raw: [] },
+  { ...base, device: 'dust1', point: 'pm25', value: 35, missed: { slots: 1, from: 2 ** 41, periodMs: 1 } },
+  // What acquisition never makes still crosses as it is: raw words that are not 16-bit, odd missed slots, an unknown flag.
+  { ...base, point: 'odd', raw: [70_000, -1, 1.5] },
+  { ...base, point: 'odd', missed: { slots: '2', from: 1, periodMs: 100 } as never },
+  { ...base, point: 'odd', flag: 'Q' as never, value: 'x' },
+];
+
+describe('readings packed for the acquisition thread', () => {
+  it('gives back every shape of draft exactly, through a real message port', async () => {
+    const { drafts } = await across(new DraftPacker(), new DraftUnpacker(), shapes);
+    expect(drafts).toEqual(shapes);
+    // toEqual treats -0 as 0 and NaN as NaN: check both exactly, and the order of the keys.
+    expect(Object.is(drafts[1]!.value, -0)).toBe(true);
+    expect(Number.isNaN(drafts[2]!.value)).toBe(true);
+    drafts.forEach((d, i) => expect(Object.keys(d)).toEqual(Object.keys(shapes[i]!)));
+  });
+
+  it('sends each device/point name once, and gives the same strings ever after', async () => {
+    const packer = new DraftPacker();
+    const unpacker = new DraftUnpacker();
+    const first = await across(packer, unpacker, [base, { ...base, point: 'nox' }, base]);
+    expect(first.packed.names).toEqual(['stack1', 'so2', 'stack1', 'nox']);
+    const second = await across(packer, unpacker, [
+      { ...base, point: 'nox' },
+      { ...base, device: 'dust1' },
+      base,
+    ]);
+    expect(second.packed.names).toEqual(['dust1', 'so2']);
+    expect(second.drafts.map((d) => `${d.device}/${d.point}`)).toEqual([
+      'stack1/nox',
+      'dust1/so2',
+      'stack1/so2',
+    ]);
+    expect(second.drafts[2]!.point).toBe(first.drafts[0]!.point);
+  });
+
+  it('packs an empty turn and a large one', async () => {
+    const packer = new DraftPacker();
+    const unpacker = new DraftUnpacker();
+    expect((await across(packer, unpacker, [])).drafts).toEqual([]);
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      ...base,
+      device: `d${i % 500}`,
+      point: `p${i % 10}`,
+      ts: base.ts + i,
+      value: i / 7,
+      raw: [i & 0xffff, (i * 31) & 0xffff],
+    }));
+    expect((await across(packer, unpacker, many)).drafts).toEqual(many);
+  });
+});
