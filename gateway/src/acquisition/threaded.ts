@@ -5,9 +5,9 @@
  * publishes a batch waits until that work is done; with many fast devices those waits, not the
  * CPU, limit how many transactions each bus completes. In a worker the buses' event loop does
  * only Modbus I/O and takes every reply at once, and the second core does it. The data path stays
- * one-way: the worker posts the drafts of each of its turns in one message (packed: draft-pack.ts), and the main thread
- * accepts them exactly as it accepts the in-process engine's (the log, on the main thread, is the
- * only source of seqs). See docs/acquisition.md, "Threads".
+ * one-way: the worker posts the drafts of each of its turns in one message (packed, draft-pack.ts),
+ * and the main thread accepts them exactly as it accepts the in-process engine's (the log, on the
+ * main thread, is the only source of seqs). See docs/acquisition.md, "Threads".
  *
  * `health()` answers from the latest report (the worker sends one every second, and after every
  * command), so it is at most a second old.
