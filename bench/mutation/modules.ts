@@ -32,6 +32,12 @@ export const MODULES: MutationModule[] = [
     mutate: ['gateway/src/acquisition/decode.ts'],
     tests: ['test/unit/acquisition/decode.test.ts', 'test/unit/acquisition/examples.test.ts'],
   },
+  {
+    // What crosses from the acquisition thread: a reading changed on the way is a reading altered.
+    name: 'draft-pack',
+    mutate: ['gateway/src/acquisition/draft-pack.ts'],
+    tests: ['test/unit/acquisition/draft-pack.test.ts'],
+  },
   // The store, in parts: its bookkeeping (ranges, cursors, the mark, record checks, the queue
   // of unwritten readings, the point dictionary) against the fast unit tests; the log itself,
   // retention and recovery against their own (slower) suites.

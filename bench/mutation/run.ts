@@ -21,6 +21,7 @@ export const FLOORS: Record<string, number> = {
   'acquisition-admission': 0.95,
   planner: 0.8,
   decode: 0.76,
+  'draft-pack': 0.98,
   'store-cursor': 0.88,
   'store-log': 0.62,
   'store-retention': 0.68,

@@ -61,6 +61,39 @@ describe('readings packed for the acquisition thread', () => {
     drafts.forEach((d, i) => expect(Object.keys(d)).toEqual(Object.keys(shapes[i]!)));
   });
 
+  it('keeps what acquisition makes in the arrays, and only the unusual beside them', () => {
+    const packer = new DraftPacker();
+    const ordinary: ReadingDraft[] = [
+      { ...base, raw: [0, 0xffff] },
+      { ...base, flag: 'B', value: null, missed: { slots: 2, from: 1, periodMs: 100 } },
+    ];
+    const { packed } = packer.pack(ordinary);
+    expect(packed.rare).toEqual([]);
+    expect([...packed.raw]).toEqual([0, 0xffff]);
+    const unusual: [ReadingDraft, unknown][] = [
+      [{ ...base, raw: [0x10000] }, [0x10000]],
+      [{ ...base, raw: [-1] }, [-1]],
+      [{ ...base, raw: [0.5] }, [0.5]],
+      // One word out of range keeps them all as given: none is cut to 16 bits.
+      [{ ...base, raw: [1, 0x10000] }, [1, 0x10000]],
+      [
+        { ...base, missed: { slots: 1, from: '1', periodMs: 100 } as never },
+        { slots: 1, from: '1', periodMs: 100 },
+      ],
+      [
+        { ...base, missed: { slots: 1, from: 1, periodMs: '100' } as never },
+        { slots: 1, from: 1, periodMs: '100' },
+      ],
+      [{ ...base, flag: 'Q' as never }, 'Q'],
+      [{ ...base, value: '' }, ''],
+    ];
+    for (const [draft, aside] of unusual) {
+      const one = packer.pack([draft]).packed;
+      expect(one.rare, JSON.stringify(draft)).toEqual([aside]);
+      expect(one.raw.length).toBe(0);
+    }
+  });
+
   it('sends each device/point name once, and gives the same strings ever after', async () => {
     const packer = new DraftPacker();
     const unpacker = new DraftUnpacker();
