@@ -23,7 +23,7 @@ export const FLOORS: Record<string, number> = {
   decode: 0.76,
   'draft-pack': 0.98,
   'store-cursor': 0.88,
-  'store-log': 0.62,
+  'store-log': 0.84,
   'store-retention': 0.68,
   'store-recent': 0.83,
   'store-peek': 0.87,
