@@ -1,9 +1,9 @@
 /**
  * The acquisition engine in a worker thread (threaded.ts starts it): it polls the buses, and
  * posts the readings of each turn of its event loop to the main thread in one message, packed
- * (draft-pack.ts). Its loop
- * only does Modbus I/O, so a reply is taken as soon as it arrives, whatever the main thread
- * (commits, uplinks) is doing. Commands and health go both ways over the same port.
+ * (draft-pack.ts). Its loop only does Modbus I/O, so a reply is taken as soon as it arrives,
+ * whatever the main thread (commits, uplinks) is doing. Commands and health go both ways over the
+ * same port.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isLantianError } from '../core/errors.js';

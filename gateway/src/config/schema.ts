@@ -88,7 +88,7 @@ export const TcpBus = z
       'count',
       1,
       16,
-      'Requests outstanding at once on the connection, told apart by their MBAP transaction id. 1 waits for each answer before the next request; more suits a server that queues requests (a Modbus TCP gateway in front of several devices, a PLC) or a link with a long round trip. Requests made in the same moment then share one TCP segment.',
+      'Requests outstanding at once on the connection, told apart by their MBAP transaction id. 1 waits for each answer before the next request; more suits a server with several devices behind it that queues requests (a Modbus TCP gateway, a PLC), above all over a link with a long round trip. A device’s own reads still go one at a time; requests made in the same moment share one TCP segment.',
     ).default(1),
     ...busCommon,
   })
