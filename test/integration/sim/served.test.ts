@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ServedValue } from '../../../hardware-sim/src/index.js';
-import { bus, rtuTcpClient, sim, tcpClient, useCleanup } from './helpers.js';
+import { bus, rawTcp, rtuTcpClient, sim, tcpClient, useCleanup } from './helpers.js';
 
 useCleanup();
 
@@ -46,6 +46,31 @@ describe('what the simulated devices served', () => {
       values: 4,
       byPoint: { maintenance: 1, so2: 1, no: 1, alarm: 1 },
     });
+  });
+
+  it('answers Modbus TCP requests sent before the last answer in turn, each with its transaction id', async () => {
+    const s = await sim(scenario);
+    const link = await rawTcp(bus(s, 'net').port!);
+    // Four reads of so2 (registers 12-13) and one of the alarm input, all in one segment.
+    const request = (tid: number, fn: number, address: number, count: number) => {
+      const b = Buffer.alloc(12);
+      b.writeUInt16BE(tid, 0);
+      b.writeUInt16BE(6, 4);
+      b[6] = 1;
+      b[7] = fn;
+      b.writeUInt16BE(address, 8);
+      b.writeUInt16BE(count, 10);
+      return b;
+    };
+    const tids = [7, 8, 9, 10, 11];
+    link.send(Buffer.concat([...tids.slice(0, 4).map((t) => request(t, 3, 12, 2)), request(11, 2, 0, 1)]));
+    // 4 × (7 + 6) bytes of registers and 7 + 3 of the discrete input.
+    const got = await link.receive(4 * 13 + 10, 2000);
+    const replies: { tid: number; fn: number }[] = [];
+    for (let at = 0; at + 6 <= got.length; at += 6 + got.readUInt16BE(at + 4))
+      replies.push({ tid: got.readUInt16BE(at), fn: got[at + 7]! });
+    expect(replies).toEqual([...tids.slice(0, 4).map((tid) => ({ tid, fn: 3 })), { tid: 11, fn: 2 }]);
+    expect(s.control.served().find((d) => d.device === 'uv')?.answered).toBe(5);
   });
 
   it('serves nothing in a damaged reply, and nothing but the answer in an exception', async () => {
