@@ -39,10 +39,14 @@ const INTS = 3;
 const FLAG_MASK = 0xff;
 /** Flag index of a flag not in FLAG_PRECEDENCE: the flag itself is in `rare`. */
 const RARE_FLAG = FLAG_MASK;
+/** Where the kinds sit in a reading's bits, above the flag index; each kind is two bits. */
+const VALUE_SHIFT = 8;
+const HAS_QUALITY = 1 << 10;
+const RAW_SHIFT = 11;
+const MISSED_SHIFT = 13;
 const VALUE_NUMBER = 0;
 const VALUE_NULL = 1;
 const VALUE_RARE = 2;
-const HAS_QUALITY = 1 << 10;
 const RAW_PACKED = 1;
 const RAW_RARE = 2;
 const MISSED_PACKED = 1;
@@ -60,8 +64,9 @@ export class DraftPacker {
     const count = drafts.length;
     const numbers = new Float64Array(count * NUMBERS);
     const ints = new Uint32Array(count * INTS);
+    // Room for every raw word; those kept beside the arrays leave theirs unused.
     let words = 0;
-    for (const d of drafts) if (d.raw && d.raw.every(isWord)) words += d.raw.length;
+    for (const d of drafts) words += d.raw?.length ?? 0;
     const raw = new Uint16Array(words);
     const names: string[] = [];
     const rare: unknown[] = [];
@@ -76,9 +81,9 @@ export class DraftPacker {
         rare.push(d.flag);
       }
       if (typeof d.value === 'number') numbers[n + 1] = d.value;
-      else if (d.value === null) bits |= VALUE_NULL << 8;
+      else if (d.value === null) bits |= VALUE_NULL << VALUE_SHIFT;
       else {
-        bits |= VALUE_RARE << 8;
+        bits |= VALUE_RARE << VALUE_SHIFT;
         rare.push(d.value);
       }
       if (d.quality !== undefined) {
@@ -88,24 +93,24 @@ export class DraftPacker {
       let rawWords = 0;
       if (d.raw !== undefined) {
         if (d.raw.every(isWord)) {
-          bits |= RAW_PACKED << 11;
+          bits |= RAW_PACKED << RAW_SHIFT;
           raw.set(d.raw, w);
           w += d.raw.length;
           rawWords = d.raw.length;
         } else {
-          bits |= RAW_RARE << 11;
+          bits |= RAW_RARE << RAW_SHIFT;
           rare.push(d.raw);
         }
       }
       const m = d.missed;
       if (m !== undefined) {
         if (typeof m.slots === 'number' && typeof m.from === 'number' && typeof m.periodMs === 'number') {
-          bits |= MISSED_PACKED << 13;
+          bits |= MISSED_PACKED << MISSED_SHIFT;
           numbers[n + 2] = m.slots;
           numbers[n + 3] = m.from;
           numbers[n + 4] = m.periodMs;
         } else {
-          bits |= MISSED_RARE << 13;
+          bits |= MISSED_RARE << MISSED_SHIFT;
           rare.push(m);
         }
       }
@@ -152,7 +157,7 @@ export class DraftUnpacker {
       const bits = p.ints[k + 1]!;
       const flagIndex = bits & FLAG_MASK;
       const flag = (flagIndex === RARE_FLAG ? p.rare[r++] : FLAG_PRECEDENCE[flagIndex]) as Flag;
-      const kind = (bits >> 8) & 3;
+      const kind = (bits >> VALUE_SHIFT) & 3;
       const value =
         kind === VALUE_NUMBER ? p.numbers[n + 1]! : kind === VALUE_NULL ? null : (p.rare[r++] as string);
       const d: ReadingDraft = {
@@ -163,7 +168,7 @@ export class DraftUnpacker {
         flag,
       };
       if (bits & HAS_QUALITY) d.quality = p.rare[r++] as Quality[];
-      const rawKind = (bits >> 11) & 3;
+      const rawKind = (bits >> RAW_SHIFT) & 3;
       if (rawKind === RAW_PACKED) {
         const words = p.ints[k + 2]!;
         const a = new Array<number>(words);
@@ -171,7 +176,7 @@ export class DraftUnpacker {
         d.raw = a;
         w += words;
       } else if (rawKind === RAW_RARE) d.raw = p.rare[r++] as number[];
-      const missedKind = (bits >> 13) & 3;
+      const missedKind = (bits >> MISSED_SHIFT) & 3;
       if (missedKind === MISSED_PACKED)
         d.missed = { slots: p.numbers[n + 2]!, from: p.numbers[n + 3]!, periodMs: p.numbers[n + 4]! };
       else if (missedKind === MISSED_RARE) d.missed = p.rare[r++] as MissedSlots;

@@ -3,7 +3,7 @@
  * round-trip, broken ones map to the right error code, and the pitfalls the wrapper exists for
  * (no default timeout, stale input, a drop mid-request) are covered.
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLantianError } from '../../../gateway/src/core/errors.js';
 import { ModbusTransport } from '../../../gateway/src/acquisition/transport/modbus.js';
@@ -254,11 +254,31 @@ describe('Modbus TCP: frames to error codes', () => {
       () => srv.close(),
       () => t.close(),
     );
+    // What each socket write of this process hands to the system: the byte lengths of its chunks.
+    const writes: number[][] = [];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stream's internal write hooks
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...a: any[]) => unknown>;
+    const { _write: single, _writev: many } = proto;
+    proto._write = function (this: unknown, chunk: Buffer, ...rest: unknown[]) {
+      writes.push([chunk.length]);
+      return single.call(this, chunk, ...rest);
+    };
+    proto._writev = function (this: unknown, list: { chunk: Buffer }[], ...rest: unknown[]) {
+      writes.push(list.map((c) => c.chunk.length));
+      return many.call(this, list, ...rest);
+    };
     const units = [11, 12, 13, 14];
-    const answers = await Promise.all(units.map((unitId) => t.read({ ...read3, unitId }, 1000)));
+    let answers: number[][];
+    try {
+      answers = await Promise.all(units.map((unitId) => t.read({ ...read3, unitId }, 1000)));
+    } finally {
+      proto._write = single;
+      proto._writev = many;
+    }
     expect(answers.map((a) => a[0])).toEqual(units);
     expect(new Set(answers.map((a) => a[1])).size).toBe(4);
-    // The four requests of one turn left in one write and arrived together.
+    // The four requests of one turn left in one write (the server's one reply is the other).
+    expect(writes).toEqual([[12, 12, 12, 12], [4 * 13]]);
     expect(chunks).toHaveLength(1);
     expect(chunks[0]!.length).toBe(4 * 12);
   });

@@ -15,15 +15,16 @@ export interface ChannelEvents {
   onData(bytes: Buffer): void;
   /** The pipe closed by itself (cable, peer, device server). */
   onClose(cause?: unknown): void;
-  /**
-   * A socket only: what is written in one turn of the event loop goes out in one write (corked
-   * until the loop's check phase), for links with several requests in flight.
-   */
-  coalesce?: boolean;
 }
 
+/**
+ * A Modbus TCP link with several requests in flight writes what one turn of the event loop asks
+ * in one write (the socket corked until the loop's check phase).
+ */
 export function openChannel(link: LinkSettings, events: ChannelEvents): Promise<Channel> {
-  return link.kind === 'rtu' ? openSerial(link, events) : openSocket(link.host, link.port ?? 502, events);
+  if (link.kind === 'rtu') return openSerial(link, events);
+  const coalesce = link.kind === 'tcp' && (link.maxInFlight ?? 1) > 1;
+  return openSocket(link.host, link.port ?? 502, events, coalesce);
 }
 
 async function openSerial(
@@ -64,7 +65,12 @@ async function openSerial(
   };
 }
 
-async function openSocket(host: string, port: number, events: ChannelEvents): Promise<Channel> {
+async function openSocket(
+  host: string,
+  port: number,
+  events: ChannelEvents,
+  coalesce: boolean,
+): Promise<Channel> {
   const socket: Socket = connect({ host, port });
   socket.setNoDelay(true);
   try {
@@ -90,7 +96,7 @@ async function openSocket(host: string, port: number, events: ChannelEvents): Pr
   };
   return {
     write: (bytes) => {
-      if (events.coalesce && !corked) {
+      if (coalesce && !corked) {
         // Requests issued by the timers and the replies of this turn leave together, in one
         // writev after the poll phase: one system call (and one wake-up of the peer) for all.
         corked = true;

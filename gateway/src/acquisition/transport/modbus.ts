@@ -102,7 +102,6 @@ export class ModbusTransport implements Transport {
     let timer: NodeJS.Timeout | undefined;
     let gaveUp = false;
     const opening = openChannel(this.link, {
-      coalesce: this.link.kind === 'tcp' && (this.link.maxInFlight ?? 1) > 1,
       onData: (d) => this.received(channelRef, d),
       onClose: (cause) => this.dropped(channelRef, cause),
     });
