@@ -18,6 +18,7 @@ import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
 import type { LoadedConfig } from './config/index.js';
 import { RECENT_ROWS, openLog, type Log } from './store/index.js';
+import { CommitGroup } from './store/group.js';
 import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
 import type { MqttUplinkOptions } from './uplink/mqtt/options.js';
 import type { AcquisitionHealthMessage } from './uplink/mqtt/contract.js';
@@ -50,9 +51,6 @@ export interface GatewayDeps {
 }
 
 const requireCjs = createRequire(import.meta.url);
-
-/** A group commit is made at once when it reaches this many readings (see `accept`). */
-const GROUP_COMMIT_MAX = 5000;
 
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
 export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
@@ -126,9 +124,8 @@ export class Gateway {
   private readonly clock: Clock;
   private running = false;
   /** Readings accepted in this turn of the event loop and the timer that commits them. */
-  private group: ReadingDraft[] = [];
-  private groupSeen: ReadingDraft[] = [];
-  private groupTimer: NodeJS.Immediate | undefined;
+  /** Readings accepted and not yet committed (store/group.ts). */
+  private readonly group = new CommitGroup<ReadingDraft>((drafts) => this.commit(drafts));
   /** Whether the dust monitors poll at the high-wind period now (config `dust.highWind`). */
   private fastPolling = false;
   /** The local web page when the config has `web`; `webUrl` resolves once it listens. */
@@ -257,9 +254,10 @@ export class Gateway {
 
   /**
    * Readings are committed to the log before the uplinks see them; uplinks follow the log.
-   * Every batch accepted in one turn of the event loop is committed in one transaction at its end
-   * (group commit): the replies of many devices that arrive together cost one commit, and nothing
-   * waits longer than the turn. A bad batch is refused here, on its own, before it joins a group.
+   * Every batch accepted in one turn of the event loop is committed in one transaction at its end,
+   * or at once when the group reaches 500 readings (group commit, store/group.ts): the
+   * replies of many devices that arrive together cost one commit, and nothing waits longer than
+   * the turn. A bad batch is refused here, on its own, before it joins a group.
    * When the log cannot write (disk full, I/O error) it queues them in memory and retries by
    * itself; what overflows that queue is recorded as an `unlogged` event and counted in
    * `log.stats()`. Only an invalid batch reaches the poller as a sink error. The data-quality
@@ -270,21 +268,11 @@ export class Gateway {
     if (drafts.length === 0) return;
     if (this.siteIo) drafts = this.siteIo.flag(drafts);
     this.log.check(drafts);
-    for (const d of this.processing.annotate(drafts)) this.group.push(d);
-    for (const d of drafts) this.groupSeen.push(d);
-    if (!this.running || this.group.length >= GROUP_COMMIT_MAX) this.commit();
-    else this.groupTimer ??= setImmediate(() => this.commit());
+    this.group.add(this.processing.annotate(drafts), !this.running);
   }
 
-  /** Commits the readings accepted since the last commit (see `accept`). */
-  private commit(): void {
-    if (this.groupTimer) clearImmediate(this.groupTimer);
-    this.groupTimer = undefined;
-    const group = this.group;
-    const seen = this.groupSeen;
-    if (group.length === 0) return;
-    this.group = [];
-    this.groupSeen = [];
+  /** Commits one group of accepted readings (see `accept`). */
+  private commit(group: ReadingDraft[]): void {
     try {
       const queued = this.log.accept(group) === undefined;
       this.processing.follow(this.clock.now(), queued);
@@ -292,7 +280,7 @@ export class Gateway {
     } catch (e) {
       this.logger.error({ err: e, readings: group.length }, 'committing accepted readings failed');
     }
-    this.siteIo?.observe(seen);
+    this.siteIo?.observe(group);
   }
 
   /**
@@ -369,7 +357,7 @@ export class Gateway {
     await this.siteIo?.stop();
     await Promise.all([...this.pmSensors.values()].map((s) => s.stop()));
     await this.cameras?.stop();
-    this.commit();
+    this.group.flush();
     this.ticks?.abort();
     const deadline = this.clock.monotonic() + drainMs;
     const pending = () =>
