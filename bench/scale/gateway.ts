@@ -24,19 +24,25 @@ export const SMALL_YOUNG_MAX_RATE = 5000;
 export const HEAP_CAP_POINTS = 5000;
 export const HEAP_MB_PER_1000_POINTS = 6;
 /**
- * Readings/s above which the old space gets at least FAST_OLD_SPACE_MB: what is in flight at such
- * rates (the readings posted by the acquisition thread, the uplink's window) is promoted, and
- * with 64 MB V8 collects the old generation so often that throughput falls (docs/footprint.md).
+ * Readings/s above which the heap is a concentrator's: FAST_OLD_SPACE_MB of old space and
+ * FAST_SEMI_SPACE_MB semi-spaces. At such rates what is in flight (the readings posted by the
+ * acquisition thread, the group being committed, the uplink's window) outlives a small young
+ * generation and is promoted, and V8 lets the old generation grow to 4 times what is live between
+ * full collections only when its limit is 2 GB or more (on 64-bit; about 1.3 times below 256 MB),
+ * so a smaller limit has the main thread, the gateway's bottleneck there, collecting garbage
+ * (docs/footprint.md, "Old space at high rates").
  */
 export const FAST_RATE = 30_000;
-export const FAST_OLD_SPACE_MB = 128;
+export const FAST_OLD_SPACE_MB = 2048;
+export const FAST_SEMI_SPACE_MB = 32;
 
 /** The heap cap README.md gives for a gateway polling `points` points, `perSec` readings a second. */
 export function heapCapFor(points: number, perSec: number): string {
+  if (perSec > FAST_RATE)
+    return `--max-old-space-size=${FAST_OLD_SPACE_MB} --max-semi-space-size=${FAST_SEMI_SPACE_MB}`;
   const extra = Math.max(0, Math.ceil(((points - HEAP_CAP_POINTS) / 1000) * HEAP_MB_PER_1000_POINTS));
-  const old = perSec > FAST_RATE ? Math.max(FAST_OLD_SPACE_MB, 64 + extra) : 64 + extra;
   const semi = perSec <= SMALL_YOUNG_MAX_RATE ? 2 : 8;
-  return `--max-old-space-size=${old} --max-semi-space-size=${semi}`;
+  return `--max-old-space-size=${64 + extra} --max-semi-space-size=${semi}`;
 }
 
 export interface SiteSpec {
