@@ -85,6 +85,12 @@ export const MODULES: MutationModule[] = [
     ],
   },
   {
+    name: 'store-group',
+    // The group commit's bound and end-of-turn commit (group.ts), against its unit test.
+    mutate: ['gateway/src/store/group.ts'],
+    tests: ['test/unit/store/group.test.ts'],
+  },
+  {
     name: 'store-recent',
     // The newest readings kept in memory for the uplinks' reads (recent.ts), against its own
     // unit test and the log's, which read through it.

@@ -25,6 +25,7 @@ export const FLOORS: Record<string, number> = {
   'store-cursor': 0.88,
   'store-log': 0.84,
   'store-retention': 0.68,
+  'store-group': 0.95,
   'store-recent': 0.83,
   'store-peek': 0.87,
   'store-recovery': 0.72,

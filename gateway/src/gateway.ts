@@ -123,7 +123,6 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
-  /** Readings accepted in this turn of the event loop and the timer that commits them. */
   /** Readings accepted and not yet committed (store/group.ts). */
   private readonly group = new CommitGroup<ReadingDraft>((drafts) => this.commit(drafts));
   /** Whether the dust monitors poll at the high-wind period now (config `dust.highWind`). */

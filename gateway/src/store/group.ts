@@ -26,12 +26,12 @@ export class CommitGroup<T> {
   add(items: Iterable<T>, now = false): void {
     for (const item of items) this.items.push(item);
     if (now || this.items.length >= this.max) this.flush();
-    else if (this.items.length > 0) this.timer ??= setImmediate(() => this.flush());
+    else this.timer ??= setImmediate(() => this.flush());
   }
 
   /** Commits what the group holds, if anything. */
   flush(): void {
-    if (this.timer) clearImmediate(this.timer);
+    clearImmediate(this.timer);
     this.timer = undefined;
     const items = this.items;
     if (items.length === 0) return;
