@@ -52,6 +52,18 @@ export interface GatewayDeps {
 
 const requireCjs = createRequire(import.meta.url);
 
+/**
+ * The newest readings the log holds in memory for the readers that follow its head, for a site
+ * polling `points` points: RECENT_ROWS, and two polls of every point more. When admission lets
+ * an overloaded gateway's polls go again, every device polls at once, a burst of one poll of
+ * every point on top of the backlog admission allows; beyond what the log holds the uplink reads
+ * its backlog back from SQLite, which cost the saturated main thread a tenth of its time with
+ * 30 000 points (docs/store.md, "Reading what was just committed"). About 75 bytes a row.
+ */
+export function recentRowsFor(points: number): number {
+  return RECENT_ROWS + 2 * points;
+}
+
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
 export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
   const m = loaded.config.uplinks.mqtt;
@@ -139,7 +151,9 @@ export class Gateway {
     this.clock = clock;
     this.logger = deps.logger ?? silentLogger;
     const { storage } = loaded.config;
+    const plan = processingPlan(loaded.config, loaded.profiles);
     this.log = openLog({
+      recentRows: recentRowsFor(plan.series.length),
       path: storage.path,
       quotaBytes: storage.quotaMb * 1024 * 1024,
       maxAgeMs: storage.retentionDays * 86_400_000,
@@ -147,7 +161,6 @@ export class Gateway {
       logger: this.logger,
     });
     try {
-      const plan = processingPlan(loaded.config, loaded.profiles);
       this.processing = new LiveProcessing(
         new Processor(plan),
         this.log,

@@ -58,6 +58,8 @@ export interface LogOptions extends RetentionOptions {
    * beyond it the oldest overflow into an `unlogged` event. Default 50 000 (about 10 MB).
    */
   pendingMaxReadings?: number;
+  /** Newest readings held in memory for the readers that follow the head; default RECENT_ROWS. */
+  recentRows?: number;
   /** How often writes that failed (queued readings, cursors) are retried, milliseconds. Default 1000. */
   retryMs?: number;
   clock?: Clock;
@@ -98,7 +100,8 @@ export interface LogStats {
  * uplinks' batches (up to 5 000 readings) and processing's pages fit, and so does the live lag
  * admission allows a saturated gateway (two uplink windows, 16 000 by default): past its
  * capacity an overloaded gateway read its backlog back from SQLite, a fifth of its main thread.
- * About 1.6 MB of typed-array columns (recent.ts).
+ * About 2.4 MB of typed-array columns (recent.ts). The gateway adds two polls of every point
+ * (`recentRowsFor` in gateway.ts).
  */
 export const RECENT_ROWS = 32_768;
 
@@ -141,7 +144,7 @@ export class Log {
   private readonly logger: Logger;
   private readonly pending: PendingReadings;
   /** The readings committed last, for followers at the head of the log (see recent.ts). */
-  private readonly recent = new RecentRows(RECENT_ROWS);
+  private readonly recent: RecentRows;
   private readonly retryMs: number;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
@@ -166,6 +169,7 @@ export class Log {
   constructor(options: LogOptions) {
     this.path = options.path;
     this.quotaBytes = options.quotaBytes;
+    this.recent = new RecentRows(Math.max(1024, Math.floor(options.recentRows ?? RECENT_ROWS)));
     const created = !existsSync(options.path);
     // The mark of a log that was here before: a new log starts above every seq it may have issued.
     const before = readMark(options.path);

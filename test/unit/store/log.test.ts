@@ -28,6 +28,23 @@ describe('the log', () => {
     expect(again.logId).toBe(id);
   });
 
+  it('holds as many of the newest readings in memory as `recentRows` says', () => {
+    for (const held of [1024, 4096]) {
+      const log = open({ path: `${path()}-${held}`, recentRows: held });
+      log.append(syntheticBatch(0, 3000));
+      // Take the rows from under the log: what it still reads comes from its memory.
+      log.database.prepare('DELETE FROM readings').run();
+      const last = log.lastSeq;
+      const newest = log.read(last - Math.min(held, 3000), 5000);
+      expect(newest.map((r) => r.seq)).toEqual(
+        Array.from({ length: Math.min(held, 3000) }, (_, i) => last - Math.min(held, 3000) + 1 + i),
+      );
+      // One row older than the ring is read from the file, where nothing is left.
+      if (held < 3000) expect(log.read(last - held - 1, 5000)).toEqual([]);
+      log.close();
+    }
+  });
+
   it('never reuses a sequence number, even when every record was deleted', () => {
     const log = open({ maxAgeMs: 1000, clock: new ManualClock(Date.UTC(2030, 0, 1)) });
     log.append(syntheticBatch(0, 100));
