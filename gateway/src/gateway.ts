@@ -57,7 +57,7 @@ const requireCjs = createRequire(import.meta.url);
  * polling `points` points: RECENT_ROWS, and two polls of every point more. When admission lets
  * an overloaded gateway's polls go again, every device polls at once, a burst of one poll of
  * every point on top of the backlog admission allows; beyond what the log holds the uplink reads
- * its backlog back from SQLite, which cost the saturated main thread a tenth of its time with
+ * its backlog back from SQLite, which cost the saturated main thread about a tenth of its time with
  * 30 000 points (docs/store.md, "Reading what was just committed"). About 75 bytes a row.
  */
 export function recentRowsFor(points: number): number {
