@@ -58,7 +58,10 @@ export interface LogOptions extends RetentionOptions {
    * beyond it the oldest overflow into an `unlogged` event. Default 50 000 (about 10 MB).
    */
   pendingMaxReadings?: number;
-  /** Newest readings held in memory for the readers that follow the head; default RECENT_ROWS. */
+  /**
+   * Newest readings held in memory for the readers that follow the head (a positive integer);
+   * default RECENT_ROWS.
+   */
   recentRows?: number;
   /** How often writes that failed (queued readings, cursors) are retried, milliseconds. Default 1000. */
   retryMs?: number;
@@ -169,7 +172,7 @@ export class Log {
   constructor(options: LogOptions) {
     this.path = options.path;
     this.quotaBytes = options.quotaBytes;
-    this.recent = new RecentRows(Math.max(1024, Math.floor(options.recentRows ?? RECENT_ROWS)));
+    this.recent = new RecentRows(options.recentRows ?? RECENT_ROWS);
     const created = !existsSync(options.path);
     // The mark of a log that was here before: a new log starts above every seq it may have issued.
     const before = readMark(options.path);
