@@ -48,7 +48,12 @@ export class Child {
   static fork(module: string): Child {
     return new Child(
       fork(fileURLToPath(module), ['child'], {
-        execArgv: ['--import', 'tsx'],
+        // LANTIAN_BENCH_CHILD_ARGS: extra flags for the simulators' and the subscriber's node (a profile).
+        execArgv: [
+          '--import',
+          'tsx',
+          ...(process.env.LANTIAN_BENCH_CHILD_ARGS ?? '').split(' ').filter((a) => a !== ''),
+        ],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       }),
     );

@@ -2,12 +2,20 @@
  * A group of simulated Modbus TCP buses in its own process: each bus a server port on 127.0.0.1
  * with many unit ids, each unit a bench analyzer (bench/scale/profiles) answering at once. The
  * benchmark runs a few such processes so the devices do not share the gateway's event loop, and
- * reads their CPU use from /proc.
+ * reads their CPU use from /proc. The simulator runs from the compiled build, as the gateway does.
  */
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PROFILES_DIR } from '../../gateway/src/profiles/index.js';
-import { parseScenario, startSimulator, type Simulator } from '../../hardware-sim/src/index.js';
+import type * as SimulatorModule from '../../hardware-sim/src/index.js';
+import type { Simulator } from '../../hardware-sim/src/index.js';
 import { Child, serve } from './child.js';
+
+/**
+ * The simulator as the gateway runs, compiled (dist/, which the benchmark builds first): through
+ * tsx every function made per request is also named at run time (esbuild's keepNames), CPU the
+ * simulators take from the gateway on a shared machine (docs/benchmarks.md, "scale").
+ */
+const SIM_BUILD = new URL('../../dist/hardware-sim/src/index.js', import.meta.url).href;
 
 export const BENCH_PROFILES = fileURLToPath(new URL('./profiles', import.meta.url));
 
@@ -44,6 +52,7 @@ function child(): void {
   let sim: Simulator | undefined;
   serve(async (r) => {
     if (r.op === 'start') {
+      const { parseScenario, startSimulator } = (await import(SIM_BUILD)) as typeof SimulatorModule;
       const buses = r.buses as SimBus[];
       const scenario = parseScenario({
         name: 'scale benchmark',

@@ -17,6 +17,12 @@ interface Range {
   end: number;
 }
 
+/** Whether `address` lies in one of `ranges` (a loop: it runs for every address of every request). */
+function within(ranges: readonly Range[], address: number): boolean {
+  for (const r of ranges) if (address >= r.start && address <= r.end) return true;
+  return false;
+}
+
 export class DeviceMemory {
   private readonly words = { 3: new Map<number, number>(), 4: new Map<number, number>() };
   private readonly bits = { 1: new Map<number, boolean>(), 2: new Map<number, boolean>() };
@@ -62,8 +68,7 @@ export class DeviceMemory {
   private check(table: Table, address: number, quantity: number, write: boolean): Refused | undefined {
     const allowed = write ? this.writable[table as 1 | 3] : this.readable[table];
     for (let a = address; a < address + quantity; a++) {
-      const inside = (r: Range) => a >= r.start && a <= r.end;
-      if (!allowed.some(inside) || (!write && this.unreadable[table].some(inside)))
+      if (!within(allowed, a) || (!write && within(this.unreadable[table], a)))
         return refused(EXCEPTION.ILLEGAL_DATA_ADDRESS);
     }
     return undefined;
@@ -72,7 +77,10 @@ export class DeviceMemory {
   readWords(table: 3 | 4, address: number, quantity: number): number[] | Refused {
     const r = this.check(table, address, quantity, false);
     if (r) return r;
-    return Array.from({ length: quantity }, (_, i) => this.words[table].get(address + i) ?? 0);
+    const words = this.words[table];
+    const out = new Array<number>(quantity);
+    for (let i = 0; i < quantity; i++) out[i] = words.get(address + i) ?? 0;
+    return out;
   }
 
   readBits(table: 1 | 2, address: number, quantity: number): boolean[] | Refused {
