@@ -9,8 +9,9 @@
  * than `highWater` records behind, admission is held: scheduled polls wait (in a worker thread,
  * the readings it posted are not acknowledged), and the slots that pass meanwhile are recorded
  * as overrun on each device's next reading, spread over the devices as their polls come due.
- * It is released at the first sample that finds the live lane back within `lowWater` or the
- * uplink not connected, and by `stop()`.
+ * It is released as soon as the live lane is back within `lowWater` or the uplink is not
+ * connected (while held, the lag alone is looked at every `releaseSampleMs`), and by `stop()`:
+ * every moment held after the uplink has caught up is a moment both threads wait for nothing.
  *
  * What it never does: hold for a slow or absent broker. A broker that acknowledges slowly leaves
  * the main thread idle (not saturated), and an outage leaves no live lane to fall behind; in both
@@ -35,6 +36,8 @@ export interface AdmissionOptions {
   busyAbove?: number;
   /** How often the lag and the loop are sampled, ms; default 200. */
   sampleMs?: number;
+  /** While held (and started), how often the lag is looked at for the release, ms; default 5. */
+  releaseSampleMs?: number;
   /** The main thread's event-loop utilisation since the previous call; tests pass their own. */
   utilization?: () => number;
   /** Monotonic ms, for the time held; default performance.now. */
@@ -53,6 +56,11 @@ export interface AdmissionStatus {
 
 const DEFAULT_BUSY = 0.9;
 const DEFAULT_SAMPLE_MS = 200;
+/**
+ * The release is looked for far more often than the hold: sampled at 200 ms, an overloaded
+ * gateway sat with both threads idle for up to 200 ms after each catch-up (docs/acquisition.md).
+ */
+const DEFAULT_RELEASE_SAMPLE_MS = 5;
 /** A sustained overload holds many times a second: it is logged at most this often. */
 const LOG_EVERY_MS = 60_000;
 
@@ -71,6 +79,7 @@ export class Admission {
   private readonly o: Required<Omit<AdmissionOptions, 'logger'>> & { logger?: Logger };
   private held: { latch: Latch; since: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private releaseTimer: NodeJS.Timeout | undefined;
   private holds = 0;
   private heldMs = 0;
   private loggedAt: number | undefined;
@@ -84,6 +93,7 @@ export class Admission {
     this.o = {
       busyAbove: DEFAULT_BUSY,
       sampleMs: DEFAULT_SAMPLE_MS,
+      releaseSampleMs: DEFAULT_RELEASE_SAMPLE_MS,
       utilization: options.utilization ?? loopUtilization(),
       monotonic: () => performance.now(),
       ...options,
@@ -109,7 +119,12 @@ export class Admission {
     const lag = this.o.liveLag();
     if (!this.held) {
       if (lag !== undefined && lag > this.o.highWater && busy >= this.o.busyAbove) this.hold(lag, busy);
-    } else if (lag === undefined || lag <= this.o.lowWater) this.release();
+    } else this.releaseIfCaughtUp(lag);
+  }
+
+  /** While held: the lag alone, for a release as soon as the uplink has caught up. */
+  private releaseIfCaughtUp(lag = this.o.liveLag()): void {
+    if (lag === undefined || lag <= this.o.lowWater) this.release();
   }
 
   /**
@@ -139,6 +154,10 @@ export class Admission {
     const now = this.o.monotonic();
     this.held = { latch: new Latch(), since: now };
     this.holds++;
+    if (this.timer) {
+      this.releaseTimer = setInterval(() => this.releaseIfCaughtUp(), this.o.releaseSampleMs);
+      this.releaseTimer.unref();
+    }
     if (this.loggedAt !== undefined && now - this.loggedAt < LOG_EVERY_MS) return;
     this.o.logger?.warn(
       {
@@ -157,6 +176,8 @@ export class Admission {
     const held = this.held;
     if (!held) return;
     this.held = undefined;
+    clearInterval(this.releaseTimer);
+    this.releaseTimer = undefined;
     this.heldMs += this.o.monotonic() - held.since;
     held.latch.open();
   }

@@ -164,6 +164,50 @@ describe('admission', () => {
     admission.stop();
   });
 
+  it('once started and held, lets go within a few ms of the catch-up, not at the next sample', async () => {
+    let lag: number | undefined = 5000;
+    const admission = new Admission({
+      liveLag: () => lag,
+      highWater: 1000,
+      lowWater: 500,
+      utilization: () => 1,
+      sampleMs: 60_000, // the regular sample never comes in this test
+      releaseSampleMs: 2,
+    });
+    admission.start();
+    admission.sample();
+    const opened = admission.waitOpen();
+    expect(admission.status().holding).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(admission.status().holding).toBe(true); // still behind: held
+    lag = 500; // at the low water
+    const t0 = performance.now();
+    await opened;
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(admission.status()).toMatchObject({ holding: false, holds: 1 });
+    // Held again when the lag returns, and let go when the uplink goes away.
+    lag = 5000;
+    admission.sample();
+    const again = admission.waitOpen();
+    expect(again).toBeInstanceOf(Promise);
+    lag = undefined;
+    await again;
+    expect(admission.status()).toMatchObject({ holding: false, holds: 2 });
+    admission.stop();
+  });
+
+  it('not started, a hold is let go by samples only (what the tests above rely on)', async () => {
+    const { state, admission } = rig();
+    state.busy = 1;
+    state.lag = 5000;
+    admission.sample();
+    state.lag = 0;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(admission.status().holding).toBe(true);
+    admission.sample();
+    expect(admission.status().holding).toBe(false);
+  });
+
   it('refuses a low water that is not below the high water', () => {
     expect(() => rig({ highWater: 100, lowWater: 100 })).toThrow(/lowWater 100 must be below highWater 100/);
   });
