@@ -1,5 +1,6 @@
 /** Building blocks shared by the site-config schema files: ids, references, secrets, hosts. */
 import { z } from 'zod';
+import { isTimeZone } from '../core/zone.js';
 
 /** A number with its unit and description attached for the generated docs. */
 export function num(unit: string, min: number, max: number, description: string) {
@@ -31,14 +32,7 @@ export const SecretRef = z
   .meta({ description: 'A value kept in the secrets file, written `{ secret: name }`.' });
 export type SecretRef = z.output<typeof SecretRef>;
 
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isTimeZone };
 
 export const TimeZone = z.string().refine(isTimeZone, 'not an IANA time zone such as Asia/Shanghai');
 

@@ -3,6 +3,7 @@
  * periods are local: a Chinese day runs from 00:00 to 24:00 Beijing time (UTC+8), and an hour
  * in a zone with a half-hour offset starts at hh:00 local, not at a UTC hour.
  */
+import { findZone, type Zone } from '../core/zone.js';
 import type { AggregatePeriodKind } from './types.js';
 
 const HOUR = 3_600_000;
@@ -17,32 +18,22 @@ interface Span {
 const EMPTY: Span = { start: 0, end: 0 };
 
 export class SiteCalendar {
-  private readonly format: Intl.DateTimeFormat;
+  private readonly zone: Zone;
   /**
    * The last two periods computed of each kind: readings of one period share them without an
-   * Intl call, also when a late poll's readings and its missed slots straddle a period's end.
+   * offset look-up, also when a late poll's readings and its missed slots straddle a period's end.
    */
   private readonly held = new Map<AggregatePeriodKind, { last: Span; before: Span }>();
 
   constructor(readonly timeZone: string) {
-    this.format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    const zone = findZone(timeZone);
+    if (!zone) throw new RangeError(`unknown time zone ${JSON.stringify(timeZone)}`);
+    this.zone = zone;
   }
 
   /** Local time minus UTC at `ts`, in milliseconds (+8 h for Asia/Shanghai). */
   offsetMs(ts: number): number {
-    const p: Record<string, number> = {};
-    for (const part of this.format.formatToParts(ts)) p[part.type] = Number(part.value);
-    const local = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second);
-    return local - (ts - (((ts % 1000) + 1000) % 1000));
+    return this.zone.offsetMs(ts);
   }
 
   /** Start (UTC ms) of the period of kind `kind` that contains `ts`. */
@@ -75,7 +66,7 @@ export class SiteCalendar {
     return this.periodStart(start + 1.5 * SIZE[kind], kind);
   }
 
-  /** `start` without the periods held: two Intl look-ups. */
+  /** `start` without the periods held: two offset look-ups. */
   private periodStart(ts: number, kind: AggregatePeriodKind): number {
     const size = SIZE[kind];
     const off = this.offsetMs(ts);

@@ -3,26 +3,21 @@
  * DataTime/SystemTime `YYYYMMDDhhmmss`, QN `YYYYMMDDhhmmsszzz`.
  */
 import { LantianError } from '../../core/errors.js';
+import { findZone } from '../../core/zone.js';
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
+/** Year, month, day, hour, minute, second of `ms` on the wall clock of `tz`. */
 function parts(ms: number, tz: string): number[] {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  const get = (type: string) => Number(f.formatToParts(ms).find((p) => p.type === type)?.value);
-  return ['year', 'month', 'day', 'hour', 'minute', 'second'].map(get);
+  const zone = findZone(tz);
+  if (!zone) throw new RangeError(`unknown time zone ${JSON.stringify(tz)}`);
+  const d = new Date(ms + zone.offsetMs(ms));
+  return [
+    d.getUTCFullYear(),
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+  ];
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
