@@ -240,7 +240,7 @@ export class Acquisition implements AcquisitionControl {
     await Promise.all(
       this.pollers.map(async (p) => {
         const drafts = await p.poll();
-        if (drafts) out.set(p.health().device, drafts);
+        if (drafts) out.set(p.id, drafts);
       }),
     );
     return out;
@@ -248,12 +248,12 @@ export class Acquisition implements AcquisitionControl {
 
   /** Polls `device` every `periodMs` from its next slot on; undefined: its configured period again. */
   setPeriod(device: string, periodMs: number | undefined): void {
-    for (const p of this.pollers) if (p.health().device === device) p.setPeriod(periodMs);
+    for (const p of this.pollers) if (p.id === device) p.setPeriod(periodMs);
   }
 
   /** The reads each device's poll issues, for commissioning and the CLI. */
   plans(): { device: string; reads: readonly PlannedRead[] }[] {
-    return this.pollers.map((p) => ({ device: p.health().device, reads: p.plan }));
+    return this.pollers.map((p) => ({ device: p.id, reads: p.plan }));
   }
 
   /** The profile of a polled device, or undefined. */

@@ -96,6 +96,11 @@ export class DevicePoller {
     this.reads = planDevice(o.profile, o.points, o.cost, { strategy: this.strategy });
   }
 
+  /** The device's id (its health snapshot, with percentiles over three windows, is not needed for that). */
+  get id(): string {
+    return this.o.id;
+  }
+
   get plan(): readonly PlannedRead[] {
     return this.reads;
   }
