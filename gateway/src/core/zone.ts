@@ -187,6 +187,13 @@ export function findZone(name: string, dir = zoneDir()): Zone | undefined {
   return zone ?? undefined;
 }
 
+/** The zone named `name`; throws a RangeError naming it when no database knows it. */
+export function zoneOf(name: string): Zone {
+  const zone = findZone(name);
+  if (!zone) throw new RangeError(`unknown time zone ${JSON.stringify(name)}`);
+  return zone;
+}
+
 /** Whether `name` is a time zone this gateway can keep periods in. */
 export function isTimeZone(name: string): boolean {
   return findZone(name) !== undefined;

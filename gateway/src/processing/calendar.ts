@@ -3,7 +3,7 @@
  * periods are local: a Chinese day runs from 00:00 to 24:00 Beijing time (UTC+8), and an hour
  * in a zone with a half-hour offset starts at hh:00 local, not at a UTC hour.
  */
-import { findZone, type Zone } from '../core/zone.js';
+import { zoneOf, type Zone } from '../core/zone.js';
 import type { AggregatePeriodKind } from './types.js';
 
 const HOUR = 3_600_000;
@@ -26,9 +26,7 @@ export class SiteCalendar {
   private readonly held = new Map<AggregatePeriodKind, { last: Span; before: Span }>();
 
   constructor(readonly timeZone: string) {
-    const zone = findZone(timeZone);
-    if (!zone) throw new RangeError(`unknown time zone ${JSON.stringify(timeZone)}`);
-    this.zone = zone;
+    this.zone = zoneOf(timeZone);
   }
 
   /** Local time minus UTC at `ts`, in milliseconds (+8 h for Asia/Shanghai). */

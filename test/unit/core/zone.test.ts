@@ -2,7 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { findZone, isTimeZone, parseTzif, readZoneTable, zoneDir } from '../../../gateway/src/core/zone.js';
+import {
+  findZone,
+  isTimeZone,
+  parseTzif,
+  readZoneTable,
+  zoneDir,
+  zoneOf,
+} from '../../../gateway/src/core/zone.js';
 
 const HOUR = 3_600_000;
 
@@ -205,6 +212,8 @@ describe('time zones from the zone database', () => {
     ]) {
       expect(findZone(bad, dir), bad).toBeUndefined();
     }
+    expect(() => zoneOf('Mars/Olympus_Mons')).toThrow(/unknown time zone "Mars\/Olympus_Mons"/);
+    expect(zoneOf('Asia/Shanghai').offsetMs(summer)).toBe(8 * HOUR);
     expect(parseTzif(Buffer.from('TZif2'))).toBeUndefined();
     expect(parseTzif(tzif({ initial: 0 }).subarray(0, 60))).toBeUndefined();
   });

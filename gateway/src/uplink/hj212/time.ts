@@ -3,13 +3,11 @@
  * DataTime/SystemTime `YYYYMMDDhhmmss`, QN `YYYYMMDDhhmmsszzz`.
  */
 import { LantianError } from '../../core/errors.js';
-import { findZone } from '../../core/zone.js';
+import { zoneOf } from '../../core/zone.js';
 
 /** Year, month, day, hour, minute, second of `ms` on the wall clock of `tz`. */
 function parts(ms: number, tz: string): number[] {
-  const zone = findZone(tz);
-  if (!zone) throw new RangeError(`unknown time zone ${JSON.stringify(tz)}`);
-  const d = new Date(ms + zone.offsetMs(ms));
+  const d = new Date(ms + zoneOf(tz).offsetMs(ms));
   return [
     d.getUTCFullYear(),
     d.getUTCMonth() + 1,
@@ -31,11 +29,6 @@ export function formatQn(ms: number, tz: string): string {
   return `${formatDataTime(ms, tz)}${pad(((ms % 1000) + 1000) % 1000, 3)}`;
 }
 
-function offsetAt(ms: number, tz: string): number {
-  const [y, mo, d, h, mi, s] = parts(ms, tz) as [number, number, number, number, number, number];
-  return Date.UTC(y, mo - 1, d, h, mi, s) - Math.floor(ms / 1000) * 1000;
-}
-
 /** `YYYYMMDDhhmmss` (14 digits; a 17-digit QN's milliseconds are kept) in `tz` to UTC ms. */
 export function parseDataTime(text: string, tz: string, field = 'DataTime'): number {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?$/.exec(text);
@@ -47,9 +40,9 @@ export function parseDataTime(text: string, tz: string, field = 'DataTime'): num
   }
   const [y, mo, d, h, mi, s] = fields;
   const wall = Date.UTC(y, mo - 1, d, h, mi, s) + Number(m[7] ?? 0);
-  let utc = wall - offsetAt(wall, tz);
-  utc = wall - offsetAt(utc, tz);
-  return utc;
+  // The offset at the wall time read as UTC, then at the instant that gives: right across a change.
+  const zone = zoneOf(tz);
+  return wall - zone.offsetMs(wall - zone.offsetMs(wall));
 }
 
 /** QNs strictly increasing even when two packets are made in the same millisecond. */
