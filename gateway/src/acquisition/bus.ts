@@ -108,6 +108,8 @@ export class Bus {
   readonly name: string;
   private readonly link: Link;
   private readonly queue: Queued[] = [];
+  /** The abort signals `watch` listens to. */
+  private readonly watched = new WeakSet<AbortSignal>();
   /** Pump loops running; each has at most one transaction in flight. */
   private lanes = 0;
   private readonly maxInFlight: number;
@@ -143,37 +145,38 @@ export class Bus {
     opts.transport.onLateReply?.((r) => this.lateReply(r));
   }
 
-  /** Queues one read; resolves with its data or rejects with the last attempt's error. */
+  /**
+   * Queues one read; resolves with its data or rejects with the last attempt's error. When
+   * `tx.signal` aborts, the read is abandoned if it is still queued.
+   */
   execute(tx: Transaction): Promise<number[]> {
     if (this.closed || tx.signal?.aborted) return Promise.reject(aborted(tx, this.name));
+    if (tx.signal) this.watch(tx.signal);
     return new Promise<number[]>((resolve, reject) => {
-      const onAbort = (): void => this.dequeue(q);
-      // The listener goes as soon as the read settles: one long-lived signal serves every read.
-      const q: Queued = {
-        tx,
-        attempts: 0,
-        resolve: (data) => {
-          tx.signal?.removeEventListener('abort', onAbort);
-          resolve(data);
-        },
-        reject: (e) => {
-          tx.signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      this.queue.push(q);
+      this.queue.push({ tx, attempts: 0, resolve, reject });
       this.maxQueued = Math.max(this.maxQueued, this.queue.length);
-      tx.signal?.addEventListener('abort', onAbort, { once: true });
       this.wake?.();
       if (this.lanes < this.maxInFlight) void this.pump();
     });
   }
 
-  private dequeue(q: Queued): void {
-    const i = this.queue.indexOf(q);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
-    q.reject(aborted(q.tx, this.name));
+  /**
+   * One listener for each signal the bus's reads carry, for as long as the signal lives: a device
+   * polls with one signal from start to stop, so a read costs no listener of its own to add and
+   * remove.
+   */
+  private watch(signal: AbortSignal): void {
+    if (this.watched.has(signal)) return;
+    this.watched.add(signal);
+    signal.addEventListener('abort', () => this.abandon(signal), { once: true });
+  }
+
+  /** Rejects and drops the queued reads that carry `signal`; one on the wire ends as it would. */
+  private abandon(signal: AbortSignal): void {
+    const gone = this.queue.filter((q) => q.tx.signal === signal);
+    if (gone.length === 0) return;
+    this.queue.splice(0, this.queue.length, ...this.queue.filter((q) => q.tx.signal !== signal));
+    for (const q of gone) q.reject(aborted(q.tx, this.name));
   }
 
   private device(id: string): DeviceStats {
@@ -255,7 +258,8 @@ export class Bus {
           await this.sleep(wait - (this.opts.fineWaitMs ?? 0));
           continue;
         }
-        await this.waitUntil(ready);
+        // Nothing to wait for (the usual case on a busy line): no frame and no promise for it.
+        if (ready > this.opts.clock.monotonic()) await this.waitUntil(ready);
         // A transaction may have arrived or become ready sooner meanwhile (or another lane took
         // this one); the pick stands if it is still queued.
         const at = this.queue.indexOf(next);

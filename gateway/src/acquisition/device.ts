@@ -69,6 +69,15 @@ export function qualityOf(error: unknown): Quality {
   return (isLantianError(error) && QUALITY_OF[error.code]) || 'timeout';
 }
 
+/** Each device's point list keyed by point, made once: a poll only looks it up. */
+const BY_KEY = new WeakMap<readonly ResolvedPoint[], ReadonlyMap<string, ResolvedPoint>>();
+
+function pointsByKey(points: readonly ResolvedPoint[]): ReadonlyMap<string, ResolvedPoint> {
+  let byKey = BY_KEY.get(points);
+  if (!byKey) BY_KEY.set(points, (byKey = new Map(points.map((p) => [p.key, p]))));
+  return byKey;
+}
+
 /**
  * Decodes a cycle: each point from the slice of its read's reply; failed reads give B/null;
  * a value the device sent but that cannot be decoded (NaN, bad BCD) gives D/null with the raw
@@ -80,7 +89,7 @@ export function cycleOutcomes(
   reads: readonly PlannedRead[],
   results: readonly ReadResult[],
 ): Map<string, PointOutcome> {
-  const byKey = new Map(points.map((p) => [p.key, p]));
+  const byKey = pointsByKey(points);
   const outcomes = new Map<string, PointOutcome>();
   reads.forEach((read, i) => {
     const result = results[i];
@@ -113,11 +122,17 @@ export function cycleOutcomes(
   return outcomes;
 }
 
+/**
+ * The readings of a cycle's outcomes. They take the outcomes' quality and raw arrays as they are:
+ * `cycleOutcomes` made them for this cycle alone, so nothing else holds them.
+ */
 export function toDrafts(device: string, outcomes: Map<string, PointOutcome>): ReadingDraft[] {
-  return [...outcomes.values()].map((o) => {
+  const drafts: ReadingDraft[] = [];
+  for (const o of outcomes.values()) {
     const d: ReadingDraft = { ts: o.ts, device, point: o.key, value: o.value, flag: o.flag };
-    if (o.quality.length > 0) d.quality = [...o.quality];
-    if (o.raw) d.raw = [...o.raw];
-    return d;
-  });
+    if (o.quality.length > 0) d.quality = o.quality;
+    if (o.raw) d.raw = o.raw;
+    drafts.push(d);
+  }
+  return drafts;
 }

@@ -27,6 +27,8 @@ import { backoffMs } from './link.js';
 import { requestCostMs, type PlanStrategy, type PlannedRead, type RequestCost } from './planner.js';
 import { isLinkDown, isModbusException } from './transport/errors.js';
 
+const settled = (): void => undefined;
+
 /** Slack on a probe's timeout for adapter, socket and event-loop latency, ms. */
 const PROBE_MARGIN_MS = 50;
 
@@ -175,7 +177,9 @@ export class DevicePoller {
    */
   poll(probe = false, signal?: AbortSignal): Promise<ReadingDraft[] | undefined> {
     const next = this.polling.then(() => this.pollNow(probe, signal));
-    this.polling = next.catch(() => undefined);
+    // Settles with nothing: a chain that kept the poll's value would hold its readings alive
+    // until the next poll, long enough for V8 to move them to the old space as garbage.
+    this.polling = next.then(settled, settled);
     return next;
   }
 

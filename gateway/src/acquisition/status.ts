@@ -42,6 +42,16 @@ function raise(o: PointOutcome, flag: Flag, q: Quality): void {
   addQuality(o, q);
 }
 
+/** Each device's measurement points, found once: a poll with status mappings only reads them. */
+const MEASUREMENTS = new WeakMap<readonly ResolvedPoint[], readonly string[]>();
+
+function measurementKeys(points: readonly ResolvedPoint[]): readonly string[] {
+  let keys = MEASUREMENTS.get(points);
+  if (!keys)
+    MEASUREMENTS.set(points, (keys = points.filter((p) => p.role === 'measurement').map((p) => p.key)));
+  return keys;
+}
+
 /**
  * Applies range and status mappings to a cycle's outcomes in place. A mapping whose source
  * was not read (value null) changes nothing: the device did not say, and the failed source
@@ -56,7 +66,8 @@ export function applyFlags(
     const o = outcomes.get(p.key);
     if (o && p.range && typeof o.value === 'number' && o.value > p.range[1]) raise(o, 'T', 'out_of_range');
   }
-  const measurements = points.filter((p) => p.role === 'measurement').map((p) => p.key);
+  if (mappings.length === 0) return;
+  const measurements = measurementKeys(points);
   for (const m of mappings) {
     const source = outcomes.get(m.source)?.value;
     if (typeof source !== 'number' || !conditionHolds(m.when, source)) continue;
