@@ -12,7 +12,7 @@
  * the log at a restart reproduces exactly the events written before it.
  */
 import type { ReadingDraft } from '../core/reading.js';
-import { seriesKey } from './plan.js';
+import { PointMap, seriesKey } from './plan.js';
 import { NO_EVENTS, type ProcessingEvent } from './types.js';
 
 /** One drift register of an analyzer and what it is the drift of. */
@@ -30,7 +30,7 @@ export interface DriftPlan {
 }
 
 export class CalibrationWatch {
-  private readonly drifts = new Map<string, DriftPlan>();
+  private readonly drifts = new PointMap<DriftPlan>();
   private readonly last = new Map<string, number>();
   /** Devices calibrating now, with the time of their first C reading. */
   private readonly calibrating = new Map<string, number>();
@@ -42,14 +42,13 @@ export class CalibrationWatch {
     /** Whether `device/point` is a measurement (only measurements carry the C flag of a check). */
     private readonly isMeasurement: (key: string) => boolean,
   ) {
-    for (const d of drifts) this.drifts.set(seriesKey(d.device, d.point), d);
+    for (const d of drifts) this.drifts.set(d.device, d.point, d);
   }
 
   observe(r: ReadingDraft): readonly ProcessingEvent[] {
-    const key = seriesKey(r.device, r.point);
-    const drift = this.drifts.get(key);
-    if (drift) return this.driftReading(drift, key, r);
-    if (!this.devices.has(r.device) || !this.isMeasurement(key)) return NO_EVENTS;
+    const drift = this.drifts.get(r.device, r.point);
+    if (drift) return this.driftReading(drift, seriesKey(r.device, r.point), r);
+    if (!this.devices.has(r.device) || !this.isMeasurement(seriesKey(r.device, r.point))) return NO_EVENTS;
     const since = this.calibrating.get(r.device);
     if (since === undefined && r.flag === 'C') {
       this.calibrating.set(r.device, r.ts);

@@ -16,7 +16,7 @@ import { SiteCalendar } from './calendar.js';
 import { ppmToMgM3 } from './conversions.js';
 import { LimitWatch } from './limits.js';
 import { convertOutletMinute } from './outlet.js';
-import { FLOW_POINT, NOX_POINT, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
+import { FLOW_POINT, NOX_POINT, PointMap, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
 import { counts, FlagTally, required, Stats } from './rules.js';
 import { WindWatch } from './wind.js';
 import {
@@ -73,6 +73,8 @@ export class Processor {
   readonly calendar: SiteCalendar;
   /** Series fed by readings, by `device/point`. */
   private readonly series = new Map<string, Series>();
+  /** The same series by device and point, for each reading. */
+  private readonly seriesAt = new PointMap<Series>();
   /** Series an outlet computes, by `outlet/point`; kept apart so no reading can feed them. */
   private readonly derived = new Map<string, Series>();
   /** Closed, not yet finalised minutes by start. */
@@ -94,8 +96,11 @@ export class Processor {
 
   constructor(readonly plan: ProcessingPlan) {
     this.calendar = new SiteCalendar(plan.timeZone);
-    for (const s of plan.series)
-      this.series.set(seriesKey(s.device, s.point), { plan: s, zs: false, cou: false });
+    for (const s of plan.series) {
+      const series: Series = { plan: s, zs: false, cou: false };
+      this.series.set(seriesKey(s.device, s.point), series);
+      this.seriesAt.set(s.device, s.point, series);
+    }
     for (const o of plan.outlets) {
       const zs = o.referenceO2Pct !== undefined && o.o2 !== undefined;
       const cou = o.flue.flow !== undefined || (o.flue.velocity !== undefined && o.ductAreaM2 !== undefined);
@@ -196,7 +201,7 @@ export class Processor {
   /** A reading judged by the `realtime` limits of its point; the event time is the reading's. */
   private judgeReading(r: ReadingDraft): readonly ProcessingEvent[] {
     if (typeof r.value === 'string') return NO_EVENTS;
-    const plan = this.series.get(seriesKey(r.device, r.point))?.plan;
+    const plan = this.seriesAt.get(r.device, r.point)?.plan;
     const value = Number.isFinite(r.value) ? r.value : null;
     return this.limits.judge(
       [
@@ -216,7 +221,7 @@ export class Processor {
   }
 
   private ingest(r: ReadingDraft): void {
-    const s = this.series.get(seriesKey(r.device, r.point));
+    const s = this.seriesAt.get(r.device, r.point);
     if (!s || typeof r.value === 'string') {
       this.health.ignored++;
       return;

@@ -108,6 +108,24 @@ export const FLOW_POINT = 'dry_std_flow';
 /** Point of an outlet-computed NOx-as-NO2 series (HJ 212 a21002). */
 export const NOX_POINT = 'nox_as_no2';
 
+/**
+ * Values by device then point: a reading finds its series in two look-ups of strings it already
+ * carries, without building or finding its `device/point` key.
+ */
+export class PointMap<T> {
+  private readonly byDevice = new Map<string, Map<string, T>>();
+
+  get(device: string, point: string): T | undefined {
+    return this.byDevice.get(device)?.get(point);
+  }
+
+  set(device: string, point: string, value: T): void {
+    let points = this.byDevice.get(device);
+    if (!points) this.byDevice.set(device, (points = new Map<string, T>()));
+    points.set(point, value);
+  }
+}
+
 /** Keys made so far, by device then point: one string per series, not one per reading. */
 const KEYS = new Map<string, Map<string, string>>();
 

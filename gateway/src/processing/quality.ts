@@ -22,7 +22,7 @@
  */
 import type { Quality, ReadingDraft } from '../core/reading.js';
 import { correctToReferenceO2 } from './conversions.js';
-import { seriesKey, type ProcessingPlan } from './plan.js';
+import { PointMap, seriesKey, type ProcessingPlan } from './plan.js';
 import { counts } from './rules.js';
 
 export interface QualitySettings {
@@ -71,6 +71,8 @@ const NO_LIMITS: readonly Limit[] = Object.freeze([]);
  */
 class SeriesState {
   limits: readonly Limit[] = NO_LIMITS;
+  /** The series' key when an outlet's O2 correction reads it (its latest valid value is kept). */
+  o2Key: string | undefined = undefined;
   /** The value (its register words when it has them) unchanged since `staleSince`. */
   staleRaw: readonly number[] | undefined = undefined;
   staleValue = 0;
@@ -97,9 +99,10 @@ class SeriesState {
 
 export class QualityChecks {
   private readonly series = new Map<string, SeriesState>();
+  /** The same states by device and point, for each reading. */
+  private readonly seriesAt = new PointMap<SeriesState>();
   /** Latest valid O2 per series key, for limits judged at the reference O2. */
   private readonly o2 = new Map<string, number>();
-  private readonly o2Keys = new Set<string>();
   private readonly counted: QualityCounts = {};
   private readonly scratch: number[] = [];
 
@@ -109,10 +112,13 @@ export class QualityChecks {
     private readonly clockSynced: ClockSyncProbe = () => undefined,
   ) {
     for (const s of plan.series) {
-      this.series.set(seriesKey(s.device, s.point), new SeriesState(s.range));
+      const state = new SeriesState(s.range);
+      this.series.set(seriesKey(s.device, s.point), state);
+      this.seriesAt.set(s.device, s.point, state);
     }
     for (const o of plan.outlets) {
-      if (o.o2 !== undefined) this.o2Keys.add(o.o2);
+      const o2 = o.o2 === undefined ? undefined : this.series.get(o.o2);
+      if (o2) o2.o2Key = o.o2;
       for (const l of o.limits) {
         const o2 =
           l.corrected && o.o2 !== undefined && o.referenceO2Pct !== undefined
@@ -151,11 +157,10 @@ export class QualityChecks {
    * so it keeps its state in place and allocates only for a reason found.
    */
   private judge(r: ReadingDraft): readonly Quality[] {
-    const key = seriesKey(r.device, r.point);
-    const s = this.series.get(key);
+    const s = this.seriesAt.get(r.device, r.point);
     const v = r.value;
     if (!s || typeof v !== 'number' || !Number.isFinite(v) || !counts(r.flag)) return NONE;
-    if (this.o2Keys.has(key)) this.o2.set(key, v);
+    if (s.o2Key !== undefined) this.o2.set(s.o2Key, v);
     let found: Quality[] | undefined;
     const span = s.range ? s.range[1] - s.range[0] : undefined;
     const set = this.settings;

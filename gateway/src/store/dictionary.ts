@@ -12,7 +12,8 @@ export interface PointName {
 
 export class PointDictionary {
   private readonly byName = new Map<string, Map<string, number>>();
-  private readonly byId = new Map<number, PointName>();
+  /** Indexed by id (the table's rowids, small and dense): a look-up for every reading read back. */
+  private readonly byId: (PointName | undefined)[] = [];
   private readonly insert;
   private added: { id: number; device: string; point: string }[] = [];
 
@@ -38,7 +39,7 @@ export class PointDictionary {
   }
 
   ref(id: number): PointName {
-    const name = this.byId.get(id);
+    const name = this.byId[id];
     if (!name) {
       throw new LantianError(
         'STORE_CORRUPT',
@@ -59,7 +60,7 @@ export class PointDictionary {
   /** The transaction that inserted new names failed: forget them. */
   rollback(): void {
     for (const a of this.added) {
-      this.byId.delete(a.id);
+      this.byId[a.id] = undefined;
       this.byName.get(a.device)?.delete(a.point);
     }
     this.added = [];
@@ -69,6 +70,6 @@ export class PointDictionary {
     let points = this.byName.get(device);
     if (!points) this.byName.set(device, (points = new Map<string, number>()));
     points.set(point, id);
-    this.byId.set(id, { device, point });
+    this.byId[id] = { device, point };
   }
 }
