@@ -296,12 +296,32 @@ describe('PointDictionary', () => {
     db = new Database(':memory:');
     createSchema(db);
     const d = new PointDictionary(db);
-    try {
-      d.ref(42);
-      expect.unreachable();
-    } catch (e) {
-      expect(isLantianError(e, 'STORE_CORRUPT')).toBe(true);
-      expect((e as { context: unknown }).context).toEqual({ pointId: 42 });
+    d.id('stack1', 'so2');
+    // 0 is below every rowid, 42 above them, 1.5 between: none is a name.
+    for (const id of [0, 42, 1.5, -1]) {
+      try {
+        d.ref(id);
+        expect.unreachable();
+      } catch (e) {
+        expect(isLantianError(e, 'STORE_CORRUPT')).toBe(true);
+        expect((e as { context: unknown }).context).toEqual({ pointId: id });
+        expect((e as Error).message).toContain(`point id ${id}`);
+      }
     }
+  });
+
+  it('lists the ids of one device, and none for a device it has not seen', () => {
+    db = new Database(':memory:');
+    createSchema(db);
+    const d = new PointDictionary(db);
+    const so2 = d.id('stack1', 'so2');
+    const nox = d.id('stack1', 'nox');
+    d.id('stack2', 'so2');
+    d.commit();
+    expect(d.idsOf('stack1')).toEqual([
+      { id: so2, point: 'so2' },
+      { id: nox, point: 'nox' },
+    ]);
+    expect(d.idsOf('stack9')).toEqual([]);
   });
 });

@@ -9,14 +9,18 @@ import { PendingReadings } from '../../../gateway/src/store/pending.js';
 import {
   AGGREGATE_DETAIL_KEYS,
   checkAggregate,
+  checkBlob,
   checkReading,
   checkTs,
   decodeQuality,
   decodeRaw,
   encodeAggregateDetail,
+  encodeBlobDetail,
   encodeQuality,
   encodeRaw,
   type AggregateDraft,
+  type BlobDraft,
+  type BlobTrigger,
 } from '../../../gateway/src/store/records.js';
 import { syntheticAggregate } from '../../helpers/store-fixtures.js';
 
@@ -117,6 +121,63 @@ describe('record checks', () => {
       const b = { ...a, ...over };
       expect(refusal(() => checkAggregate(b, 4))).toEqual({ index: 4, value: b });
     }
+  });
+});
+
+describe('blob checks', () => {
+  const blob = (over: Partial<BlobDraft> = {}): BlobDraft => ({
+    ts: 1000,
+    kind: 'snapshot',
+    contentType: 'image/jpeg',
+    bytes: new Uint8Array([0xff, 0xd8]),
+    ...over,
+  });
+
+  it('accepts a kind of letters, digits, _ and -, a content type and bytes', () => {
+    for (const kind of ['snapshot', 'cam_1-still', 'A9'])
+      expect(refusal(() => checkBlob(blob({ kind }), 0))).toBeUndefined();
+  });
+
+  it('refuses a bad time, kind, content type or bytes, naming the record and the value', () => {
+    expect(refusal(() => checkBlob(blob({ ts: -1 }), 2))).toEqual({ index: 2, value: -1 });
+    // The whole kind must match: a bad character first, last or alone is refused.
+    for (const kind of ['', '/snapshot', 'snapshot/', 'snap shot', '../x'])
+      expect(
+        refusal(() => checkBlob(blob({ kind }), 2)),
+        kind,
+      ).toEqual({ index: 2, value: kind });
+    expect(refusal(() => checkBlob(blob({ contentType: '' }), 2))).toEqual({ index: 2, value: '' });
+    const notBytes = blob({ bytes: [1, 2] as unknown as Uint8Array });
+    expect(refusal(() => checkBlob(notBytes, 2))).toEqual({ index: 2, value: 'object' });
+  });
+
+  it('names the fault in its message', () => {
+    const message = (run: () => void) => {
+      try {
+        run();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return undefined;
+    };
+    expect(message(() => checkBlob(blob({ kind: 'a b' }), 1))).toMatch(/record 1: blob kind must be letters/);
+    expect(message(() => checkBlob(blob({ contentType: '' }), 1))).toMatch(
+      /blob contentType must be non-empty/,
+    );
+    expect(message(() => checkBlob(blob({ bytes: 'x' as unknown as Uint8Array }), 1))).toMatch(
+      /blob bytes must be bytes/,
+    );
+  });
+
+  it('keeps a source and a trigger as detail, each only when given, or null', () => {
+    expect(encodeBlobDetail(blob())).toBeNull();
+    expect(JSON.parse(encodeBlobDetail(blob({ source: 'cam1' }))!)).toEqual({ source: 'cam1' });
+    const trigger: BlobTrigger = { reason: 'event', event: 7, eventKind: 'exceedance' };
+    expect(JSON.parse(encodeBlobDetail(blob({ trigger }))!)).toEqual({ trigger });
+    expect(JSON.parse(encodeBlobDetail(blob({ source: 'cam1', trigger }))!)).toEqual({
+      source: 'cam1',
+      trigger,
+    });
   });
 });
 
