@@ -7,13 +7,17 @@
  *   LANTIAN_ALLOC_OUT=/tmp/alloc.json \
  *   LANTIAN_BENCH_NODE_ARGS="--import=$PWD/bench/scale/alloc-probe.mjs" \
  *   npx tsx bench/scale/one-step.ts 30000
+ *
+ * With LANTIAN_ALLOC_THREAD=worker it samples the acquisition thread instead (a step with
+ * acquisition in its thread, the default of one-step.ts; `--import` reaches workers too).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { isMainThread } from 'node:worker_threads';
 
 const out = process.env.LANTIAN_ALLOC_OUT;
-if (isMainThread && out) {
+const wanted = process.env.LANTIAN_ALLOC_THREAD === 'worker' ? !isMainThread : isMainThread;
+if (wanted && out) {
   const session = new Session();
   session.connect();
   session.post('HeapProfiler.enable');

@@ -127,14 +127,12 @@ export class PointMap<T> {
 }
 
 /** Keys made so far, by device then point: one string per series, not one per reading. */
-const KEYS = new Map<string, Map<string, string>>();
+const KEYS = new PointMap<string>();
 
 /** `device/point`, the key of a series; the same string each time for the same series. */
 export function seriesKey(device: string, point: string): string {
-  let points = KEYS.get(device);
-  if (!points) KEYS.set(device, (points = new Map<string, string>()));
-  let key = points.get(point);
-  if (key === undefined) points.set(point, (key = `${device}/${point}`));
+  let key = KEYS.get(device, point);
+  if (key === undefined) KEYS.set(device, point, (key = `${device}/${point}`));
   return key;
 }
 

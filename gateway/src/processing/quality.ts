@@ -98,8 +98,7 @@ class SeriesState {
 }
 
 export class QualityChecks {
-  private readonly series = new Map<string, SeriesState>();
-  /** The same states by device and point, for each reading. */
+  /** Each series' state by device and point, for each reading. */
   private readonly seriesAt = new PointMap<SeriesState>();
   /** Latest valid O2 per series key, for limits judged at the reference O2. */
   private readonly o2 = new Map<string, number>();
@@ -111,20 +110,22 @@ export class QualityChecks {
     readonly settings: QualitySettings = plan.quality ?? DEFAULT_QUALITY,
     private readonly clockSynced: ClockSyncProbe = () => undefined,
   ) {
+    // By `device/point` too, as the outlets name their O2 and limit series.
+    const byKey = new Map<string, SeriesState>();
     for (const s of plan.series) {
       const state = new SeriesState(s.range);
-      this.series.set(seriesKey(s.device, s.point), state);
+      byKey.set(seriesKey(s.device, s.point), state);
       this.seriesAt.set(s.device, s.point, state);
     }
     for (const o of plan.outlets) {
-      const o2 = o.o2 === undefined ? undefined : this.series.get(o.o2);
+      const o2 = o.o2 === undefined ? undefined : byKey.get(o.o2);
       if (o2) o2.o2Key = o.o2;
       for (const l of o.limits) {
         const o2 =
           l.corrected && o.o2 !== undefined && o.referenceO2Pct !== undefined
             ? { key: o.o2, ref: o.referenceO2Pct, guard: o.o2GuardPct }
             : undefined;
-        const state = this.series.get(seriesKey(l.device, l.point));
+        const state = byKey.get(seriesKey(l.device, l.point));
         if (state) state.limits = [...state.limits, { max: l.max, ...(o2 ? { o2 } : {}) }];
       }
     }
