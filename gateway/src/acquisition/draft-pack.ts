@@ -150,6 +150,7 @@ export class DraftUnpacker {
     const out = new Array<ReadingDraft>(p.count);
     let r = 0;
     let w = 0;
+    let missed: MissedSlots | undefined;
     for (let i = 0; i < p.count; i++) {
       const n = i * NUMBERS;
       const k = i * INTS;
@@ -177,9 +178,20 @@ export class DraftUnpacker {
         w += words;
       } else if (rawKind === RAW_RARE) d.raw = p.rare[r++] as number[];
       const missedKind = (bits >> MISSED_SHIFT) & 3;
-      if (missedKind === MISSED_PACKED)
-        d.missed = { slots: p.numbers[n + 2]!, from: p.numbers[n + 3]!, periodMs: p.numbers[n + 4]! };
-      else if (missedKind === MISSED_RARE) d.missed = p.rare[r++] as MissedSlots;
+      if (missedKind === MISSED_PACKED) {
+        // The readings of one poll carry the same slots, as the scheduler gave them: one object.
+        const slots = p.numbers[n + 2]!;
+        const from = p.numbers[n + 3]!;
+        const periodMs = p.numbers[n + 4]!;
+        if (
+          missed === undefined ||
+          missed.slots !== slots ||
+          missed.from !== from ||
+          missed.periodMs !== periodMs
+        )
+          missed = { slots, from, periodMs };
+        d.missed = missed;
+      } else if (missedKind === MISSED_RARE) d.missed = p.rare[r++] as MissedSlots;
       out[i] = d;
     }
     return out;

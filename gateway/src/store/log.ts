@@ -19,8 +19,10 @@ import {
   checkAggregate,
   checkReading,
   checkTs,
+  decodeMissed,
   decodeQuality,
   decodeRaw,
+  encodeMissed,
   encodeQuality,
   encodeRaw,
   encodeAggregateDetail,
@@ -115,11 +117,26 @@ const READING_COLUMNS = 8;
 const MISSED_COLUMN = READING_COLUMNS - 1;
 
 /**
- * The stored form of missed slots: the three integers (checkReading made sure they are safe
- * integers) in a fixed order, so the file and the recent rows give back the same record.
+ * The `missed` column of a row (records.ts, encodeMissed). The readings of one poll share one
+ * object and one ts, so the text of the row before is used again when both match.
  */
-const missedText = (m: MissedSlots | null): string | null =>
-  m === null ? null : `{"slots":${m.slots},"from":${m.from},"periodMs":${m.periodMs}}`;
+class MissedColumn {
+  private last: MissedSlots | null = null;
+  private lastTs = 0;
+  private lastText: string | null = null;
+
+  of(row: Row): string | null {
+    const m = row[MISSED_COLUMN] as MissedSlots | null;
+    if (m === null) return null;
+    const ts = row[1] as number;
+    if (m !== this.last || ts !== this.lastTs) {
+      this.last = m;
+      this.lastTs = ts;
+      this.lastText = encodeMissed(m, ts);
+    }
+    return this.lastText;
+  }
+}
 
 /** The record count from `meta`; counted once (and stored) for a log written before it was kept. */
 function countRows(db: SqliteDb): number {
@@ -327,6 +344,7 @@ export class Log {
    * statement (binding, stepping) is then paid once for 32 rows instead of for each.
    */
   private insertRows(rows: readonly Row[]): void {
+    const missed = new MissedColumn();
     let i = 0;
     if (rows.length >= INSERT_ROWS) {
       const flat: unknown[] = new Array(INSERT_ROWS * READING_COLUMNS);
@@ -335,15 +353,15 @@ export class Log {
         for (let j = i; j < i + INSERT_ROWS; j++) {
           const row = rows[j]!;
           for (let c = 0; c < MISSED_COLUMN; c++) flat[k++] = row[c];
-          flat[k++] = missedText(row[MISSED_COLUMN] as MissedSlots | null);
+          flat[k++] = missed.of(row);
         }
         this.stmt.readings.run(flat);
       }
     }
     for (; i < rows.length; i++) {
       const row = rows[i]!;
-      const missed = row[MISSED_COLUMN] as MissedSlots | null;
-      this.stmt.reading.run(missed === null ? row : [...row.slice(0, MISSED_COLUMN), missedText(missed)]);
+      const text = missed.of(row);
+      this.stmt.reading.run(text === null ? row : [...row.slice(0, MISSED_COLUMN), text]);
     }
   }
 
@@ -841,9 +859,8 @@ export class Log {
     const rec: LogRecord = { type: 'reading', seq, ts, device, point, value, flag };
     if (quality !== null) rec.quality = decodeQuality(quality);
     if (raw !== null) rec.raw = decodeRaw(raw);
-    // JSON from the file; from the recent rows an object of its own, made for this read.
-    if (missed !== null)
-      rec.missed = typeof missed === 'string' ? (JSON.parse(missed) as MissedSlots) : missed;
+    // Text from the file; from the recent rows an object made for this read.
+    if (missed !== null) rec.missed = typeof missed === 'string' ? decodeMissed(missed, ts, seq) : missed;
     return rec;
   }
 

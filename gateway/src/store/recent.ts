@@ -51,6 +51,8 @@ export class RecentRows {
   private readonly missedSlots: Float64Array;
   private readonly missedFrom: Float64Array;
   private readonly missedPeriod: Float64Array;
+  /** The missed slots last made by `fill` in the current slice (each slice makes its own). */
+  private missedMade: MissedSlots | null = null;
   /** The flags seen, in the order first seen (a handful: the flag set is closed). */
   private readonly flags: unknown[] = [];
   /** The row `slice` hands to its `make`, refilled for each. */
@@ -122,6 +124,7 @@ export class RecentRows {
     }
     const out: T[] = [];
     const row = this.scratch;
+    this.missedMade = null;
     for (let i = lo; i < this.count && out.length < limit; i++) {
       const p = this.physical(i);
       if (this.seq[p]! > until) break;
@@ -175,7 +178,16 @@ export class RecentRows {
     row[5] = x ? x.quality : null;
     row[6] = len > 0 ? Buffer.from(this.rawBytes.buffer, p * RAW_INLINE, len) : x ? x.raw : null;
     const slots = this.missedSlots[p]!;
-    row[7] = slots === 0 ? null : { slots, from: this.missedFrom[p]!, periodMs: this.missedPeriod[p]! };
+    if (slots === 0) row[7] = null;
+    else {
+      // The rows of one poll carry the same slots: one object for them in a slice.
+      const from = this.missedFrom[p]!;
+      const periodMs = this.missedPeriod[p]!;
+      let m = this.missedMade;
+      if (m === null || m.slots !== slots || m.from !== from || m.periodMs !== periodMs)
+        this.missedMade = m = { slots, from, periodMs };
+      row[7] = m;
+    }
   }
 
   private flagIndex(flag: unknown): number {

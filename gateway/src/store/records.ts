@@ -193,6 +193,55 @@ export function decodeQuality(s: string): Quality[] {
   return s === '' ? [] : (s.split(',') as Quality[]);
 }
 
+/**
+ * Missed slots as the `missed` column keeps them: `slots,age,periodMs`, the age being the
+ * reading's ts minus the first missed slot's due time. All three are safe integers (checkReading
+ * holds ts, from and the rest to that), so the age is exact. Past its capacity nearly every reading
+ * of a gateway carries missed slots: about 10 bytes a row where the JSON it replaces took 48 (a
+ * reading's row is some 40 bytes without them). Rows written before keep their JSON, which
+ * decodeMissed reads as well.
+ */
+export function encodeMissed(m: MissedSlots, ts: number): string {
+  return `${m.slots},${ts - m.from},${m.periodMs}`;
+}
+
+/** The missed slots of the reading at `ts` from the `missed` column; STORE_CORRUPT, naming the seq, if unreadable. */
+export function decodeMissed(text: string, ts: number, seq: number): MissedSlots {
+  let m: MissedSlots | undefined;
+  if (text.charCodeAt(0) === 0x7b /* { */) {
+    try {
+      m = JSON.parse(text) as MissedSlots;
+    } catch {
+      m = undefined;
+    }
+  } else {
+    const a = text.indexOf(',');
+    const b = a < 0 ? -1 : text.indexOf(',', a + 1);
+    if (b > a + 1 && b < text.length - 1)
+      m = {
+        slots: Number(text.slice(0, a)),
+        from: ts - Number(text.slice(a + 1, b)),
+        periodMs: Number(text.slice(b + 1)),
+      };
+  }
+  if (
+    m === undefined ||
+    !Number.isSafeInteger(m.slots) ||
+    m.slots < 1 ||
+    !Number.isSafeInteger(m.from) ||
+    !Number.isSafeInteger(m.periodMs) ||
+    m.periodMs < 1
+  )
+    throw new LantianError(
+      'STORE_CORRUPT',
+      `the log's reading ${seq} has unreadable missed slots (${JSON.stringify(text)})`,
+      {
+        context: { seq, missed: text },
+      },
+    );
+  return m;
+}
+
 /** The detail fields an aggregate has, as JSON for the `detail` column; null when it has none. */
 export function encodeAggregateDetail(a: AggregateDraft): string | null {
   const detail: Record<string, unknown> = {};

@@ -76,6 +76,11 @@ export const MIGRATIONS: readonly string[] = [
   // Slots of the reading's device that overran just before its poll, as JSON
   // (`{"slots":3,"from":…,"periodMs":100}`); NULL for nearly every reading.
   `ALTER TABLE readings ADD COLUMN missed TEXT;`,
+  // From here on `missed` is written as "slots,age,periodMs" (records.ts, encodeMissed); the JSON
+  // of older rows stays as it is and is still read. Nothing in the file changes: the version is
+  // raised so that a gateway that reads only JSON refuses the file (STORE_SCHEMA_NEWER) instead
+  // of failing on the first row it cannot parse.
+  `SELECT 1;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -95,6 +95,32 @@ describe('readings packed for the acquisition thread', () => {
     }
   });
 
+  it('gives the readings of one poll one missed-slots object, as the scheduler made them', async () => {
+    const a = { slots: 3, from: 1_000, periodMs: 100 };
+    const b = { slots: 3, from: 1_100, periodMs: 100 };
+    const poll = (device: string, missed: typeof a) =>
+      ['so2', 'nox'].map((point) => ({ ...base, device, point, missed }));
+    const sent = [
+      ...poll('d1', a),
+      ...poll('d2', a),
+      ...poll('d3', b),
+      { ...base, device: 'd4' },
+      ...poll('d5', b),
+    ];
+    const { drafts } = await across(new DraftPacker(), new DraftUnpacker(), sent);
+    expect(drafts).toEqual(sent);
+    const m = drafts.map((d) => d.missed);
+    // Equal slots are one object, across polls with the same slots and a reading without any
+    // (nothing tells them apart); a change of slots makes a new one.
+    expect(new Set(m.slice(0, 4)).size).toBe(1);
+    expect(m[4]).toBe(m[5]);
+    expect(m[4]).not.toBe(m[3]);
+    expect(m[6]).toBeUndefined();
+    expect(new Set([m[4], m[7], m[8]]).size).toBe(1);
+    // Never the sender's own object.
+    expect(m[0]).not.toBe(a);
+  });
+
   it('sends each device/point name once, and gives the same strings ever after', async () => {
     const packer = new DraftPacker();
     const unpacker = new DraftUnpacker();

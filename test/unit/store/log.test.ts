@@ -85,6 +85,74 @@ describe('the log', () => {
     });
   });
 
+  it('keeps missed slots compact in the file, reads the JSON of older rows, and names an unreadable one', () => {
+    const log = open();
+    const slots = (slots: number, from: number, periodMs: number) => ({ slots, from, periodMs });
+    const poll = (ts: number, missed: ReturnType<typeof slots>) =>
+      ['so2', 'nox', 'o2'].map((point) => ({
+        ts,
+        device: 'stack1',
+        point,
+        value: 1,
+        flag: 'N' as const,
+        missed,
+      }));
+    // One poll's readings share their slots; the next poll has others; the due time may follow
+    // the reading's (a clock set back) and may be far from it.
+    const polls = [
+      poll(10_000, slots(3, 9_700, 100)),
+      poll(10_400, slots(1, 10_300, 100)),
+      poll(20_000, slots(2, 20_500, 250)),
+      poll(Number.MAX_SAFE_INTEGER, slots(7, 0, 60_000)),
+    ];
+    for (const p of polls) log.append(p);
+    // Rows inserted one at a time and 32 to a statement write the same text.
+    log.append(Array.from({ length: 40 }, () => poll(30_000, slots(2, 29_800, 100))[0]!));
+    const text = log.database.prepare('SELECT missed FROM readings ORDER BY seq').pluck().all();
+    expect(text.slice(0, 12)).toEqual([
+      ...Array(3).fill('3,300,100'),
+      ...Array(3).fill('1,100,100'),
+      ...Array(3).fill('2,-500,250'),
+      ...Array(3).fill(`7,${Number.MAX_SAFE_INTEGER},60000`),
+    ]);
+    expect(new Set(text.slice(12))).toEqual(new Set(['2,200,100']));
+    // A row of an older gateway, as it wrote them.
+    log.database
+      .prepare(
+        `INSERT INTO readings (seq, ts, point_id, value, flag, missed) VALUES (100, 5000, 1, 2, 'N', ?)`,
+      )
+      .run('{"slots":4,"from":4600,"periodMs":100}');
+    log.close();
+    // From the file, by a fresh log.
+    const again = open();
+    const records = again.read(0, 200);
+    expect(records.slice(0, 12).map((r) => r.type === 'reading' && r.missed)).toEqual(
+      polls.flat().map((r) => r.missed),
+    );
+    expect(records.find((r) => r.seq === 100)).toMatchObject({ ts: 5000, missed: slots(4, 4600, 100) });
+    for (const bad of [
+      '',
+      '3',
+      '3,,100',
+      '3,1,',
+      'x,1,100',
+      '0,1,100',
+      '3,1,0',
+      '{"slots":1',
+      '{"slots":1}',
+    ]) {
+      again.database.prepare('UPDATE readings SET missed = ? WHERE seq = 100').run(bad);
+      let err: unknown;
+      try {
+        again.read(0, 200);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toMatchObject({ code: 'STORE_CORRUPT', context: { seq: 100, missed: bad } });
+      expect((err as Error).message, bad).toContain('reading 100');
+    }
+  });
+
   it('gives back every field exactly as appended, all kinds in sequence order', () => {
     const log = open();
     log.append([

@@ -116,7 +116,7 @@ describe('opening the log', () => {
     const db = openDatabase(path, {
       synchronous: 'normal',
       integrityCheck: 'quick',
-      migrations: MIGRATIONS.slice(0, -1),
+      migrations: MIGRATIONS.slice(0, 3),
     });
     db.exec(`INSERT INTO points VALUES (1, 'stack1', 'so2'); INSERT INTO readings VALUES (1, 1000, 1, 5, 'N', NULL, NULL);
       UPDATE meta SET value = 2 WHERE key = 'next_seq';`);
@@ -137,6 +137,33 @@ describe('opening the log', () => {
     ]);
     expect(log.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     log.close();
+  });
+
+  it('opens a log whose missed slots are JSON, reads them, and writes the short form from then on', () => {
+    const db = openDatabase(path, {
+      synchronous: 'normal',
+      integrityCheck: 'quick',
+      migrations: MIGRATIONS.slice(0, 4),
+    });
+    db.exec(`INSERT INTO points VALUES (1, 'stack1', 'so2');
+      INSERT INTO readings VALUES (1, 1000, 1, 5, 'N', NULL, NULL, '{"slots":2,"from":800,"periodMs":100}');
+      UPDATE meta SET value = 2 WHERE key = 'next_seq';`);
+    db.close();
+    const log = openLog({ path });
+    expect(log.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const next = { ts: 2000, device: 'stack1', point: 'so2', value: 6, flag: 'N' as const };
+    log.append([{ ...next, missed: { slots: 3, from: 1700, periodMs: 100 } }]);
+    log.close();
+    const again = openLog({ path });
+    expect(again.read(0, 10).map((r) => r.type === 'reading' && r.missed)).toEqual([
+      { slots: 2, from: 800, periodMs: 100 },
+      { slots: 3, from: 1700, periodMs: 100 },
+    ]);
+    expect(again.database.prepare('SELECT missed FROM readings ORDER BY seq').pluck().all()).toEqual([
+      '{"slots":2,"from":800,"periodMs":100}',
+      '3,300,100',
+    ]);
+    again.close();
   });
 
   it('rolls a failed upgrade back and reports it', () => {

@@ -96,6 +96,34 @@ describe('RecentRows', () => {
 describe('reading what was just committed', () => {
   const { open } = useTempLog();
 
+  it('makes one missed-slots object for the rows of a poll in a slice, and new ones for each slice', () => {
+    const recent = new RecentRows(16);
+    recent.reset(0);
+    const m = (from: number) => ({ slots: 2, from, periodMs: 100 });
+    recent.add(
+      [m(800), m(800), m(800), null, m(900), m(900), m(800)].map((missed, i) => [
+        i + 1,
+        1000,
+        7,
+        i,
+        'N',
+        null,
+        null,
+        missed,
+      ]),
+    );
+    const first = recent.slice(0, 10, Infinity)!.map((r) => r[7]);
+    expect(first).toEqual([m(800), m(800), m(800), null, m(900), m(900), m(800)]);
+    expect(first[1]).toBe(first[0]);
+    expect(first[2]).toBe(first[0]);
+    expect(first[5]).toBe(first[4]);
+    expect(first[4]).not.toBe(first[0]);
+    expect(first[6]).not.toBe(first[0]);
+    const second = recent.slice(0, 10, Infinity)!.map((r) => r[7]);
+    expect(second).toEqual(first);
+    expect(second[0]).not.toBe(first[0]);
+  });
+
   it('gives the records a read from the file gives, across readings, an event and aggregates', () => {
     const log = open();
     log.append(syntheticBatch(0, 300));
