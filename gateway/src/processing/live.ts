@@ -30,6 +30,8 @@ export type LoggedRecord =
 export interface ProcessingLog {
   readonly lastSeq: number;
   read(after: number, limit: number): LoggedRecord[];
+  /** `read` without what processing does not use: the readings' raw words and quality reasons. */
+  readValues(after: number, limit: number): LoggedRecord[];
   /** The events alone, by seq. */
   readEvents(after: number, limit: number): LoggedRecord[];
   /** Readings waiting in memory because the log cannot write (the store's LogStats fits). */
@@ -85,7 +87,11 @@ export class LiveProcessing {
     if (queued) this.held = true;
     if (this.held && this.log.stats().pendingReadings === 0) this.held = false;
     const readings: ReadingDraft[] = [];
-    for (let page = this.log.read(this.seen, PAGE); page.length > 0; page = this.log.read(this.seen, PAGE)) {
+    for (
+      let page = this.log.readValues(this.seen, PAGE);
+      page.length > 0;
+      page = this.log.readValues(this.seen, PAGE)
+    ) {
       for (const r of page) if (r.type === 'reading') readings.push(r);
       this.seen = page.at(-1)!.seq;
     }

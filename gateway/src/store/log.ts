@@ -518,8 +518,21 @@ export class Log {
 
   /** Records with `after < seq <= until`, in sequence order, at most `limit` of them. */
   read(after: number, limit: number, until = Number.MAX_SAFE_INTEGER): LogRecord[] {
+    return this.readRecords(after, limit, until, true);
+  }
+
+  /**
+   * `read` for a reader of values (processing follows the log with it): its readings come
+   * without their raw words and quality reasons, which it would otherwise have had made for
+   * every reading and dropped.
+   */
+  readValues(after: number, limit: number): LogRecord[] {
+    return this.readRecords(after, limit, Number.MAX_SAFE_INTEGER, false);
+  }
+
+  private readRecords(after: number, limit: number, until: number, whole: boolean): LogRecord[] {
     this.open();
-    const held = this.recent.slice(after, limit, until, (r) => this.reading(r));
+    const held = this.recent.slice(after, limit, until, (r) => this.reading(r, whole), whole);
     if (held) return held;
     const s = this.stmt;
     const readings = s.readReadings.all(after, until, limit) as Row[];
@@ -528,7 +541,7 @@ export class Log {
       ...(s.readAggregates.all(after, until, limit) as Row[]).map((r) => this.aggregate(r)),
       ...(s.readBlobs.all(after, until, limit) as Row[]).map((r) => this.blob(r)),
     ];
-    const out: LogRecord[] = readings.map((r) => this.reading(r));
+    const out: LogRecord[] = readings.map((r) => this.reading(r, whole));
     if (others.length === 0) return out;
     return [...out, ...others].sort((a, b) => a.seq - b.seq).slice(0, limit);
   }
@@ -844,7 +857,7 @@ export class Log {
       });
   }
 
-  private reading(r: Row): LogRecord {
+  private reading(r: Row, whole = true): LogRecord {
     const [seq, ts, pid, value, flag, quality, raw, missed] = r as [
       number,
       number,
@@ -857,8 +870,10 @@ export class Log {
     ];
     const { device, point } = this.dict.ref(pid);
     const rec: LogRecord = { type: 'reading', seq, ts, device, point, value, flag };
-    if (quality !== null) rec.quality = decodeQuality(quality);
-    if (raw !== null) rec.raw = decodeRaw(raw);
+    if (whole) {
+      if (quality !== null) rec.quality = decodeQuality(quality);
+      if (raw !== null) rec.raw = decodeRaw(raw);
+    }
     // Text from the file; from the recent rows an object made for this read.
     if (missed !== null) rec.missed = typeof missed === 'string' ? decodeMissed(missed, ts, seq) : missed;
     return rec;

@@ -106,13 +106,15 @@ export class RecentRows {
    * Held rows with `after < seq <= until`, at most `limit`, each passed through `make`;
    * undefined when the range is not all held. `make` gets one scratch row, refilled for each,
    * whose raw Buffer is a view of the ring: it must take what it needs and keep neither (the
-   * log makes its record of it at once). The default copies the row.
+   * log makes its record of it at once). The default copies the row. Without `withRaw` the raw
+   * column is null in every row (no view of the ring is made), for a reader that has no use for it.
    */
   slice<T = Row>(
     after: number,
     limit: number,
     until: number,
     make: (row: Row) => T = copyRow as (row: Row) => T,
+    withRaw = true,
   ): T[] | undefined {
     if (after < this.from) return undefined;
     let lo = 0;
@@ -128,7 +130,7 @@ export class RecentRows {
     for (let i = lo; i < this.count && out.length < limit; i++) {
       const p = this.physical(i);
       if (this.seq[p]! > until) break;
-      this.fill(row, p);
+      this.fill(row, p, withRaw);
       out.push(make(row));
     }
     return out;
@@ -167,7 +169,7 @@ export class RecentRows {
         : { ...(numeric ? {} : { value }), quality, raw: inline ? null : raw };
   }
 
-  private fill(row: Row, p: number): void {
+  private fill(row: Row, p: number, withRaw: boolean): void {
     const x = this.extra[p];
     const len = this.rawLen[p]!;
     row[0] = this.seq[p];
@@ -176,7 +178,13 @@ export class RecentRows {
     row[3] = x && 'value' in x ? x.value : this.num[p];
     row[4] = this.flags[this.flag[p]!];
     row[5] = x ? x.quality : null;
-    row[6] = len > 0 ? Buffer.from(this.rawBytes.buffer, p * RAW_INLINE, len) : x ? x.raw : null;
+    row[6] = !withRaw
+      ? null
+      : len > 0
+        ? Buffer.from(this.rawBytes.buffer, p * RAW_INLINE, len)
+        : x
+          ? x.raw
+          : null;
     const slots = this.missedSlots[p]!;
     if (slots === 0) row[7] = null;
     else {

@@ -153,6 +153,40 @@ describe('the log', () => {
     }
   });
 
+  it('reads values for processing: every record of read, its readings without raw words and quality', () => {
+    const log = open();
+    const polled = syntheticBatch(0, 40).map((r, i) =>
+      i % 3 === 0
+        ? {
+            ...r,
+            raw: [i, 0xffff],
+            quality: ['out_of_range' as const],
+            missed: { slots: 1, from: r.ts - 100, periodMs: 100 },
+          }
+        : { ...r, raw: Array.from({ length: 6 }, (_, k) => k + i) },
+    );
+    log.append(polled.slice(0, 20));
+    log.appendEvent({ ts: 5, kind: 'alarm', payload: { x: 1 } });
+    log.appendAggregates([syntheticAggregate(3)]);
+    log.append(polled.slice(20));
+    const lean = (records: LogRecord[]) =>
+      records.map((r) => {
+        if (r.type !== 'reading') return r;
+        const { raw: _raw, quality: _quality, ...rest } = r;
+        return rest;
+      });
+    const whole = log.read(0, 100);
+    expect(whole.filter((r) => r.type === 'reading' && r.raw !== undefined)).toHaveLength(40);
+    // From the recent rows, then from the file by a fresh log; pages and bounds as read's.
+    expect(log.readValues(0, 100)).toEqual(lean(whole));
+    expect(log.readValues(10, 5)).toEqual(lean(log.read(10, 5)));
+    log.close();
+    const again = open();
+    expect(again.read(0, 100)).toEqual(whole);
+    expect(again.readValues(0, 100)).toEqual(lean(whole));
+    expect(again.readValues(30, 3)).toEqual(lean(whole).slice(30, 33));
+  });
+
   it('gives back every field exactly as appended, all kinds in sequence order', () => {
     const log = open();
     log.append([
