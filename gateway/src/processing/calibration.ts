@@ -31,6 +31,8 @@ export interface DriftPlan {
 
 export class CalibrationWatch {
   private readonly drifts = new PointMap<DriftPlan>();
+  /** Whether any drift register is named: without, a reading needs no look-up for one. */
+  private readonly anyDrift: boolean;
   private readonly last = new Map<string, number>();
   /** Devices calibrating now, with the time of their first C reading. */
   private readonly calibrating = new Map<string, number>();
@@ -39,16 +41,19 @@ export class CalibrationWatch {
     drifts: readonly DriftPlan[],
     /** Devices whose measurement readings show a calibration, with their outlet. */
     private readonly devices: ReadonlyMap<string, string | undefined>,
-    /** Whether `device/point` is a measurement (only measurements carry the C flag of a check). */
-    private readonly isMeasurement: (key: string) => boolean,
   ) {
     for (const d of drifts) this.drifts.set(d.device, d.point, d);
+    this.anyDrift = drifts.length > 0;
   }
 
-  observe(r: ReadingDraft): readonly ProcessingEvent[] {
-    const drift = this.drifts.get(r.device, r.point);
+  /**
+   * One committed reading; `measurement` says whether its point is a measurement (a series of
+   * processing's: only measurements carry the C flag of a check). The caller has looked that up.
+   */
+  observe(r: ReadingDraft, measurement: boolean): readonly ProcessingEvent[] {
+    const drift = this.anyDrift ? this.drifts.get(r.device, r.point) : undefined;
     if (drift) return this.driftReading(drift, seriesKey(r.device, r.point), r);
-    if (!this.devices.has(r.device) || !this.isMeasurement(seriesKey(r.device, r.point))) return NO_EVENTS;
+    if (!measurement || !this.devices.has(r.device)) return NO_EVENTS;
     const since = this.calibrating.get(r.device);
     if (since === undefined && r.flag === 'C') {
       this.calibrating.set(r.device, r.ts);

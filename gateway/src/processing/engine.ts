@@ -120,7 +120,6 @@ export class Processor {
     this.calibration = new CalibrationWatch(
       plan.outlets.flatMap((o) => o.drifts ?? []),
       new Map(plan.series.map((s) => [s.device, s.outlet])),
-      (key) => this.series.has(key),
     );
   }
 
@@ -128,14 +127,16 @@ export class Processor {
   push(readings: readonly ReadingDraft[], now: number): ProcessingOutput {
     const calibration: ProcessingEvent[] = [];
     for (const r of readings) {
+      // One look-up of the reading's series serves every step below.
+      const s = this.seriesAt.get(r.device, r.point);
       // Events are rare: most readings give none, and nothing is spread or copied for them.
-      const c = this.calibration.observe(r);
+      const c = this.calibration.observe(r, s !== undefined);
       if (c.length > 0) calibration.push(...c);
       const w = this.wind?.observe(r);
       if (w && w.length > 0) calibration.push(...w);
-      const j = this.limits.realtime ? this.judgeReading(r) : NO_EVENTS;
+      const j = this.limits.realtime ? this.judgeReading(r, s) : NO_EVENTS;
       if (j.length > 0) calibration.push(...j);
-      this.ingest(r);
+      this.ingest(r, s);
     }
     const out = this.advance(now);
     this.health.events += calibration.length;
@@ -199,9 +200,9 @@ export class Processor {
   }
 
   /** A reading judged by the `realtime` limits of its point; the event time is the reading's. */
-  private judgeReading(r: ReadingDraft): readonly ProcessingEvent[] {
+  private judgeReading(r: ReadingDraft, s: Series | undefined): readonly ProcessingEvent[] {
     if (typeof r.value === 'string') return NO_EVENTS;
-    const plan = this.seriesAt.get(r.device, r.point)?.plan;
+    const plan = s?.plan;
     const value = Number.isFinite(r.value) ? r.value : null;
     return this.limits.judge(
       [
@@ -220,8 +221,7 @@ export class Processor {
     );
   }
 
-  private ingest(r: ReadingDraft): void {
-    const s = this.seriesAt.get(r.device, r.point);
+  private ingest(r: ReadingDraft, s: Series | undefined): void {
     if (!s || typeof r.value === 'string') {
       this.health.ignored++;
       return;

@@ -94,6 +94,28 @@ describe('calibration records', () => {
     ]);
   });
 
+  it('takes a calibration from measurements alone, on a site without drift registers too', () => {
+    const noDrifts = plan(
+      [series('uv', 'so2', { outlet: 's1' }), series('dust', 'pm10')],
+      [outlet('s1', {})],
+    );
+    const at = (s: number) => T0 + s * 1000;
+    const p = new Processor(noDrifts);
+    const events = [
+      // A status word flagged C is no measurement: it proves no calibration. A dust monitor's
+      // measurement does, without an outlet.
+      [{ ts: at(0), device: 'uv', point: 'status', value: 5, flag: 'C' as Flag }],
+      [{ ts: at(1), device: 'dust', point: 'pm10', value: 40, flag: 'C' as Flag }],
+      [{ ts: at(2), device: 'uv', point: 'so2', value: 35, flag: 'C' as Flag }],
+      [{ ts: at(3), device: 'uv', point: 'so2', value: 35, flag: 'N' as Flag }],
+    ].flatMap((b) => p.push(b, b[0]!.ts).events.filter((e) => e.kind === 'calibration'));
+    expect(events.map((e) => e.payload)).toEqual([
+      { state: 'started', device: 'dust', start: at(1) },
+      { state: 'started', outlet: 's1', device: 'uv', start: at(2) },
+      { state: 'ended', outlet: 's1', device: 'uv', start: at(2), end: at(3), durationS: 1 },
+    ]);
+  });
+
   it('records nothing for an analyzer that measures normally with unchanged drift registers', () => {
     expect(run([poll(0, 'N', 0.4, -1.2), poll(5, 'N', 0.4, -1.2), poll(10, 'M', 0.4, -1.2)])).toEqual([]);
   });
