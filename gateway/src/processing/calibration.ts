@@ -12,7 +12,8 @@
  * the log at a restart reproduces exactly the events written before it.
  */
 import type { ReadingDraft } from '../core/reading.js';
-import { PointMap, seriesKey } from './plan.js';
+import { PointMap } from '../core/point-map.js';
+import { seriesKey } from './plan.js';
 import { NO_EVENTS, type ProcessingEvent } from './types.js';
 
 /** One drift register of an analyzer and what it is the drift of. */

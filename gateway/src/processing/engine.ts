@@ -16,7 +16,8 @@ import { SiteCalendar } from './calendar.js';
 import { ppmToMgM3 } from './conversions.js';
 import { LimitWatch } from './limits.js';
 import { convertOutletMinute } from './outlet.js';
-import { FLOW_POINT, NOX_POINT, PointMap, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
+import { PointMap } from '../core/point-map.js';
+import { FLOW_POINT, NOX_POINT, seriesKey, type ProcessingPlan, type SeriesPlan } from './plan.js';
 import { counts, FlagTally, required, Stats } from './rules.js';
 import { WindWatch } from './wind.js';
 import {

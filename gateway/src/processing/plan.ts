@@ -3,6 +3,7 @@
  * and per outlet the O2, flue and pollutant series its conversions use. Pure; also the source of
  * the outlet lines of `check-config --plan`.
  */
+import { PointMap } from '../core/point-map.js';
 import { parsePointRef } from '../core/reading.js';
 import type { ProfileRegistry } from '../profiles/index.js';
 import { pollingPlan } from '../config/plan.js';
@@ -107,24 +108,6 @@ const NUMERIC = new Set(['u16', 'i16', 'u32', 'i32', 'u64', 'i64', 'f32', 'f64',
 export const FLOW_POINT = 'dry_std_flow';
 /** Point of an outlet-computed NOx-as-NO2 series (HJ 212 a21002). */
 export const NOX_POINT = 'nox_as_no2';
-
-/**
- * Values by device then point: a reading finds its series in two look-ups of strings it already
- * carries, without building or finding its `device/point` key.
- */
-export class PointMap<T> {
-  private readonly byDevice = new Map<string, Map<string, T>>();
-
-  get(device: string, point: string): T | undefined {
-    return this.byDevice.get(device)?.get(point);
-  }
-
-  set(device: string, point: string, value: T): void {
-    let points = this.byDevice.get(device);
-    if (!points) this.byDevice.set(device, (points = new Map<string, T>()));
-    points.set(point, value);
-  }
-}
 
 /** Keys made so far, by device then point: one string per series, not one per reading. */
 const KEYS = new PointMap<string>();

@@ -22,7 +22,8 @@
  */
 import type { Quality, ReadingDraft } from '../core/reading.js';
 import { correctToReferenceO2 } from './conversions.js';
-import { PointMap, seriesKey, type ProcessingPlan } from './plan.js';
+import { PointMap } from '../core/point-map.js';
+import { seriesKey, type ProcessingPlan } from './plan.js';
 import { counts } from './rules.js';
 
 export interface QualitySettings {

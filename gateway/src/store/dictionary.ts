@@ -3,6 +3,7 @@
  * strings. The whole dictionary lives in memory (a site has hundreds of points, not millions).
  */
 import { LantianError } from '../core/errors.js';
+import { PointMap } from '../core/point-map.js';
 import type { SqliteDb } from './schema.js';
 
 export interface PointName {
@@ -11,7 +12,7 @@ export interface PointName {
 }
 
 export class PointDictionary {
-  private readonly byName = new Map<string, Map<string, number>>();
+  private readonly byName = new PointMap<number>();
   /** Indexed by id (the table's rowids, small and dense): a look-up for every reading read back. */
   private readonly byId: (PointName | undefined)[] = [];
   private readonly insert;
@@ -25,7 +26,7 @@ export class PointDictionary {
 
   /** The id of `device/point`, inserting it (inside the caller's transaction) when new. */
   id(device: string, point: string): number {
-    const known = this.byName.get(device)?.get(point);
+    const known = this.byName.get(device, point);
     if (known !== undefined) return known;
     const id = Number(this.insert.run(device, point).lastInsertRowid);
     this.remember(id, device, point);
@@ -35,7 +36,7 @@ export class PointDictionary {
 
   /** The ids of every known point of `device`. */
   idsOf(device: string): { id: number; point: string }[] {
-    return [...(this.byName.get(device) ?? [])].map(([point, id]) => ({ id, point }));
+    return [...(this.byName.pointsOf(device) ?? [])].map(([point, id]) => ({ id, point }));
   }
 
   ref(id: number): PointName {
@@ -61,15 +62,13 @@ export class PointDictionary {
   rollback(): void {
     for (const a of this.added) {
       this.byId[a.id] = undefined;
-      this.byName.get(a.device)?.delete(a.point);
+      this.byName.delete(a.device, a.point);
     }
     this.added = [];
   }
 
   private remember(id: number, device: string, point: string): void {
-    let points = this.byName.get(device);
-    if (!points) this.byName.set(device, (points = new Map<string, number>()));
-    points.set(point, id);
+    this.byName.set(device, point, id);
     this.byId[id] = { device, point };
   }
 }

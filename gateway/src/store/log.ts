@@ -159,6 +159,9 @@ export class Log {
   private readonly cursors = new Map<string, Cursor>();
   private readonly listeners = new Set<(lastSeq: number) => void>();
   private readonly devices = new Map<string, DeviceCounters>();
+  /** The device `count` counted last and its counters, an entry of `devices` (never removed from it). */
+  private countedDevice: string | undefined;
+  private counted: DeviceCounters | undefined;
   private readonly retention: Retention;
   private readonly stmt;
   private readonly logger: Logger;
@@ -843,8 +846,11 @@ export class Log {
   }
 
   private count(device: string, flag: Flag, ts: number): void {
-    let c = this.devices.get(device);
+    // A batch holds each poll's readings in a row: the device counted last is usually the next.
+    let c = device === this.countedDevice ? this.counted : this.devices.get(device);
     if (!c) this.devices.set(device, (c = { readings: 0, flagged: 0, lastTs: 0 }));
+    this.countedDevice = device;
+    this.counted = c;
     c.readings++;
     if (flag !== 'N') c.flagged++;
     if (ts > c.lastTs) c.lastTs = ts;

@@ -300,6 +300,19 @@ describe('the log', () => {
     ]);
     expect(log.deviceCounters().get('a')).toEqual({ readings: 2, flagged: 1, lastTs: 7 });
     expect(log.deviceCounters().get('b')).toEqual({ readings: 1, flagged: 0, lastTs: 6 });
+    // Devices in turn, within a batch and across batches.
+    log.append([
+      { ts: 8, device: 'b', point: 'y', value: 1, flag: 'B' },
+      { ts: 9, device: 'a', point: 'x', value: 1, flag: 'N' },
+      { ts: 9, device: 'c', point: 'x', value: 1, flag: 'N' },
+      { ts: 10, device: 'a', point: 'y', value: 1, flag: 'N' },
+    ]);
+    log.append([{ ts: 11, device: 'a', point: 'x', value: 1, flag: 'T' }]);
+    expect(Object.fromEntries(log.deviceCounters())).toEqual({
+      a: { readings: 5, flagged: 2, lastTs: 11 },
+      b: { readings: 2, flagged: 1, lastTs: 8 },
+      c: { readings: 1, flagged: 0, lastTs: 9 },
+    });
   });
 
   it('tells every append listener the new last sequence number', () => {
