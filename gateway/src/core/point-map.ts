@@ -3,9 +3,10 @@
  * strings it already carries, without building or finding a `device/point` key.
  *
  * Readings come a poll at a time, every point of one device in a row, so the points of the device
- * looked up last are kept at hand: the next reading of that device takes one look-up, not two.
- * Only a device that has points is kept, and its map of points is never replaced, so what is at
- * hand stays true through every `set` and `delete`.
+ * looked up last are kept at hand (none, for a device without points): the next reading of that
+ * device takes one look-up, not two. A device's map of points is made once, by the `set` that
+ * keeps it at hand, and never replaced, so what is at hand stays true through every `set` and
+ * `delete`.
  */
 export class PointMap<T> {
   private readonly byDevice = new Map<string, Map<string, T>>();
@@ -18,7 +19,7 @@ export class PointMap<T> {
 
   set(device: string, point: string, value: T): void {
     let points = this.points(device);
-    if (!points) this.byDevice.set(device, (points = new Map<string, T>()));
+    if (!points) this.byDevice.set(device, (this.lastPoints = points = new Map<string, T>()));
     points.set(point, value);
   }
 
@@ -32,12 +33,10 @@ export class PointMap<T> {
   }
 
   private points(device: string): Map<string, T> | undefined {
-    if (device === this.lastDevice) return this.lastPoints;
-    const points = this.byDevice.get(device);
-    if (points) {
+    if (device !== this.lastDevice) {
       this.lastDevice = device;
-      this.lastPoints = points;
+      this.lastPoints = this.byDevice.get(device);
     }
-    return points;
+    return this.lastPoints;
   }
 }

@@ -205,25 +205,15 @@ export function encodeMissed(m: MissedSlots, ts: number): string {
   return `${m.slots},${ts - m.from},${m.periodMs}`;
 }
 
+/** The short form of missed slots: three whole numbers, the age alone may be negative. */
+const MISSED_SHORT = /^(\d+),(-?\d+),(\d+)$/;
+
 /** The missed slots of the reading at `ts` from the `missed` column; STORE_CORRUPT, naming the seq, if unreadable. */
 export function decodeMissed(text: string, ts: number, seq: number): MissedSlots {
   let m: MissedSlots | undefined;
-  if (text.charCodeAt(0) === 0x7b /* { */) {
-    try {
-      m = JSON.parse(text) as MissedSlots;
-    } catch {
-      m = undefined;
-    }
-  } else {
-    const a = text.indexOf(',');
-    const b = a < 0 ? -1 : text.indexOf(',', a + 1);
-    if (b > a + 1 && b < text.length - 1)
-      m = {
-        slots: Number(text.slice(0, a)),
-        from: ts - Number(text.slice(a + 1, b)),
-        periodMs: Number(text.slice(b + 1)),
-      };
-  }
+  const short = MISSED_SHORT.exec(text);
+  if (short) m = { slots: Number(short[1]), from: ts - Number(short[2]), periodMs: Number(short[3]) };
+  else if (text.startsWith('{')) m = parseJson(text) as MissedSlots | undefined;
   if (
     m === undefined ||
     !Number.isSafeInteger(m.slots) ||
@@ -240,6 +230,15 @@ export function decodeMissed(text: string, ts: number, seq: number): MissedSlots
       },
     );
   return m;
+}
+
+/** `text` parsed as JSON; undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The detail fields an aggregate has, as JSON for the `detail` column; null when it has none. */

@@ -98,6 +98,9 @@ describe('readings packed for the acquisition thread', () => {
   it('gives the readings of one poll one missed-slots object, as the scheduler made them', async () => {
     const a = { slots: 3, from: 1_000, periodMs: 100 };
     const b = { slots: 3, from: 1_100, periodMs: 100 };
+    // Each differs from the one before in one number alone.
+    const moreSlots = { slots: 4, from: 1_100, periodMs: 100 };
+    const otherPeriod = { slots: 4, from: 1_100, periodMs: 250 };
     const poll = (device: string, missed: typeof a) =>
       ['so2', 'nox'].map((point) => ({ ...base, device, point, missed }));
     const sent = [
@@ -106,6 +109,8 @@ describe('readings packed for the acquisition thread', () => {
       ...poll('d3', b),
       { ...base, device: 'd4' },
       ...poll('d5', b),
+      ...poll('d6', moreSlots),
+      ...poll('d7', otherPeriod),
     ];
     const { drafts } = await across(new DraftPacker(), new DraftUnpacker(), sent);
     expect(drafts).toEqual(sent);
@@ -117,6 +122,7 @@ describe('readings packed for the acquisition thread', () => {
     expect(m[4]).not.toBe(m[3]);
     expect(m[6]).toBeUndefined();
     expect(new Set([m[4], m[7], m[8]]).size).toBe(1);
+    expect(new Set(m.slice(7)).size).toBe(3);
     // Never the sender's own object.
     expect(m[0]).not.toBe(a);
   });

@@ -9,6 +9,7 @@ import {
   worstFlag,
   isFlag,
 } from '../../../gateway/src/core/index.js';
+import { missedTimes } from '../../../gateway/src/core/reading.js';
 
 describe('flags', () => {
   it('picks the most serious flag when several apply', () => {
@@ -31,6 +32,15 @@ describe('point references', () => {
     expect(parsePointRef('nodevice')).toBeUndefined();
     expect(parsePointRef('/so2')).toBeUndefined();
     expect(parsePointRef('dev/')).toBeUndefined();
+  });
+});
+
+describe('missed slots', () => {
+  it('gives the due time of each missed slot, one period apart, oldest first', () => {
+    expect(missedTimes({ slots: 1, from: 5000, periodMs: 100 })).toEqual([5000]);
+    expect(missedTimes({ slots: 4, from: 1_767_225_600_000, periodMs: 250 })).toEqual([
+      1_767_225_600_000, 1_767_225_600_250, 1_767_225_600_500, 1_767_225_600_750,
+    ]);
   });
 });
 

@@ -104,18 +104,29 @@ describe('the log', () => {
       poll(10_400, slots(1, 10_300, 100)),
       poll(20_000, slots(2, 20_500, 250)),
       poll(Number.MAX_SAFE_INTEGER, slots(7, 0, 60_000)),
+      poll(25_000, slots(1, 24_999, 1)),
     ];
     for (const p of polls) log.append(p);
+    // Two devices polled at the same time with other slots; one object on readings of two times.
+    const shared = slots(2, 40_000, 100);
+    log.append([
+      { ts: 40_300, device: 'a', point: 'x', value: 1, flag: 'N', missed: slots(3, 40_000, 100) },
+      { ts: 40_300, device: 'b', point: 'x', value: 1, flag: 'N', missed: slots(1, 40_200, 100) },
+      { ts: 40_300, device: 'c', point: 'x', value: 1, flag: 'N', missed: shared },
+      { ts: 40_400, device: 'c', point: 'y', value: 1, flag: 'N', missed: shared },
+    ]);
     // Rows inserted one at a time and 32 to a statement write the same text.
     log.append(Array.from({ length: 40 }, () => poll(30_000, slots(2, 29_800, 100))[0]!));
     const text = log.database.prepare('SELECT missed FROM readings ORDER BY seq').pluck().all();
-    expect(text.slice(0, 12)).toEqual([
+    expect(text.slice(0, 15)).toEqual([
       ...Array(3).fill('3,300,100'),
       ...Array(3).fill('1,100,100'),
       ...Array(3).fill('2,-500,250'),
       ...Array(3).fill(`7,${Number.MAX_SAFE_INTEGER},60000`),
+      ...Array(3).fill('1,1,1'),
     ]);
-    expect(new Set(text.slice(12))).toEqual(new Set(['2,200,100']));
+    expect(text.slice(15, 19)).toEqual(['3,300,100', '1,100,100', '2,300,100', '2,400,100']);
+    expect(new Set(text.slice(19))).toEqual(new Set(['2,200,100']));
     // A row of an older gateway, as it wrote them.
     log.database
       .prepare(
@@ -126,7 +137,7 @@ describe('the log', () => {
     // From the file, by a fresh log.
     const again = open();
     const records = again.read(0, 200);
-    expect(records.slice(0, 12).map((r) => r.type === 'reading' && r.missed)).toEqual(
+    expect(records.slice(0, 15).map((r) => r.type === 'reading' && r.missed)).toEqual(
       polls.flat().map((r) => r.missed),
     );
     expect(records.find((r) => r.seq === 100)).toMatchObject({ ts: 5000, missed: slots(4, 4600, 100) });
@@ -135,11 +146,18 @@ describe('the log', () => {
       '3',
       '3,,100',
       '3,1,',
+      ',1,100',
       'x,1,100',
+      '3, 1,100',
+      '3,1,100 ',
+      '-3,1,100',
       '0,1,100',
       '3,1,0',
+      '3,1.5,100',
+      '99999999999999999,1,100',
       '{"slots":1',
       '{"slots":1}',
+      '{"slots":1,"from":5,"periodMs":0}',
     ]) {
       again.database.prepare('UPDATE readings SET missed = ? WHERE seq = 100').run(bad);
       let err: unknown;

@@ -99,26 +99,18 @@ describe('reading what was just committed', () => {
   it('makes one missed-slots object for the rows of a poll in a slice, and new ones for each slice', () => {
     const recent = new RecentRows(16);
     recent.reset(0);
-    const m = (from: number) => ({ slots: 2, from, periodMs: 100 });
-    recent.add(
-      [m(800), m(800), m(800), null, m(900), m(900), m(800)].map((missed, i) => [
-        i + 1,
-        1000,
-        7,
-        i,
-        'N',
-        null,
-        null,
-        missed,
-      ]),
-    );
+    const m = (from: number, slots = 2, periodMs = 100) => ({ slots, from, periodMs });
+    // After the poll at 800 and its repeat, rows that differ from the row before in one number.
+    const held = [m(800), m(800), m(800), null, m(900), m(900), m(800), m(800, 3), m(800, 3, 250)];
+    recent.add(held.map((missed, i) => [i + 1, 1000, 7, i, 'N', null, null, missed]));
     const first = recent.slice(0, 10, Infinity)!.map((r) => r[7]);
-    expect(first).toEqual([m(800), m(800), m(800), null, m(900), m(900), m(800)]);
+    expect(first).toEqual(held);
     expect(first[1]).toBe(first[0]);
     expect(first[2]).toBe(first[0]);
     expect(first[5]).toBe(first[4]);
     expect(first[4]).not.toBe(first[0]);
     expect(first[6]).not.toBe(first[0]);
+    expect(new Set(first.slice(6)).size).toBe(3);
     const second = recent.slice(0, 10, Infinity)!.map((r) => r[7]);
     expect(second).toEqual(first);
     expect(second[0]).not.toBe(first[0]);
