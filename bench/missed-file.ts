@@ -9,6 +9,7 @@
 import { statSync } from 'node:fs';
 import type { ReadingDraft } from '../gateway/src/core/reading.js';
 import { openLog } from '../gateway/src/store/log.js';
+import { decodeMissed } from '../gateway/src/store/records.js';
 import { tempDir } from '../test/helpers/store-fixtures.js';
 
 const READINGS = 400_000;
@@ -59,12 +60,18 @@ function append(path: string, withSlots: boolean): number {
 const tmp = tempDir('lantian-missed-file-');
 const short = append(tmp.file('short.db'), true);
 const none = append(tmp.file('none.db'), false);
-// The JSON an earlier gateway wrote, put in place by SQL over the same rows.
+// The JSON an earlier gateway wrote (JSON.stringify of the slots, as it did), put in place of
+// each row's short form, read with the log's own decoder.
 const log = openLog({ path: tmp.file('short.db') });
-log.database.exec(`UPDATE readings SET missed = json_object(
-  'slots', CAST(substr(missed, 1, instr(missed, ',') - 1) AS INTEGER),
-  'from', ts - CAST(substr(substr(missed, instr(missed, ',') + 1), 1, instr(substr(missed, instr(missed, ',') + 1), ',') - 1) AS INTEGER),
-  'periodMs', 100)`);
+const rows = log.database.prepare('SELECT seq, ts, missed FROM readings').all() as {
+  seq: number;
+  ts: number;
+  missed: string;
+}[];
+const update = log.database.prepare('UPDATE readings SET missed = ? WHERE seq = ?');
+log.database.transaction(() => {
+  for (const r of rows) update.run(JSON.stringify(decodeMissed(r.missed, r.ts, r.seq)), r.seq);
+})();
 const sample = log.database.prepare('SELECT missed FROM readings LIMIT 1').pluck().get();
 log.close();
 const json = vacuumedMb(tmp.file('short.db'));

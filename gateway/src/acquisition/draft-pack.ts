@@ -12,7 +12,7 @@
  * (test/unit/acquisition/draft-pack.test.ts).
  */
 import { FLAG_PRECEDENCE, type Flag } from '../core/flags.js';
-import type { MissedSlots, Quality, ReadingDraft } from '../core/reading.js';
+import { sameOrNewMissed, type MissedSlots, type Quality, type ReadingDraft } from '../core/reading.js';
 
 /** One message of packed readings. */
 export interface PackedDrafts {
@@ -180,17 +180,7 @@ export class DraftUnpacker {
       const missedKind = (bits >> MISSED_SHIFT) & 3;
       if (missedKind === MISSED_PACKED) {
         // The readings of one poll carry the same slots, as the scheduler gave them: one object.
-        const slots = p.numbers[n + 2]!;
-        const from = p.numbers[n + 3]!;
-        const periodMs = p.numbers[n + 4]!;
-        if (
-          missed === undefined ||
-          missed.slots !== slots ||
-          missed.from !== from ||
-          missed.periodMs !== periodMs
-        )
-          missed = { slots, from, periodMs };
-        d.missed = missed;
+        d.missed = missed = sameOrNewMissed(missed, p.numbers[n + 2]!, p.numbers[n + 3]!, p.numbers[n + 4]!);
       } else if (missedKind === MISSED_RARE) d.missed = p.rare[r++] as MissedSlots;
       out[i] = d;
     }

@@ -45,6 +45,22 @@ export interface MissedSlots {
   periodMs: number;
 }
 
+/**
+ * `prev` when it holds exactly these slots, else new ones: the readings of one poll carry the same
+ * slots, and whoever rebuilds them (the thread crossing, a read of the recent rows) makes one
+ * object for the poll.
+ */
+export function sameOrNewMissed(
+  prev: MissedSlots | null | undefined,
+  slots: number,
+  from: number,
+  periodMs: number,
+): MissedSlots {
+  return prev && prev.slots === slots && prev.from === from && prev.periodMs === periodMs
+    ? prev
+    : { slots, from, periodMs };
+}
+
 /** Wall-clock due times of missed slots, oldest first. */
 export function missedTimes(m: MissedSlots): number[] {
   const out = new Array<number>(m.slots);

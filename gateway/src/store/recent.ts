@@ -17,7 +17,7 @@
  * each row handed out gets a fresh `{ slots, from, periodMs }` (the log stores the same three as
  * JSON).
  */
-import type { MissedSlots } from '../core/reading.js';
+import { sameOrNewMissed, type MissedSlots } from '../core/reading.js';
 
 export type Row = unknown[];
 
@@ -189,12 +189,8 @@ export class RecentRows {
     if (slots === 0) row[7] = null;
     else {
       // The rows of one poll carry the same slots: one object for them in a slice.
-      const from = this.missedFrom[p]!;
-      const periodMs = this.missedPeriod[p]!;
-      let m = this.missedMade;
-      if (m === null || m.slots !== slots || m.from !== from || m.periodMs !== periodMs)
-        this.missedMade = m = { slots, from, periodMs };
-      row[7] = m;
+      this.missedMade = sameOrNewMissed(this.missedMade, slots, this.missedFrom[p]!, this.missedPeriod[p]!);
+      row[7] = this.missedMade;
     }
   }
 

@@ -9,7 +9,7 @@ import {
   worstFlag,
   isFlag,
 } from '../../../gateway/src/core/index.js';
-import { missedTimes } from '../../../gateway/src/core/reading.js';
+import { missedTimes, sameOrNewMissed } from '../../../gateway/src/core/reading.js';
 
 describe('flags', () => {
   it('picks the most serious flag when several apply', () => {
@@ -41,6 +41,24 @@ describe('missed slots', () => {
     expect(missedTimes({ slots: 4, from: 1_767_225_600_000, periodMs: 250 })).toEqual([
       1_767_225_600_000, 1_767_225_600_250, 1_767_225_600_500, 1_767_225_600_750,
     ]);
+  });
+});
+
+describe('the missed slots of a poll', () => {
+  it('keeps the slots before when all three numbers match, and makes new ones otherwise', () => {
+    const before = { slots: 3, from: 1000, periodMs: 100 };
+    expect(sameOrNewMissed(before, 3, 1000, 100)).toBe(before);
+    for (const [slots, from, periodMs] of [
+      [4, 1000, 100],
+      [3, 1100, 100],
+      [3, 1000, 250],
+    ] as const) {
+      const made = sameOrNewMissed(before, slots, from, periodMs);
+      expect(made).not.toBe(before);
+      expect(made).toEqual({ slots, from, periodMs });
+    }
+    expect(sameOrNewMissed(undefined, 1, 2, 3)).toEqual({ slots: 1, from: 2, periodMs: 3 });
+    expect(sameOrNewMissed(null, 1, 2, 3)).toEqual({ slots: 1, from: 2, periodMs: 3 });
   });
 });
 
