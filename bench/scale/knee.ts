@@ -45,3 +45,20 @@ export function knee<T extends StepOutcome>(steps: readonly T[]): T | undefined 
       undefined,
     );
 }
+
+/** The median of a non-empty list: the middle value, or the mean of the two middle ones. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The step whose delivered rate is the median of the steps' (the lower of the two middle ones for
+ * an even count), for the figures that go with it; undefined for no steps.
+ */
+export function medianStep<T extends StepOutcome>(steps: readonly T[]): T | undefined {
+  const sorted = [...steps].sort((a, b) => a.deliveredPerSec - b.deliveredPerSec);
+  return sorted[(sorted.length - 1) >> 1];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { knee, shortfall, type StepOutcome } from '../../../bench/scale/knee.js';
+import { knee, median, medianStep, shortfall, type StepOutcome } from '../../../bench/scale/knee.js';
 
 const step = (offeredPerSec: number, o: Partial<StepOutcome> = {}): StepOutcome => ({
   offeredPerSec,
@@ -43,5 +43,35 @@ describe('the knee', () => {
 
   it('does not exist when no step was carried', () => {
     expect(knee([step(5_000, { lagGrowthMs: 5000 })])).toBe(undefined);
+  });
+});
+
+describe('the median of repeated steps', () => {
+  it('is the middle value of an odd count, whatever the order', () => {
+    expect(median([141_918, 93_415, 132_062])).toBe(132_062);
+    expect(median([7])).toBe(7);
+  });
+
+  it('is the mean of the two middle values of an even count', () => {
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('refuses an empty list instead of inventing a figure', () => {
+    expect(() => median([])).toThrow(RangeError);
+  });
+
+  it('leaves the list it was given in its order', () => {
+    const runs = [3, 1, 2];
+    median(runs);
+    expect(runs).toEqual([3, 1, 2]);
+  });
+
+  it('comes with the step that delivered it (the lower middle of an even count)', () => {
+    const a = step(100, { deliveredPerSec: 90 });
+    const b = step(100, { deliveredPerSec: 60 });
+    const c = step(100, { deliveredPerSec: 75 });
+    expect(medianStep([a, b, c])).toBe(c);
+    expect(medianStep([a, b, c, step(100, { deliveredPerSec: 99 })])).toBe(c);
+    expect(medianStep([])).toBe(undefined);
   });
 });
