@@ -117,6 +117,15 @@ export function sqliteCode(e: unknown): string {
 /** Free space the log needs to start and take in readings for a while: 1 MiB. */
 export const START_FREE_BYTES = 1024 * 1024;
 
+/**
+ * The log connection's page cache, KiB. The readings table is appended at its right edge and has
+ * no index of its own, so a write touches a few pages at the end of the file, and a read of the
+ * backlog runs once through pages in order: a large cache buys neither speed. SQLite as
+ * better-sqlite3 builds it caches up to 16 MB a connection, which a long-running gateway fills
+ * with pages of its own log it will not read again (docs/store.md, "Memory").
+ */
+export const LOG_CACHE_KIB = 512;
+
 /** A write failed because the disk (or the file-size limit) is full. */
 export function isDiskFull(e: unknown): boolean {
   const code = sqliteCode(e instanceof LantianError ? e.context : e);
@@ -292,6 +301,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Sqlite
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     // Keep the WAL file from staying large after a burst: it counts against the quota.
     db.pragma('journal_size_limit = 4194304');
+    db.pragma(`cache_size = -${LOG_CACHE_KIB}`);
     if (options.hardLimitBytes !== undefined) {
       const pageSize = db.pragma('page_size', { simple: true }) as number;
       db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.hardLimitBytes / pageSize))}`);

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isLantianError, type LantianError } from '../../../gateway/src/core/errors.js';
 import { openLog, SCHEMA_VERSION } from '../../../gateway/src/store/index.js';
-import { MIGRATIONS, openDatabase } from '../../../gateway/src/store/schema.js';
+import { LOG_CACHE_KIB, MIGRATIONS, openDatabase } from '../../../gateway/src/store/schema.js';
 import { syntheticBatch, tempDir, type TempDir } from '../../helpers/store-fixtures.js';
 
 let tmp: TempDir;
@@ -190,6 +190,31 @@ describe('opening the log', () => {
 const pragma = (db: Database.Database, name: string): unknown => db.pragma(name, { simple: true });
 
 describe('the connection the log opens', () => {
+  it('keeps what one transaction writes beyond its page cache: a picture and a batch each larger than it', () => {
+    const big = LOG_CACHE_KIB * 1024 * 3;
+    const picture = new Uint8Array(big).map((_, i) => (i * 31) % 251);
+    const log = openLog({ path });
+    let blobSeq: number;
+    let last: number;
+    try {
+      blobSeq = log.appendBlob({ ts: 1, kind: 'snapshot', contentType: 'image/jpeg', bytes: picture });
+      // About 40 bytes a row: this one batch is several times the cache.
+      last = log.append(syntheticBatch(0, 60_000)).last;
+    } finally {
+      log.close();
+    }
+    const again = openLog({ path });
+    try {
+      const [blob] = again.read(blobSeq - 1, 1);
+      expect(blob?.type).toBe('blob');
+      expect(Buffer.from((blob as { bytes: Uint8Array }).bytes).equals(Buffer.from(picture))).toBe(true);
+      expect(again.lastSeq).toBe(last);
+      expect(again.read(last - 1, 1)[0]).toMatchObject({ seq: last, type: 'reading' });
+    } finally {
+      again.close();
+    }
+  });
+
   it('syncs NORMAL by default and FULL when asked, holds the file exclusively and bounds the WAL', () => {
     const log = openLog({ path });
     try {
@@ -197,6 +222,7 @@ describe('the connection the log opens', () => {
       expect(pragma(log.database, 'locking_mode')).toBe('exclusive');
       expect(pragma(log.database, 'journal_mode')).toBe('wal');
       expect(pragma(log.database, 'journal_size_limit')).toBe(4 * 1024 * 1024);
+      expect(pragma(log.database, 'cache_size')).toBe(-LOG_CACHE_KIB);
     } finally {
       log.close();
     }
