@@ -122,7 +122,7 @@ export const START_FREE_BYTES = 1024 * 1024;
  * no index of its own, so a write touches a few pages at the end of the file, and a read of the
  * backlog runs once through pages in order: a large cache buys neither speed. SQLite as
  * better-sqlite3 builds it caches up to 16 MB a connection, which a long-running gateway fills
- * with pages of its own log it will not read again (docs/store.md, "Memory").
+ * with pages of its own log it will not read again (docs/store.md, "Memory on small boards").
  */
 export const LOG_CACHE_KIB = 512;
 
