@@ -9,11 +9,11 @@
  *   when installed, else the embedded Aedes broker in its own process): readings with a value
  *   delivered per second, `overrun` slots, the delay behind acquisition; health gives the backlog.
  * - Knee: the highest step with ≥ 95 % of offered delivered and no growing backlog or delay
- *   (bench/scale/knee.ts). Then the knee's offer and 4× it (overload) in turn, ROUNDS times each,
+ *   (bench/scale/knee.ts). Then the knee's offer and 4× it (overload) in turn, OVERLOAD_ROUNDS times each,
  *   the step past the knee once more without the heap cap, and a second shape (50 points a device
  *   instead of 10).
  * - Memory: RSS with one device (idle), and with 2 000 and 5 000 points polled at 1 s, in turn,
- *   ROUNDS times each.
+ *   MEMORY_ROUNDS times each.
  *
  * Single steps of one configuration differ by up to a third on these shared machines, and the
  * ladder's knee is the best of its steps. So the ratio at overload is that of the medians of the
@@ -68,8 +68,13 @@ const LADDER_10 = QUICK
     ];
 const LADDER_50 = QUICK ? [20_000] : [10_000, 25_000, 50_000, 100_000, 150_000];
 const MEMORY_POINTS = QUICK ? [2_000] : [2_000, 5_000];
-/** Times the overload pair (the knee's offer, then 4× it) and the memory steps are run, in turn. */
-const ROUNDS = QUICK ? 1 : 3;
+/**
+ * Times the overload pair (the knee's offer, then 4× it) is run, in turn: single steps at the
+ * knee's offer differ by a sixth from round to round, so the ratio of medians takes five of each.
+ */
+const OVERLOAD_ROUNDS = QUICK ? 1 : 5;
+/** Times the memory steps are run, in turn (their spread is a few MB). */
+const MEMORY_ROUNDS = QUICK ? 1 : 3;
 
 /**
  * Requests outstanding at once on each simulated bus in the acquisition-thread ladder: every bus
@@ -207,7 +212,7 @@ async function main(): Promise<void> {
     if (knee10) {
       const name = threadWins ? 't10' : 'p10';
       const o = threadWins ? threaded : {};
-      for (let round = 1; round <= ROUNDS; round++) {
+      for (let round = 1; round <= OVERLOAD_ROUNDS; round++) {
         kneeAgain.push(
           await run(spec(`${name}-knee-r${round}`, SHAPES.p10, knee10.offeredPerSec, FAST_MS, o)),
         );
@@ -231,7 +236,7 @@ async function main(): Promise<void> {
     const memoryOpts = { warmMs: MEMORY_WARM_MS, windowMs: MEMORY_WINDOW_MS };
     const idles: StepResult[] = [];
     const polledRuns = MEMORY_POINTS.map((): StepResult[] => []);
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= MEMORY_ROUNDS; round++) {
       idles.push(await run(spec(`idle-r${round}`, SHAPES.p10, 10, SLOW_MS, memoryOpts)));
       for (const [i, points] of MEMORY_POINTS.entries())
         polledRuns[i]!.push(
@@ -267,7 +272,7 @@ async function main(): Promise<void> {
     };
     const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
     console.log(
-      `\nknee ${n(kneeReadingsPerSec)} readings/s (${verdict(met.kneeReadingsPerSec)}, target ≥ ${n(TARGETS.kneeReadingsPerSec)}); at 4× ${overloadReadingsPerSec === null ? '-' : n(overloadReadingsPerSec)} against ${kneeAgainReadingsPerSec === null ? '-' : n(kneeAgainReadingsPerSec)} at the knee's offer, medians of ${ROUNDS} (ratio ${overloadRatio ?? '-'}, ${verdict(met.overloadRatio)}); idle RSS ${idleRssMb} MB (${verdict(met.idleRssMb)}); ${rssMbPer1000Points} MB per 1 000 points (${verdict(met.rssMbPer1000Points)}); load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}`,
+      `\nknee ${n(kneeReadingsPerSec)} readings/s (${verdict(met.kneeReadingsPerSec)}, target ≥ ${n(TARGETS.kneeReadingsPerSec)}); at 4× ${overloadReadingsPerSec === null ? '-' : n(overloadReadingsPerSec)} against ${kneeAgainReadingsPerSec === null ? '-' : n(kneeAgainReadingsPerSec)} at the knee's offer, medians of ${OVERLOAD_ROUNDS} (ratio ${overloadRatio ?? '-'}, ${verdict(met.overloadRatio)}); idle RSS ${idleRssMb} MB (${verdict(met.idleRssMb)}); ${rssMbPer1000Points} MB per 1 000 points (${verdict(met.rssMbPer1000Points)}); load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}`,
     );
     if (QUICK) {
       console.log('--quick: nothing written');
@@ -280,7 +285,7 @@ async function main(): Promise<void> {
       overloadRatio,
       kneeAgainReadingsPerSec,
       overloadRatioToLadderKnee: ratio(overloadReadingsPerSec, kneeReadingsPerSec),
-      rounds: ROUNDS,
+      rounds: OVERLOAD_ROUNDS,
       overloadRuns: overloads.map((s) => s.deliveredPerSec),
       kneeAgainRuns: kneeAgain.map((s) => s.deliveredPerSec),
       rssMbPer1000Points,
