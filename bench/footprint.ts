@@ -34,22 +34,49 @@ const root = join(fileURLToPath(import.meta.url), '..', '..');
 const MAIN = join(root, 'dist', 'gateway', 'src', 'cli', 'main.js');
 /**
  * Loaded with `node --import` into the measured daemon: idle until SIGUSR2, then it writes the
- * memory figures and the CommonJS modules loaded to LANTIAN_FOOTPRINT_OUT and, with
- * LANTIAN_FOOTPRINT_SNAPSHOT set, a heap snapshot to that file. Figures first (the snapshot
+ * memory figures, resident memory by mapping (the node binary's pages, anonymous memory, malloc's
+ * heap, shared libraries, native addons; from /proc/self/smaps) and the CommonJS modules loaded
+ * to LANTIAN_FOOTPRINT_OUT and, with LANTIAN_FOOTPRINT_SNAPSHOT set, a heap snapshot to that file. Figures first (the snapshot
  * itself takes memory), the out file last (its presence means done). Plain JavaScript importing
  * only Node's own modules, so it adds nothing measurable.
  */
 const PROBE_SOURCE = `
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
 const require = createRequire(import.meta.url);
+const exe = realpathSync(process.execPath);
+// Resident kB by what is mapped (/proc/self/smaps): the node binary's pages, anonymous memory
+// (V8's heap among it), malloc's main heap, shared libraries, native addons.
+function residentByMapping() {
+  const kb = {};
+  let kind = 'anonymous';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \\S+ \\S+ \\S+ \\S+\\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1];
+      kind = path === '' || path.startsWith('[anon') ? 'anonymous'
+        : path === exe ? 'node binary'
+        : path === '[heap]' ? 'malloc heap'
+        : path === '[stack]' ? 'main stack'
+        : path.startsWith('[') ? 'kernel'
+        : path.endsWith('.node') ? 'native addons'
+        : /[.]so([.]|$)/.test(path) ? 'shared libraries'
+        : 'other files';
+      continue;
+    }
+    const rss = /^Rss:\\s+(\\d+) kB/.exec(line);
+    if (rss) kb[kind] = (kb[kind] ?? 0) + Number(rss[1]);
+  }
+  return kb;
+}
 process.on('SIGUSR2', () => {
   const memory = process.memoryUsage();
+  const mappings = residentByMapping();
   const cjs = Object.keys(require.cache);
   const snapshot = process.env.LANTIAN_FOOTPRINT_SNAPSHOT;
   if (snapshot) writeHeapSnapshot(snapshot);
-  writeFileSync(process.env.LANTIAN_FOOTPRINT_OUT, JSON.stringify({ memory, cjs }));
+  writeFileSync(process.env.LANTIAN_FOOTPRINT_OUT, JSON.stringify({ memory, mappings, cjs }));
 });
 `;
 const MB = 1024 * 1024;
@@ -111,7 +138,7 @@ async function measure(
   flags: string[],
   brokerUrl: string,
   snapshot?: string,
-): Promise<{ run: Run; cjs: string[] }> {
+): Promise<{ run: Run; cjs: string[]; mappingsMb: Record<string, number> }> {
   const tmp = tempDir('lantian-footprint-');
   const buses = Math.ceil(devices / DEVICES_PER_BUS);
   const simDevices: SimDevice[] = [];
@@ -184,7 +211,11 @@ async function measure(
   child.kill('SIGUSR2');
   const deadline = systemClock.monotonic() + 120_000;
   while (!existsSync(out) && systemClock.monotonic() < deadline) await systemClock.sleep(200);
-  const probed = JSON.parse(readFileSync(out, 'utf8')) as { memory: NodeJS.MemoryUsage; cjs: string[] };
+  const probed = JSON.parse(readFileSync(out, 'utf8')) as {
+    memory: NodeJS.MemoryUsage;
+    mappings: Record<string, number>;
+    cjs: string[];
+  };
   child.kill('SIGTERM');
   await exited;
   await sim?.stop();
@@ -204,6 +235,11 @@ async function measure(
       readingsPerSec,
     },
     cjs: probed.cjs,
+    mappingsMb: Object.fromEntries(
+      Object.entries(probed.mappings)
+        .map(([kind, kb]) => [kind, mb(kb * 1024)] as const)
+        .sort((a, b) => b[1] - a[1]),
+    ),
   };
 }
 
@@ -260,6 +296,9 @@ async function main(): Promise<void> {
     const packages = [...new Set(modules.map((n) => moduleOf(n, root)))].sort();
     printTable(`idle: ${IDLE_DEVICES * POINTS_PER_DEVICE} points at 1 s, ${idle.run.flags}`, [
       { ...idle.run },
+    ]);
+    printTable('idle: resident memory by mapping, MB (/proc/<pid>/smaps, after the window)', [
+      idle.mappingsMb,
     ]);
     if (process.argv.includes('--idle-only')) {
       // A quick look while changing code: the idle figures and breakdown only, nothing written.
@@ -330,6 +369,13 @@ async function main(): Promise<void> {
         note: `heap used ${idle.run.heapUsedMb} MB of ${idle.run.heapTotalMb} MB, external ${idle.run.externalMb} MB`,
       },
       {
+        metric: 'idle RSS by mapping',
+        value: Object.entries(idle.mappingsMb)
+          .map(([kind, v]) => `${kind} ${v} MB`)
+          .join(', '),
+        note: "resident pages from /proc/<pid>/smaps when the window ends; anonymous holds V8's heap, thread stacks and malloc arenas other than the main one",
+      },
+      {
         metric: 'RSS per 1 000 points polled at 1 s',
         value: `${perThousand} MB`,
         target: '≤ 10 MB',
@@ -359,6 +405,7 @@ async function main(): Promise<void> {
         rssMbPer1000PointsFromZero: fromZero,
         heapUsedMbPer1000Points: slopeOf(polling, (r) => r.heapUsedMb),
         idle: idle.run,
+        idleResidentByMappingMb: idle.mappingsMb,
         heap: {
           totalMb: mb(heap.totalBytes),
           byModule: heap.byModule.map((m) => ({
