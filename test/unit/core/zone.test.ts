@@ -7,6 +7,7 @@ import {
   isTimeZone,
   parseTzif,
   readZoneTable,
+  tableOffset,
   zoneDir,
   zoneOf,
 } from '../../../gateway/src/core/zone.js';
@@ -38,6 +39,8 @@ interface Spec {
   initial: number;
   footer?: string;
   leapSeconds?: boolean;
+  /** Standard/wall and UT/local indicators, one of each per type (older zic writes them). */
+  indicators?: boolean;
 }
 
 /** A TZif file as zic writes one (RFC 8536): types deduplicated, version 2 with a footer. */
@@ -46,17 +49,21 @@ function tzif(spec: Spec): Buffer {
   const types = [...new Set(offsets)];
   const trans = spec.transitions ?? [];
   const leap = spec.leapSeconds ? 1 : 0;
+  const indicators = spec.indicators ? types.length : 0;
   const block = (timeBytes: 4 | 8): Buffer => {
     const header = Buffer.alloc(44);
     header.write('TZif', 0, 'latin1');
     header[4] = spec.version === 1 ? 0 : 0x32;
-    header.writeUInt32BE(0, 20); // isutcnt
-    header.writeUInt32BE(0, 24); // isstdcnt
+    header.writeUInt32BE(indicators, 20); // isutcnt
+    header.writeUInt32BE(indicators, 24); // isstdcnt
     header.writeUInt32BE(leap, 28);
     header.writeUInt32BE(trans.length, 32);
     header.writeUInt32BE(types.length, 36);
     header.writeUInt32BE(4, 40); // charcnt: "ZZZ\0"
-    const body = Buffer.alloc(trans.length * (timeBytes + 1) + types.length * 6 + 4 + leap * (timeBytes + 4));
+    // The indicators come last, zero (wall time, local time) as the buffer is made.
+    const body = Buffer.alloc(
+      trans.length * (timeBytes + 1) + types.length * 6 + 4 + leap * (timeBytes + 4) + 2 * indicators,
+    );
     let at = 0;
     for (const [t] of trans) {
       if (timeBytes === 8) body.writeBigInt64BE(BigInt(t), at);
@@ -230,5 +237,138 @@ describe('time zones from the zone database', () => {
       if (before === undefined) delete process.env.TZDIR;
       else process.env.TZDIR = before;
     }
+  });
+});
+
+describe('parseTzif on files as zic writes them and as it does not', () => {
+  const t0 = 1_000_000_000;
+  const t1 = 1_500_000_000;
+  const steps: [number, number][] = [
+    [t0, 7200],
+    [t1, 10800],
+  ];
+  /** Where the footer's leading newline is: the end of the version 2 data. */
+  const footerAt = (file: Buffer, footer: string) => file.length - footer.length - 2;
+
+  it('reads past standard and UT indicators to the 64-bit data and the footer', () => {
+    const t = parseTzif(tzif({ initial: 3600, transitions: steps, footer: 'XYZ-5', indicators: true }))!;
+    expect([...t.times]).toEqual([t0, t1]);
+    expect([...t.offsets]).toEqual([7200, 10800]);
+    expect(t).toMatchObject({ initial: 3600, after: 5 * 3600 });
+  });
+
+  it('holds the last offset after a version 1 file, and the initial one where there are no transitions', () => {
+    expect(parseTzif(tzif({ version: 1, initial: 3600, transitions: steps }))).toMatchObject({
+      initial: 3600,
+      after: 10800,
+    });
+    const fixed = parseTzif(tzif({ version: 1, initial: 8 * 3600 }))!;
+    expect(fixed.times).toHaveLength(0);
+    expect(fixed).toMatchObject({ initial: 8 * 3600, after: 8 * 3600 });
+  });
+
+  it('takes no footer from a version 1 file, whatever follows it', () => {
+    const v1 = tzif({ version: 1, initial: 3600, transitions: steps });
+    const trailed = Buffer.concat([v1, Buffer.from('\nXYZ-5\n', 'latin1')]);
+    expect(parseTzif(trailed)).toMatchObject({ after: 10800 });
+  });
+
+  it('keeps the last offset where the footer is empty or does not start with a newline', () => {
+    // An empty TZ string leaves the time after the last transition unspecified: hold the last
+    // offset, as CPython's zoneinfo does.
+    expect(parseTzif(tzif({ initial: 3600, transitions: steps, footer: '' }))).toMatchObject({
+      after: 10800,
+    });
+    const file = tzif({ initial: 3600, transitions: steps, footer: 'XYZ-5' });
+    const at = footerAt(file, 'XYZ-5');
+    expect(file[at]).toBe(0x0a);
+    file[at] = 0x59; // "Y": not a footer
+    expect(parseTzif(file)).toMatchObject({ after: 10800 });
+  });
+
+  it('reads a footer of hours, minutes and seconds, east or west, and leaves anything else to Intl', () => {
+    const after = (footer: string) => parseTzif(tzif({ initial: 0, footer }))!.after;
+    expect(after('<+0545>-5:45')).toBe(5 * 3600 + 45 * 60);
+    expect(after('LMT-0:25:21')).toBe(25 * 60 + 21);
+    expect(after('EST5')).toBe(-5 * 3600);
+    expect(after('<-03>+3')).toBe(-3 * 3600);
+    expect(after('ABC-12:30')).toBe(12 * 3600 + 30 * 60);
+    expect(after('UTC0')).toBe(0);
+    expect(Object.is(after('UTC-0'), 0)).toBe(true);
+    for (const ruled of [
+      'EST5EDT,M3.2.0,M11.1.0',
+      'AB-1',
+      'ABC-1:5',
+      'ABC-1:00:5',
+      'ABC-1234',
+      'ABC-1:xx',
+      '9ABC-3',
+    ])
+      expect(after(ruled), ruled).toBe('rule');
+  });
+
+  it('refuses files that are cut short, mislabelled or point at types they do not have', () => {
+    const good = tzif({ initial: 3600, transitions: steps, footer: 'XYZ-3' });
+    expect(parseTzif(good)).toBeDefined();
+    // Cut inside the 64-bit data: not read past its end.
+    expect(parseTzif(good.subarray(0, footerAt(good, 'XYZ-3') - 1))).toBeUndefined();
+    // Cut inside the second header.
+    const v1Length = tzif({ version: 1, initial: 3600, transitions: steps }).length;
+    expect(parseTzif(good.subarray(0, v1Length + 40))).toBeUndefined();
+    const badMagic = Buffer.from(good);
+    badMagic.write('XZif', 0, 'latin1');
+    expect(parseTzif(badMagic)).toBeUndefined();
+    const badSecondMagic = Buffer.from(good);
+    badSecondMagic.write('TZiX', v1Length, 'latin1');
+    expect(parseTzif(badSecondMagic)).toBeUndefined();
+    // The first transition of the 64-bit data names type 3 of three (0, 1 and 2).
+    const badType = Buffer.from(good);
+    const typeIndexAt = v1Length + 44 + 2 * 8;
+    expect(badType[typeIndexAt]).toBe(1);
+    badType[typeIndexAt] = 3;
+    expect(parseTzif(badType)).toBeUndefined();
+    // No time types at all.
+    const noTypes = tzif({ version: 1, initial: 0 });
+    noTypes.writeUInt32BE(0, 36);
+    expect(parseTzif(noTypes)).toBeUndefined();
+  });
+});
+
+describe('tableOffset', () => {
+  const table = {
+    times: Float64Array.from([100, 200]),
+    offsets: Int32Array.from([3600, 7200]),
+    initial: 0,
+  };
+
+  it('answers before, on and between transitions, and after the last from the footer', () => {
+    const t = { ...table, after: 10800 as const };
+    expect(tableOffset(t, 99)).toBe(0);
+    expect(tableOffset(t, 100)).toBe(3600);
+    expect(tableOffset(t, 199)).toBe(3600);
+    expect(tableOffset(t, 200)).toBe(10800);
+    expect(tableOffset(t, 1e9)).toBe(10800);
+  });
+
+  it('leaves the time after the last transition to a rule footer, and only that time', () => {
+    const t = { ...table, after: 'rule' as const };
+    expect(tableOffset(t, 199)).toBe(3600);
+    expect(tableOffset(t, 200)).toBeUndefined();
+    expect(
+      tableOffset({ times: new Float64Array(0), offsets: new Int32Array(0), initial: 0, after: 'rule' }, 5),
+    ).toBeUndefined();
+    expect(
+      tableOffset({ times: new Float64Array(0), offsets: new Int32Array(0), initial: 0, after: 19800 }, -5),
+    ).toBe(19800);
+  });
+});
+
+describe('zone names', () => {
+  it('finds zones of one, two and three segments in the database', () => {
+    put('Zulu', tzif({ initial: 0, footer: 'UTC0' }));
+    put('Test/Deep/Three', tzif({ initial: 3 * 3600, footer: 'ABC-3' }));
+    expect(findZone('Zulu', dir)!.offsetMs(0)).toBe(0);
+    expect(findZone('Test/Deep/Three', dir)!.offsetMs(0)).toBe(3 * HOUR);
+    expect(readZoneTable('Test/Deep/Three', dir)).toMatchObject({ after: 3 * 3600 });
   });
 });
