@@ -200,6 +200,9 @@ tools.it(
     const g = start(true);
     await inputsReporting(g);
     expect(payload(events(g, 'beacon')[0]!)).toMatchObject({ state: 'steady', reasons: [] });
+    // The event is logged as the lamp's write leaves for the board: wait for the board to see it
+    // lit, then it stays lit.
+    await until(() => board.level(BEACON) === 1, 'the steady beacon lit on the board', 5000);
     expect(toggles(await levels(BEACON, 600))).toBe(0);
     expect(board.level(BEACON)).toBe(1);
 
