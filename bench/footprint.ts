@@ -36,9 +36,9 @@ const MAIN = join(root, 'dist', 'gateway', 'src', 'cli', 'main.js');
  * Loaded with `node --import` into the measured daemon: idle until SIGUSR2, then it writes the
  * memory figures, resident memory by mapping (the node binary's pages, anonymous memory, malloc's
  * heap, shared libraries, native addons; from /proc/self/smaps) and the CommonJS modules loaded
- * to LANTIAN_FOOTPRINT_OUT and, with LANTIAN_FOOTPRINT_SNAPSHOT set, a heap snapshot to that file. Figures first (the snapshot
- * itself takes memory), the out file last (its presence means done). Plain JavaScript importing
- * only Node's own modules, so it adds nothing measurable.
+ * to LANTIAN_FOOTPRINT_OUT and, with LANTIAN_FOOTPRINT_SNAPSHOT set, a heap snapshot to that
+ * file. Figures first (the snapshot itself takes memory), the out file last (its presence means
+ * done). Plain JavaScript importing only Node's own modules, so it adds nothing measurable.
  */
 const PROBE_SOURCE = `
 import { createRequire } from 'node:module';

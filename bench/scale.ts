@@ -9,9 +9,9 @@
  *   when installed, else the embedded Aedes broker in its own process): readings with a value
  *   delivered per second, `overrun` slots, the delay behind acquisition; health gives the backlog.
  * - Knee: the highest step with ≥ 95 % of offered delivered and no growing backlog or delay
- *   (bench/scale/knee.ts). Then the knee's offer and 4× it (overload) in turn, OVERLOAD_ROUNDS times each,
- *   the step past the knee once more without the heap cap, and a second shape (50 points a device
- *   instead of 10).
+ *   (bench/scale/knee.ts). Then the knee's offer and 4× it (overload) in turn, OVERLOAD_ROUNDS
+ *   times each, the step past the knee once more without the heap cap, and a second shape (50
+ *   points a device instead of 10).
  * - Memory: RSS with one device (idle), and with 2 000 and 5 000 points polled at 1 s, in turn,
  *   MEMORY_ROUNDS times each.
  *

@@ -8,9 +8,10 @@ import type { PlanStrategy } from './planner.js';
 /**
  * Recent samples (default the last 512) for percentiles; memory stays bounded. Kept as float32 in
  * a typed array outside V8's heap (about 7 significant digits: a sample of a minute is kept to
- * 4 µs, well inside the 0.01 ms the percentiles are rounded to), so a full window is 2 KB rather
- * than the 4 KB and more of a JavaScript array of doubles, and the garbage collector never walks
- * it. The array grows by doubling while the window fills, then the oldest sample is overwritten.
+ * 4 µs, inside the 0.01 ms the percentiles are rounded to; one of an hour to 0.25 ms), so a full
+ * window is 2 KB rather than the 4 KB and more of a JavaScript array of doubles, and the garbage
+ * collector never walks it. The array grows by doubling while the window fills, then the oldest
+ * sample is overwritten.
  */
 export class SampleWindow {
   private samples = new Float32Array(0);
