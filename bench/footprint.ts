@@ -1,12 +1,13 @@
 /**
  * `npm run bench:footprint`: what the gateway daemon costs in memory, and where it goes. Builds
- * the gateway (`npm run build`) and runs the compiled daemon the way README.md does
- * (`node dist/gateway/src/cli/main.js run`, the README's heap cap) against simulated Modbus TCP
+ * the gateway (`npm run build`) and runs the bundled daemon the way README.md does
+ * (`node dist/lantian/main.js run`, the README's heap cap) against simulated Modbus TCP
  * devices (the simulator in its own process) and an embedded MQTT broker in this process.
  *
- * - idle: a small site (3 analysers, 30 points at 1 s, MQTT on): resident memory once steady,
- *   V8's heap figures, a heap snapshot charged to the modules that hold it (heap.ts), and the
- *   list of modules loaded;
+ * - idle: a small site (3 analysers, 30 points at 1 s, MQTT on): resident memory once steady and
+ *   V8's heap figures; then the same site run from tsc's files unbundled (dist/gateway/src), for
+ *   what the bundle saves and for a heap snapshot charged to the modules that hold it (heap.ts;
+ *   in the bundle every module is one), and the list of modules loaded;
  * - per point: the same daemon polling 0, 1 000 and 5 000 points at 1 s (10-point analysers,
  *   25 per bus), the slope in MB per 1 000 points;
  * - V8 flags: the idle site without a heap cap, with the README's, with a smaller young
@@ -31,7 +32,10 @@ import { writeResults, type BenchRow } from './report.js';
 import { SimProcess } from './sim-process.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const MAIN = join(root, 'dist', 'gateway', 'src', 'cli', 'main.js');
+/** The gateway as shipped: the bundle `npm run build` writes (gateway/build.ts). */
+const BUNDLE = join(root, 'dist', 'lantian', 'main.js');
+/** tsc's files, one module each: the heap snapshot's attribution by module needs them. */
+const FILES = join(root, 'dist', 'gateway', 'src', 'cli', 'main.js');
 /**
  * Loaded with `node --import` into the measured daemon: idle until SIGUSR2, then it writes the
  * memory figures, resident memory by mapping (the node binary's pages, anonymous memory, malloc's
@@ -132,12 +136,15 @@ function siteYaml(devices: number, busPorts: number[], brokerUrl: string, logPat
   return `${lines.join('\n')}\n`;
 }
 
-/** One daemon over `devices` simulated analysers; with `snapshot`, a heap snapshot at the end. */
+/**
+ * One daemon over `devices` simulated analysers, run from `main` (default: the bundle); with
+ * `snapshot`, a heap snapshot at the end.
+ */
 async function measure(
   devices: number,
   flags: string[],
   brokerUrl: string,
-  snapshot?: string,
+  { snapshot, main = BUNDLE }: { snapshot?: string; main?: string } = {},
 ): Promise<{ run: Run; cjs: string[]; mappingsMb: Record<string, number> }> {
   const tmp = tempDir('lantian-footprint-');
   const buses = Math.ceil(devices / DEVICES_PER_BUS);
@@ -171,7 +178,7 @@ async function measure(
       ...flags,
       '--import',
       probe,
-      MAIN,
+      main,
       'run',
       '--config',
       config,
@@ -290,7 +297,8 @@ async function main(): Promise<void> {
   const snapshotDir = tempDir('lantian-footprint-snapshot-');
   try {
     const snapshot = snapshotDir.file('idle.heapsnapshot');
-    const idle = await measure(IDLE_DEVICES, README_FLAGS, broker.url, snapshot);
+    const idle = await measure(IDLE_DEVICES, README_FLAGS, broker.url);
+    const unbundled = await measure(IDLE_DEVICES, README_FLAGS, broker.url, { snapshot, main: FILES });
     const heap: HeapBreakdown = analyseHeap(snapshot, root);
     const modules = heap.scriptNames.filter((n) => !n.startsWith('node:') && n !== '');
     const packages = [...new Set(modules.map((n) => moduleOf(n, root)))].sort();
@@ -300,17 +308,21 @@ async function main(): Promise<void> {
     printTable('idle: resident memory by mapping, MB (/proc/<pid>/smaps, after the window)', [
       idle.mappingsMb,
     ]);
+    printTable(`idle, tsc's files unbundled (dist/gateway/src): ${unbundled.run.flags}`, [
+      { ...unbundled.run },
+    ]);
+    printTable("idle, tsc's files unbundled: resident memory by mapping, MB", [unbundled.mappingsMb]);
     if (process.argv.includes('--idle-only')) {
       // A quick look while changing code: the idle figures and breakdown only, nothing written.
-      printTable('heap by holder', topHolders(heap.byHolder));
+      printTable("heap by holder (tsc's files)", topHolders(heap.byHolder));
       printTable(
-        'heap by module',
+        "heap by module (tsc's files)",
         heap.byModule.slice(0, 25).map((m) => ({ ...m })),
       );
       return;
     }
     printTable(
-      `heap by module (snapshot ${mb(heap.totalBytes)} MB; "alone": retained by it only, "reached": shared objects charged to the first module that reaches them)`,
+      `heap by module, tsc's files unbundled (snapshot ${mb(heap.totalBytes)} MB; "alone": retained by it only, "reached": shared objects charged to the first module that reaches them)`,
       heap.byModule.slice(0, 25).map((m) => ({
         module: m.module,
         scripts: m.scripts,
@@ -323,7 +335,9 @@ async function main(): Promise<void> {
     const stepHeaps: HeapBreakdown[] = [];
     for (const points of POINT_STEPS) {
       const file = snapshotDir.file(`points-${points}.heapsnapshot`);
-      steps.push((await measure(points / POINTS_PER_DEVICE, README_FLAGS, broker.url, file)).run);
+      steps.push(
+        (await measure(points / POINTS_PER_DEVICE, README_FLAGS, broker.url, { snapshot: file })).run,
+      );
       stepHeaps.push(analyseHeap(file, root));
     }
     // The slope over the polling runs: from 0 to any load V8 grows its young generation once
@@ -369,6 +383,15 @@ async function main(): Promise<void> {
         note: `heap used ${idle.run.heapUsedMb} MB of ${idle.run.heapTotalMb} MB, external ${idle.run.externalMb} MB`,
       },
       {
+        metric: "idle RSS, tsc's files unbundled (dist/gateway/src)",
+        value: `${unbundled.run.rssMb} MB`,
+        note: `the bundle saves ${mb((unbundled.run.rssMb - idle.run.rssMb) * MB)} MB; heap used ${unbundled.run.heapUsedMb} MB of ${unbundled.run.heapTotalMb} MB; by mapping: ${Object.entries(
+          unbundled.mappingsMb,
+        )
+          .map(([kind, v]) => `${kind} ${v} MB`)
+          .join(', ')}`,
+      },
+      {
         metric: 'idle RSS by mapping',
         value: Object.entries(idle.mappingsMb)
           .map(([kind, v]) => `${kind} ${v} MB`)
@@ -406,6 +429,7 @@ async function main(): Promise<void> {
         heapUsedMbPer1000Points: slopeOf(polling, (r) => r.heapUsedMb),
         idle: idle.run,
         idleResidentByMappingMb: idle.mappingsMb,
+        idleUnbundled: { ...unbundled.run, residentByMappingMb: unbundled.mappingsMb },
         heap: {
           totalMb: mb(heap.totalBytes),
           byModule: heap.byModule.map((m) => ({

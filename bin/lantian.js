@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built (dist/), otherwise the TypeScript sources through tsx.
+// Runs the built gateway (dist/lantian, `npm run build`) when there is one, otherwise the TypeScript
+// sources through tsx.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist/gateway/src/cli/main.js');
+const built = join(root, 'dist/lantian/main.js');
 if (existsSync(built)) {
   await import(pathToFileURL(built).href);
 } else {

@@ -1,7 +1,7 @@
 /**
- * The gateway under test: the compiled build (`npm run build`, dist/) run as `lantian run` in a
- * process of its own, with a site config generated for the step (Modbus TCP buses of bench
- * analyzers, the log, MQTT at QoS 1) in a temporary folder.
+ * The gateway under test: the build as shipped (`npm run build`, the bundle in dist/lantian) run
+ * as `lantian run` in a process of its own, with a site config generated for the step (Modbus TCP
+ * buses of bench analyzers, the log, MQTT at QoS 1) in a temporary folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { BENCH_PROFILES, deviceId, type SimBus } from './sim.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/gateway/src/cli/main.js', import.meta.url));
+/**
+ * The bundle; with LANTIAN_BENCH_UNBUNDLED=1, tsc's files one by one (dist/gateway/src), to
+ * compare the two in turn.
+ */
+const MAIN =
+  process.env.LANTIAN_BENCH_UNBUNDLED === '1'
+    ? fileURLToPath(new URL('../../dist/gateway/src/cli/main.js', import.meta.url))
+    : fileURLToPath(new URL('../../dist/lantian/main.js', import.meta.url));
 
 /**
  * The heap cap README.md recommends for the daemon of a site gateway: up to HEAP_CAP_POINTS

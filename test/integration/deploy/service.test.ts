@@ -40,12 +40,10 @@ tools.describe('the systemd unit', () => {
       'ReadWritePaths=/var/lib/lantian',
       'NoNewPrivileges=true',
       'SupplementaryGroups=dialout',
-      'ExecStart=/usr/bin/node /opt/lantian/dist/gateway/src/cli/main.js run --config /etc/lantian/site.yaml',
+      'ExecStart=/usr/bin/node /opt/lantian/dist/lantian/main.js run --config /etc/lantian/site.yaml',
     ])
       expect(settings, s).toContain(s);
     // The path the build writes (bin/lantian.js runs the same file).
-    expect(readFileSync(join(packageRoot, 'bin/lantian.js'), 'utf8')).toContain(
-      "'dist/gateway/src/cli/main.js'",
-    );
+    expect(readFileSync(join(packageRoot, 'bin/lantian.js'), 'utf8')).toContain("'dist/lantian/main.js'");
   });
 });

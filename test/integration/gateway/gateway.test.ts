@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
 import { Gateway, mqttOptions } from '../../../gateway/src/gateway.js';
 import { ThreadedAcquisition } from '../../../gateway/src/acquisition/threaded.js';
+import { stackSiteYaml } from '../../helpers/stack-site.js';
 import { openLog } from '../../../gateway/src/store/index.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
 import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
@@ -27,22 +28,7 @@ let receiver: PlatformWitness;
 
 function siteConfig(port: number, brokerUrl: string, gatewayExtra = ''): string {
   const file = join(dir, 'site.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-site: { id: test-site, name: Test site }
-gateway: { id: gw-test${gatewayExtra} }
-buses:
-  stack1: { kind: rtu-over-tcp, host: 127.0.0.1, port: ${port}, baud: 9600, timeoutMs: 500, retries: 0 }
-devices:
-  stack1-uv: { profile: sdl.scs-900uv, bus: stack1, unitId: 1, periodMs: 500 }
-  stack1-dust: { profile: sdl.scs-900cpm, bus: stack1, unitId: 2, periodMs: 500 }
-  stack1-flue: { profile: generic.flue-gas-parameters, bus: stack1, unitId: 3, periodMs: 500 }
-uplinks:
-  mqtt: { url: '${brokerUrl}', batch: { maxReadings: 50, lingerMs: 100 }, healthIntervalMs: 1000 }
-storage: { path: log.db, quotaMb: 64 }
-`,
-  );
+  writeFileSync(file, stackSiteYaml({ simPort: port, brokerUrl, gatewayId: 'gw-test', gatewayExtra }));
   return file;
 }
 

@@ -1,0 +1,133 @@
+/**
+ * The gateway as shipped (gateway/build.ts: one esbuild bundle in place of tsc's ~200 files),
+ * bundled here from the sources and run as the service runs it: `node <bundle>/main.js`. It must
+ * find the package's version and profile library from its new place, start its acquisition thread
+ * from the file beside it, load the native SQLite addon from node_modules, poll the simulator over
+ * real sockets, log and forward to a real broker, and stop cleanly on SIGTERM.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleGateway } from '../../../gateway/build.js';
+import { openLog } from '../../../gateway/src/store/index.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../../gateway/src/uplink/mqtt/broker.js';
+import { startPlatform, type PlatformWitness } from '../../../hardware-sim/src/platform/index.js';
+import {
+  loadScenario,
+  startSimulator,
+  withFreePorts,
+  type Simulator,
+} from '../../../hardware-sim/src/index.js';
+import { packageRoot } from '../../helpers/cli.js';
+import { stackSiteYaml } from '../../helpers/stack-site.js';
+
+let work: string;
+let main: string;
+let sim: Simulator;
+let broker: EmbeddedBroker;
+let receiver: PlatformWitness;
+
+beforeAll(async () => {
+  // Inside the package, as dist/lantian is: the bundle finds device-profiles/ and package.json by
+  // walking up from itself.
+  mkdirSync(join(packageRoot, '.tmp'), { recursive: true });
+  work = mkdtempSync(join(packageRoot, '.tmp', 'bundle-'));
+  main = await bundleGateway({ outdir: join(work, 'lantian'), fromSources: true });
+  sim = await startSimulator(withFreePorts(loadScenario('examples/sim/stack.yaml')));
+  broker = await startEmbeddedBroker({ port: 0 });
+  receiver = await startPlatform({ url: broker.url, gatewayId: 'gw-bundle', keepReadings: true });
+}, 60_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await broker?.close();
+  await sim?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [main, ...args], { cwd: work, timeout: 60_000 }, (e, stdout, stderr) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+function siteConfig(): string {
+  const file = join(work, 'site.yaml');
+  writeFileSync(
+    file,
+    stackSiteYaml({
+      simPort: sim.buses[0]!.port!,
+      brokerUrl: broker.url,
+      gatewayId: 'gw-bundle',
+      gatewayExtra: ', acquisitionThread: true',
+      siteId: 'bundle-site',
+    }),
+  );
+  return file;
+}
+
+describe('the bundled gateway', () => {
+  it('is one directory of ES modules: the CLI, its acquisition thread and their shared chunks', () => {
+    const files = readdirSync(join(work, 'lantian'));
+    expect(files).toContain('main.js');
+    expect(files).toContain('thread-worker.js');
+    expect(files.filter((f) => f.endsWith('.js')).length).toBeLessThan(80);
+    // Source maps lead back to the TypeScript.
+    const map = JSON.parse(readFileSync(join(work, 'lantian', 'main.js.map'), 'utf8')) as {
+      sources: string[];
+    };
+    expect(map.sources.some((s) => s.endsWith('gateway/src/cli/main.ts'))).toBe(true);
+  });
+
+  it('knows its version and checks a config against the profile library', async () => {
+    const version = (
+      JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+    const v = await run(['--version']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toBe(version);
+    const checked = await run(['check-config', siteConfig()]);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(/valid: .*1 bus, 3 devices/);
+  });
+
+  it('runs the daemon: polls in its thread, logs, forwards every reading exact and stops on SIGTERM', async () => {
+    const config = siteConfig();
+    const child = spawn(process.execPath, [main, 'run', '--config', config], { cwd: work });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const so2Seen = () =>
+        [...receiver.readings.values()].filter((r) => r.device === 'stack1-uv' && r.point === 'so2').length;
+      await receiver.waitFor(() => so2Seen() >= 4, 30_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, out).toBe(0);
+    expect(out).toContain('"msg":"gateway stopped"');
+    expect(out).not.toContain('acquisition thread failed');
+
+    const log = openLog({ path: join(work, 'log.db') });
+    const logged = log.read(0, 1_000_000).filter((r) => r.type === 'reading');
+    log.close();
+    expect(new Set(logged.map((r) => r.device))).toEqual(
+      new Set(['stack1-dust', 'stack1-flue', 'stack1-uv']),
+    );
+    // What the gateway had acknowledged before it stopped reaches the platform, and exact.
+    await receiver.waitFor(() => logged.every((r) => receiver.readings.has(r.seq)), 10_000);
+    expect(receiver.stats().holes).toEqual([]);
+    for (const { type: _type, ...reading } of logged)
+      expect(receiver.readings.get(reading.seq), `seq ${reading.seq}`).toEqual(reading);
+    const so2 = logged.filter((r) => r.device === 'stack1-uv' && r.point === 'so2');
+    expect(so2.length).toBeGreaterThan(3);
+    for (const r of so2) {
+      expect(r.flag).toBe('N');
+      expect(r.value as number).toBeGreaterThan(20);
+    }
+  }, 60_000);
+});
