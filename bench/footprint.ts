@@ -302,10 +302,10 @@ async function main(): Promise<void> {
     const heap: HeapBreakdown = analyseHeap(snapshot, root);
     const modules = heap.scriptNames.filter((n) => !n.startsWith('node:') && n !== '');
     const packages = [...new Set(modules.map((n) => moduleOf(n, root)))].sort();
-    printTable(`idle: ${IDLE_DEVICES * POINTS_PER_DEVICE} points at 1 s, ${idle.run.flags}`, [
+    printTable(`idle, the bundle: ${IDLE_DEVICES * POINTS_PER_DEVICE} points at 1 s, ${idle.run.flags}`, [
       { ...idle.run },
     ]);
-    printTable('idle: resident memory by mapping, MB (/proc/<pid>/smaps, after the window)', [
+    printTable('idle, the bundle: resident memory by mapping, MB (/proc/<pid>/smaps, after the window)', [
       idle.mappingsMb,
     ]);
     printTable(`idle, tsc's files unbundled (dist/gateway/src): ${unbundled.run.flags}`, [
@@ -405,7 +405,7 @@ async function main(): Promise<void> {
         note: `${steps.map((r) => `${r.points}: ${r.rssMb} MB`).join(', ')}; ${fromZero} MB counting the 0-point run`,
       },
       {
-        metric: 'modules loaded at idle',
+        metric: "modules loaded at idle (tsc's files)",
         value: `${modules.length} files in ${packages.length} packages or folders`,
         note: `heap reached: ${[...heap.byModule]
           .sort((a, b) => b.reachedBytes - a.reachedBytes)
