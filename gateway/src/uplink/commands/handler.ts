@@ -10,11 +10,12 @@
  */
 import { verify as edVerify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isLantianError } from '../../core/errors.js';
 import { childLogger, silentLogger, type Logger } from '../../core/logger.js';
 import type { Log } from '../../store/log.js';
+import { connectClient } from '../mqtt/connect.js';
 import { CONTRACT_VERSION } from '../mqtt/contract.js';
 import { clientIdOf, clientOptions, topicsOf, type ResolvedMqttOptions } from '../mqtt/options.js';
 import {
@@ -82,7 +83,7 @@ export class CommandHandler {
     if (this.client) return;
     const base = clientOptions(this.mqttOptions, this.clock.now());
     const { will: _noWill, ...options } = base;
-    const client = mqtt.connect(this.mqttOptions.url, {
+    const client = connectClient(this.mqttOptions.url, {
       ...options,
       clientId: `${clientIdOf(this.mqttOptions)}-cmd`,
       clean: true,

@@ -18,7 +18,8 @@
  * the stored bytes before anything new is sealed, so each chain stays one line without forks.
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { ErrorWithReasonCode, type MqttClient } from 'mqtt';
+import { ErrorWithReasonCode, type MqttClient } from 'mqtt';
+import { connectClient } from './connect.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { isLantianError, LantianError } from '../../core/errors.js';
 import { childLogger, silentLogger, type Logger } from '../../core/logger.js';
@@ -173,7 +174,7 @@ export class MqttPublisher extends EventEmitter<PublisherEvents> {
   /** Connects and keeps reconnecting until stop(); throws UPLINK_TLS for unreadable TLS files. */
   start(): void {
     if (this.client) return;
-    const client = mqtt.connect(this.options.url, clientOptions(this.options, this.clock.now()));
+    const client = connectClient(this.options.url, clientOptions(this.options, this.clock.now()));
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
