@@ -4,9 +4,20 @@
  * second, must not hold the gateway), and a cap on the body size. Failures are coded
  * CAMERA_UNREACHABLE / CAMERA_TIMEOUT / CAMERA_BAD_IMAGE, each naming the camera and the URL.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { LantianError } from '../core/errors.js';
+
+/**
+ * Node's http and https modules load with the first exchange: a gateway without cameras never
+ * needs them, and they are some 20 of Node's own modules (docs/footprint.md, "Plain MQTT without
+ * the other protocols").
+ */
+const requireBuiltin = createRequire(import.meta.url);
+function requestOf(url: URL): typeof httpRequest {
+  const mod = url.protocol === 'https:' ? 'node:https' : 'node:http';
+  return (requireBuiltin(mod) as { request: typeof httpRequest }).request;
+}
 
 export interface HttpAnswer {
   status: number;
@@ -47,7 +58,7 @@ export function httpExchange(call: HttpCall): Promise<HttpAnswer> {
         reject(e);
       } else resolve(answer!);
     };
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = requestOf(url);
     const req = send(url, { method: call.method, headers: call.headers ?? {}, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
