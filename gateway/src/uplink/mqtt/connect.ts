@@ -3,10 +3,10 @@
  * it knows at the first connection: WebSocket (ws, and with it Node's http, https and zlib), TLS
  * and SOCKS proxies (socks, ip-address, smart-buffer). A gateway on plain MQTT needs none of
  * them, and in a bare process they cost about 6 MB resident and 40 more of Node's own modules
- * (docs/footprint.md, "Plain MQTT without the other protocols"). For `mqtt://` and `tcp://` URLs this builds the client
- * itself, as mqtt.js documents (`new MqttClient(streamBuilder, options)`), on a TCP socket to the
- * URL's host and port; every other URL (mqtts, wss, ws, credentials in the URL, TLS files on a
- * plain URL) goes to `mqtt.connect` as before.
+ * (docs/footprint.md, "Plain MQTT without the other protocols"). For `mqtt://` and `tcp://` URLs
+ * this builds the client itself, as mqtt.js documents (`new MqttClient(streamBuilder, options)`),
+ * on a TCP socket to the URL's host and port; every other URL (mqtts, wss, ws, credentials in the
+ * URL, TLS files on a plain URL) goes to `mqtt.connect` as before.
  */
 import { createConnection } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
