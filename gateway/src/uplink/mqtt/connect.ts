@@ -2,7 +2,7 @@
  * An mqtt.js client for a broker URL. `mqtt.connect` loads the stream builders of every protocol
  * it knows at the first connection: WebSocket (ws, and with it Node's http, https and zlib), TLS
  * and SOCKS proxies (socks, ip-address, smart-buffer). A gateway on plain MQTT needs none of
- * them, and in a bare process they cost about 6 MB resident and 40 more of Node's own modules
+ * them, and in a bare process they cost 4–9 MB resident and 40 more of Node's own modules
  * (docs/footprint.md, "Plain MQTT without the other protocols"). For `mqtt://` and `tcp://` URLs
  * this builds the client itself, as mqtt.js documents (`new MqttClient(streamBuilder, options)`),
  * on a TCP socket to the URL's host and port; every other URL (mqtts, wss, ws, credentials in the
