@@ -33,7 +33,7 @@ const LIVE = { perSecond: 30, pollEveryMs: 100, seconds: 30 };
 const STEADY = { perSecond: 1000, seconds: 20, warmupSeconds: 5 };
 const MB = 1024 * 1024;
 /** V8 heap limits for a site gateway on a small board (README.md, docs/store.md). */
-const HEAP_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=2'];
+const HEAP_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=2', '--v8-pool-size=1'];
 const HEAP_CAP = HEAP_FLAGS.join(' ');
 /** The cap README.md gives a gateway polling faster than 5 000 readings/s: 8 MB semi-spaces. */
 const FAST_HEAP_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=8'];

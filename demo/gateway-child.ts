@@ -26,6 +26,7 @@ export function startGateway(configFile: string, logFile: string): GatewayChild 
     [
       '--max-old-space-size=64',
       '--max-semi-space-size=2',
+      '--v8-pool-size=1',
       'bin/lantian.js',
       'run',
       '--config',

@@ -12,11 +12,17 @@
  * maps lead back to the TypeScript (`node --enable-source-maps`).
  * `--readable` keeps comments and white space, to read the bundle or to compare the two.
  *
- * Left outside, loaded from node_modules as before: native addons (better-sqlite3, serialport) and
+ * Left outside, loaded from node_modules as before: native addons (better-sqlite3, serialport),
  * packages loaded only for a command or a feature (fastify for the web server, @inquirer/prompts
- * for `lantian init`).
+ * for `lantian init`), and mqtt.js's WebSocket and SOCKS transports (ws, socks), which it requires
+ * only for a `ws:`/`wss:` URL or a SOCKS proxy. Bundled, their text would sit in the chunk every
+ * `run` loads; left outside, a plain or TLS MQTT site never reads them.
+ *
+ * zod's locales are left out but English: zod re-exports every locale (some 290 KB of the 570 KB
+ * it adds to the bundle) as `z.locales`, and the gateway's messages are its own, with zod's English
+ * ones as the default; `z.locales.en` stays.
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +36,26 @@ export const BUNDLE_EXTERNAL = [
   '@serialport/*',
   'fastify',
   '@inquirer/prompts',
+  'ws',
+  'socks',
 ];
+
+/** zod's `locales` namespace with only English in it (see above). */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'zod-locales' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
 
 export interface BundleOptions {
   /** Where the bundle goes; default dist/lantian. It must lie inside the package (see below). */
@@ -70,6 +95,7 @@ export async function bundleGateway(options: BundleOptions = {}): Promise<string
     platform: 'node',
     target: 'node20',
     external: BUNDLE_EXTERNAL,
+    plugins: [zodEnglishOnly],
     // Comments and white space out, syntax shortened; names kept for stack traces and logs.
     minifyWhitespace: !options.readable,
     minifySyntax: !options.readable,

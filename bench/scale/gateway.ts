@@ -23,8 +23,10 @@ const MAIN =
  * The heap cap README.md recommends for the daemon of a site gateway: up to HEAP_CAP_POINTS
  * points and SMALL_YOUNG_MAX_RATE readings/s. The small young generation (2 MB semi-spaces) keeps
  * a polling gateway about 12 MB smaller than 8 MB ones, for some 12-15 % more CPU per reading.
+ * One V8 helper thread (`--v8-pool-size=1`, four by default) takes 4-12 MB less and no more CPU
+ * (docs/footprint.md, "V8's helper threads").
  */
-export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2';
+export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1';
 /** Readings/s up to which the site cap's 2 MB semi-spaces are recommended; beyond, 8 MB. */
 export const SMALL_YOUNG_MAX_RATE = 5000;
 /** Points the README's 64 MB old space carries; each 1 000 more get HEAP_MB_PER_1000_POINTS. */
@@ -48,8 +50,8 @@ export function heapCapFor(points: number, perSec: number): string {
   if (perSec > FAST_RATE)
     return `--max-old-space-size=${FAST_OLD_SPACE_MB} --max-semi-space-size=${FAST_SEMI_SPACE_MB}`;
   const extra = Math.max(0, Math.ceil(((points - HEAP_CAP_POINTS) / 1000) * HEAP_MB_PER_1000_POINTS));
-  const semi = perSec <= SMALL_YOUNG_MAX_RATE ? 2 : 8;
-  return `--max-old-space-size=${64 + extra} --max-semi-space-size=${semi}`;
+  const small = perSec <= SMALL_YOUNG_MAX_RATE;
+  return `--max-old-space-size=${64 + extra} --max-semi-space-size=${small ? 2 : 8}${small ? ' --v8-pool-size=1' : ''}`;
 }
 
 export interface SiteSpec {

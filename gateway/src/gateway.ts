@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import type * as SerialPortModule from 'serialport';
 import { acquisitionOptions } from './acquisition/from-config.js';
 import type { TransportFactory } from './acquisition/transport/types.js';
-import type { LoadedConfig } from './config/index.js';
+import { pollingPlan, type LoadedConfig } from './config/index.js';
 import { RECENT_ROWS, openLog, type Log } from './store/index.js';
 import { CommitGroup } from './store/group.js';
 import { MqttPublisher, type StopReason } from './uplink/mqtt/publisher.js';
@@ -53,15 +53,36 @@ export interface GatewayDeps {
 const requireCjs = createRequire(import.meta.url);
 
 /**
- * The newest readings the log holds in memory for the readers that follow its head, for a site
- * polling `points` points: RECENT_ROWS, and two polls of every point more. When admission lets
- * an overloaded gateway's polls go again, every device polls at once, a burst of one poll of
- * every point on top of the backlog admission allows; beyond what the log holds the uplink reads
- * its backlog back from SQLite, which cost the saturated main thread about a tenth of its time with
- * 30 000 points (docs/store.md, "Reading what was just committed"). About 75 bytes a row.
+ * Seconds of the site's polling the log holds in memory at least, when that is less than
+ * RECENT_ROWS; never fewer than RECENT_MIN_ROWS rows.
  */
-export function recentRowsFor(points: number): number {
-  return RECENT_ROWS + 2 * points;
+const RECENT_SECONDS = 60;
+const RECENT_MIN_ROWS = 2048;
+
+/**
+ * The newest readings the log holds in memory for the readers that follow its head, for a site
+ * polling `points` points at `readingsPerSec` in all: a minute of its polling (at least
+ * RECENT_MIN_ROWS rows, at most RECENT_ROWS, which a site reaches from about 550 readings/s),
+ * and two polls of every point more. The columns cost about 66 bytes a row whether filled or not
+ * once the ring has wrapped, so a small site, for which reading a lagging uplink's backlog back
+ * from SQLite costs nothing measurable, keeps some 140 KB instead of 2.2 MB. At high rates the
+ * ring is what admission's bound is sized against: when admission lets an overloaded gateway's
+ * polls go again, every device polls at once, a burst of one poll of every point on top of the
+ * backlog admission allows; beyond what the log holds the uplink reads its backlog back from
+ * SQLite, which cost the saturated main thread about a tenth of its time with 30 000 points
+ * (docs/store.md, "Reading what was just committed").
+ */
+export function recentRowsFor(points: number, readingsPerSec: number): number {
+  const base = Math.min(RECENT_ROWS, Math.max(RECENT_MIN_ROWS, Math.ceil(readingsPerSec * RECENT_SECONDS)));
+  return base + 2 * points;
+}
+
+/** Readings a second the polling plan asks for: every polled point of every device, each period. */
+export function plannedReadingsPerSec(loaded: LoadedConfig): number {
+  let perSec = 0;
+  for (const bus of pollingPlan(loaded.config, loaded.profiles))
+    for (const d of bus.devices) perSec += (d.points.length * 1000) / d.periodMs;
+  return perSec;
 }
 
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
@@ -153,7 +174,7 @@ export class Gateway {
     const { storage } = loaded.config;
     const plan = processingPlan(loaded.config, loaded.profiles);
     this.log = openLog({
-      recentRows: recentRowsFor(plan.series.length),
+      recentRows: recentRowsFor(plan.series.length, plannedReadingsPerSec(loaded)),
       path: storage.path,
       quotaBytes: storage.quotaMb * 1024 * 1024,
       maxAgeMs: storage.retentionDays * 86_400_000,

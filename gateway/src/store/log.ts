@@ -105,8 +105,9 @@ export interface LogStats {
  * uplinks' batches (up to 5 000 readings) and processing's pages fit, and so does the live lag
  * admission allows a saturated gateway (two uplink windows, 16 000 by default): past its
  * capacity an overloaded gateway read its backlog back from SQLite, a fifth of its main thread.
- * About 2.4 MB of typed-array columns (recent.ts). The gateway adds two polls of every point
- * (`recentRowsFor` in gateway.ts).
+ * About 2.4 MB of typed-array columns (recent.ts). The gateway asks for this many from about 550
+ * readings/s, for less at a smaller site (a minute of its polling, 2 048 rows at least), and for
+ * two polls of every point more (`recentRowsFor` in gateway.ts).
  */
 export const RECENT_ROWS = 32_768;
 

@@ -19,6 +19,7 @@ import {
   withFreePorts,
   type Simulator,
 } from '../../../hardware-sim/src/index.js';
+import { mosquittoBinary, startMosquitto } from '../../helpers/broker.js';
 import { packageRoot } from '../../helpers/cli.js';
 import { stackSiteYaml } from '../../helpers/stack-site.js';
 
@@ -54,14 +55,14 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   );
 }
 
-function siteConfig(): string {
+function siteConfig(brokerUrl = broker.url, gatewayId = 'gw-bundle'): string {
   const file = join(work, 'site.yaml');
   writeFileSync(
     file,
     stackSiteYaml({
       simPort: sim.buses[0]!.port!,
-      brokerUrl: broker.url,
-      gatewayId: 'gw-bundle',
+      brokerUrl,
+      gatewayId,
       gatewayExtra: ', acquisitionThread: true',
       siteId: 'bundle-site',
     }),
@@ -129,5 +130,59 @@ describe('the bundled gateway', () => {
       expect(r.flag).toBe('N');
       expect(r.value as number).toBeGreaterThan(20);
     }
+  }, 60_000);
+
+  it("leaves zod's locales out but English, and mqtt.js's WebSocket and SOCKS transports to node_modules", async () => {
+    const text = readdirSync(join(work, 'lantian'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(work, 'lantian', f), 'utf8'))
+      .join('\n');
+    // zod's German and Chinese messages; its English ones are the gateway's default.
+    expect(text).not.toContain('Ungültige Eingabe');
+    expect(text).not.toContain('无效输入');
+    expect(text).toContain('Invalid input');
+    // The transports are required by name, from the package's node_modules.
+    expect(text).toMatch(/require\("ws"\)/);
+    expect(text).toMatch(/require\("socks"\)/);
+    // What zod finds still reads as the gateway words it, in English.
+    const bad = join(work, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'version: 1\nsite: { id: s, name: 5 }\ngateway: { id: g }\nbuses: {}\ndevices: {}\nstorage: { path: x.db }\n',
+    );
+    const checked = await run(['check-config', bad]);
+    expect(checked.code).toBe(2);
+    expect(checked.stdout + checked.stderr).toContain('site.name: expected string, got 5 (line 2)');
+  });
+});
+
+describe.skipIf(!mosquittoBinary())('the bundled gateway over MQTT on WebSocket', () => {
+  it("loads mqtt.js's WebSocket transport from node_modules and forwards through it", async () => {
+    const mosquitto = await startMosquitto({ websockets: true });
+    const platform = await startPlatform({
+      url: mosquitto.url,
+      gatewayId: 'gw-bundle-ws',
+      keepReadings: true,
+    });
+    const child = spawn(
+      process.execPath,
+      [main, 'run', '--config', siteConfig(mosquitto.wsUrl, 'gw-bundle-ws')],
+      {
+        cwd: work,
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await platform.waitFor(() => platform.readings.size >= 3, 30_000);
+    } finally {
+      child.kill('SIGTERM');
+      await platform.close();
+      await mosquitto.close();
+    }
+    expect(await exited, out).toBe(0);
+    expect([...platform.readings.values()].every((r) => r.device.startsWith('stack1-'))).toBe(true);
   }, 60_000);
 });
