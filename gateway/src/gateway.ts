@@ -63,14 +63,14 @@ const RECENT_MIN_ROWS = 2048;
  * The newest readings the log holds in memory for the readers that follow its head, for a site
  * polling `points` points at `readingsPerSec` in all: a minute of its polling (at least
  * RECENT_MIN_ROWS rows, at most RECENT_ROWS, which a site reaches from about 550 readings/s),
- * and two polls of every point more. The columns cost about 66 bytes a row whether filled or not
- * once the ring has wrapped, so a small site, for which reading a lagging uplink's backlog back
- * from SQLite costs nothing measurable, keeps some 140 KB instead of 2.2 MB. At high rates the
- * ring is what admission's bound is sized against: when admission lets an overloaded gateway's
- * polls go again, every device polls at once, a burst of one poll of every point on top of the
- * backlog admission allows; beyond what the log holds the uplink reads its backlog back from
- * SQLite, which cost the saturated main thread about a tenth of its time with 30 000 points
- * (docs/store.md, "Reading what was just committed").
+ * and two polls of every point more. A row costs about 75 bytes (66 of columns, 8 of a slot in
+ * an array) once the ring has wrapped, so a small site, for which reading a lagging uplink's
+ * backlog back from SQLite costs nothing measurable, keeps some 160 KB instead of 2.4 MB. At
+ * high rates the ring is what admission's bound is sized against: when admission lets an
+ * overloaded gateway's polls go again, every device polls at once, a burst of one poll of every
+ * point on top of the backlog admission allows; beyond what the log holds the uplink reads its
+ * backlog back from SQLite, which cost the saturated main thread about a tenth of its time with
+ * 30 000 points (docs/store.md, "Reading what was just committed").
  */
 export function recentRowsFor(points: number, readingsPerSec: number): number {
   const base = Math.min(RECENT_ROWS, Math.max(RECENT_MIN_ROWS, Math.ceil(readingsPerSec * RECENT_SECONDS)));
