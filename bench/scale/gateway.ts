@@ -23,7 +23,7 @@ const MAIN =
  * The heap cap README.md recommends for the daemon of a site gateway: up to HEAP_CAP_POINTS
  * points and SMALL_YOUNG_MAX_RATE readings/s. The small young generation (2 MB semi-spaces) keeps
  * a polling gateway about 12 MB smaller than 8 MB ones, for some 12-15 % more CPU per reading.
- * One V8 helper thread (`--v8-pool-size=1`, four by default) takes 4-12 MB less and no more CPU
+ * One V8 helper thread (`--v8-pool-size=1`, four by default) takes 1-12 MB less and no more CPU
  * (docs/footprint.md, "V8's helper threads").
  */
 export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1';
