@@ -6,8 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
-import { plannedReadingsPerSec, recentRowsFor } from '../../../gateway/src/gateway.js';
+import { Gateway, plannedReadingsPerSec, recentRowsFor } from '../../../gateway/src/gateway.js';
+import { processingPlan } from '../../../gateway/src/processing/plan.js';
 import { RECENT_ROWS } from '../../../gateway/src/store/index.js';
+import { syntheticBatch } from '../../helpers/store-fixtures.js';
 import { edited, profiles, useTempDir, writeSite } from '../config/helpers.js';
 
 const tempDir = useTempDir();
@@ -39,5 +41,26 @@ describe('the recent rows a gateway keeps', () => {
     // From about 550 readings/s on, a site has the whole ring.
     expect(recentRowsFor(0, 547)).toBe(RECENT_ROWS);
     expect(recentRowsFor(0, 546)).toBeLessThan(RECENT_ROWS);
+  });
+
+  it("is what the gateway's log holds: a small site keeps a few thousand rows, not RECENT_ROWS", async () => {
+    const site = loaded({});
+    const rows = recentRowsFor(
+      processingPlan(site.config, site.profiles).series.length,
+      plannedReadingsPerSec(site),
+    );
+    expect(rows).toBeLessThan(3000);
+    const gateway = new Gateway(site);
+    try {
+      const log = gateway.log;
+      log.append(syntheticBatch(0, 3000));
+      // Take the rows from under the log: what it still reads comes from its memory.
+      log.database.prepare('DELETE FROM readings').run();
+      const last = log.lastSeq;
+      expect(log.read(last - rows, 5000)).toHaveLength(rows);
+      expect(log.read(last - rows - 1, 5000)).toEqual([]);
+    } finally {
+      await gateway.stop();
+    }
   });
 });
