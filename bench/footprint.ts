@@ -10,9 +10,12 @@
  *   in the bundle every module is one), and the list of modules loaded;
  * - per point: the same daemon polling 0, 1 000 and 5 000 points at 1 s (10-point analysers,
  *   25 per bus), the slope in MB per 1 000 points;
- * - V8 flags: the idle site without a heap cap, with the README's, with a smaller young
- *   generation and with the larger one of faster gateways, for the resident memory and CPU each
- *   costs.
+ * - V8 flags: the idle site without a heap cap, with the README's, with V8's lite mode added (the
+ *   README's flags for a small site), with a smaller young generation and with the larger one of
+ *   faster gateways, for the resident memory and CPU each costs.
+ *
+ * The idle and per-point figures are taken with the site cap alone, so that one configuration
+ * spans the slope from 0 to 5 000 points; bench:scale's idle figure is a small site's, lite mode on.
  *
  * Figures are medians of one sample a second over a window after a warm-up, from
  * /proc/<pid>/status (VmRSS) and /proc/<pid>/stat (CPU time).
@@ -84,11 +87,15 @@ process.on('SIGUSR2', () => {
 });
 `;
 const MB = 1024 * 1024;
-/** The README's heap cap for the daemon. */
+/** The README's heap cap for the daemon of a site gateway (without a small site's lite mode). */
 const README_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=2', '--v8-pool-size=1'];
 const FLAG_VARIANTS: { name: string; flags: string[] }[] = [
   { name: 'no heap cap', flags: [] },
   { name: 'README cap', flags: README_FLAGS },
+  {
+    name: "README cap and V8's lite mode (a small site, up to 1 000 readings/s)",
+    flags: [...README_FLAGS, '--lite-mode', '--no-expose-wasm'],
+  },
   {
     name: "README cap, V8's four helper threads",
     flags: ['--max-old-space-size=64', '--max-semi-space-size=2'],

@@ -13,7 +13,10 @@
  *   times each, the step past the knee once more without the heap cap, and a second shape (50
  *   points a device instead of 10).
  * - Memory: RSS with one device (idle), and with 2 000 and 5 000 points polled at 1 s, in turn,
- *   MEMORY_ROUNDS times each.
+ *   MEMORY_ROUNDS times each. Each runs with README.md's flags for its rate: the idle site with
+ *   the site cap and V8's lite mode (up to LITE_MAX_RATE readings/s), the polled ones with the
+ *   site cap alone, so the idle site runs a third time with the site cap alone, the base of the
+ *   memory per point.
  *
  * Single steps of one configuration differ by up to a third on these shared machines, and the
  * ladder's knee is the best of its steps. So the ratio at overload is that of the medians of the
@@ -40,6 +43,8 @@ import {
   HEAP_CAP_POINTS,
   HEAP_MB_PER_1000_POINTS,
   killAllGateways,
+  LITE_FLAGS,
+  LITE_MAX_RATE,
   SMALL_YOUNG_MAX_RATE,
 } from './scale/gateway.js';
 import { knee, median, medianStep, shortfall } from './scale/knee.js';
@@ -169,7 +174,7 @@ async function main(): Promise<void> {
     const env = { tmpRoot, broker, subscriber };
     const loadBefore = loadavg()[0]!;
     console.log(
-      `broker ${broker.kind}; heap cap ${HEAP_CAP} (8 MB semi-spaces above ${n(SMALL_YOUNG_MAX_RATE)} readings/s; above ${n(FAST_RATE)}, ${FAST_OLD_SPACE_MB} MB of old space and ${FAST_SEMI_SPACE_MB} MB semi-spaces); warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
+      `broker ${broker.kind}; heap cap ${HEAP_CAP} (with ${LITE_FLAGS} up to ${n(LITE_MAX_RATE)} readings/s; 8 MB semi-spaces above ${n(SMALL_YOUNG_MAX_RATE)} readings/s; above ${n(FAST_RATE)}, ${FAST_OLD_SPACE_MB} MB of old space and ${FAST_SEMI_SPACE_MB} MB semi-spaces); warm-up ${WARM_MS / 1000} s, window ${WINDOW_MS / 1000} s per step${QUICK ? ' (quick)' : ''}; load average ${loadBefore.toFixed(1)} on ${cpus().length} cores`,
     );
     console.log(HEADER);
     const run = async (s: StepSpec) => {
@@ -234,10 +239,17 @@ async function main(): Promise<void> {
     const knee50 = knee(steps50);
 
     const memoryOpts = { warmMs: MEMORY_WARM_MS, windowMs: MEMORY_WINDOW_MS };
+    // The idle site runs with README.md's flags for its rate (the site cap and V8's lite mode); the
+    // polled steps' rate is past lite mode's, so their memory per point is taken above the same
+    // site idle with the site cap alone: one configuration for both ends of the slope.
     const idles: StepResult[] = [];
+    const siteCapIdles: StepResult[] = [];
     const polledRuns = MEMORY_POINTS.map((): StepResult[] => []);
     for (let round = 1; round <= MEMORY_ROUNDS; round++) {
       idles.push(await run(spec(`idle-r${round}`, SHAPES.p10, 10, SLOW_MS, memoryOpts)));
+      siteCapIdles.push(
+        await run(spec(`idle-cap-r${round}`, SHAPES.p10, 10, SLOW_MS, { ...memoryOpts, flags: HEAP_CAP })),
+      );
       for (const [i, points] of MEMORY_POINTS.entries())
         polledRuns[i]!.push(
           await run(spec(`mem-${points}-r${round}`, SHAPES.p10, points, SLOW_MS, memoryOpts)),
@@ -252,6 +264,7 @@ async function main(): Promise<void> {
       a === null || b === null || b === 0 ? null : Math.round((a / b) * 100) / 100;
     const overloadRatio = ratio(overloadReadingsPerSec, kneeAgainReadingsPerSec);
     const idleRssMb = median(idles.map((s) => s.gatewayRssMaxMb));
+    const siteCapIdleRssMb = median(siteCapIdles.map((s) => s.gatewayRssMaxMb));
     const perThousand = polledRuns.map((runs) => {
       const points = runs[0]!.devices * runs[0]!.points;
       const rssMb = median(runs.map((s) => s.gatewayRssMaxMb));
@@ -260,7 +273,7 @@ async function main(): Promise<void> {
         verdict: runs.map((s) => shortfall(s) ?? 'carried').join('; '),
         rssMb,
         rssMbRuns: runs.map((s) => s.gatewayRssMaxMb),
-        mbPer1000Points: Math.round(((rssMb - idleRssMb) / points) * 1000 * 100) / 100,
+        mbPer1000Points: Math.round(((rssMb - siteCapIdleRssMb) / points) * 1000 * 100) / 100,
       };
     });
     const rssMbPer1000Points = Math.max(...perThousand.map((p) => p.mbPer1000Points));
@@ -300,12 +313,19 @@ async function main(): Promise<void> {
       knee50ReadingsPerSec: knee50?.deliveredPerSec ?? 0,
       targets: TARGETS,
       met,
-      heapCap: `${HEAP_CAP} up to ${n(HEAP_CAP_POINTS)} points and ${n(SMALL_YOUNG_MAX_RATE)} readings/s; 8 MB semi-spaces beyond that rate, ${HEAP_MB_PER_1000_POINTS} MB more old space per 1 000 points beyond; above ${n(FAST_RATE)} readings/s ${FAST_OLD_SPACE_MB} MB of old space and ${FAST_SEMI_SPACE_MB} MB semi-spaces (README.md)`,
+      heapCap: `${HEAP_CAP} up to ${n(HEAP_CAP_POINTS)} points and ${n(SMALL_YOUNG_MAX_RATE)} readings/s, with ${LITE_FLAGS} up to ${n(LITE_MAX_RATE)} readings/s; 8 MB semi-spaces beyond that rate, ${HEAP_MB_PER_1000_POINTS} MB more old space per 1 000 points beyond; above ${n(FAST_RATE)} readings/s ${FAST_OLD_SPACE_MB} MB of old space and ${FAST_SEMI_SPACE_MB} MB semi-spaces (README.md)`,
       broker: broker.kind,
       cpus: cpus().length,
       node: process.version,
       loadAverage1m: { before: Math.round(loadBefore * 10) / 10, after: Math.round(loadAfter * 10) / 10 },
-      memory: { idle: idleRssMb, idleRuns: idles.map((s) => s.gatewayRssMaxMb), polledAt1s: perThousand },
+      memory: {
+        idle: idleRssMb,
+        idleFlags: idles[0]?.heapFlags ?? null,
+        idleRuns: idles.map((s) => s.gatewayRssMaxMb),
+        siteCapIdle: siteCapIdleRssMb,
+        siteCapIdleRuns: siteCapIdles.map((s) => s.gatewayRssMaxMb),
+        polledAt1s: perThousand,
+      },
       steps: [
         ...stepsOne,
         ...stepsThread,
@@ -313,6 +333,7 @@ async function main(): Promise<void> {
         uncapped,
         ...steps50,
         ...idles,
+        ...siteCapIdles,
         ...polledRuns.flat(),
       ].map((s) => ({
         ...s,
@@ -358,7 +379,10 @@ function rows(
     kneeAcquisitionThreadReadingsPerSec: number;
     met: Record<keyof typeof TARGETS, boolean>;
     memory: {
+      idleFlags: string | null;
       idleRuns: number[];
+      siteCapIdle: number;
+      siteCapIdleRuns: number[];
       polledAt1s: {
         points: number;
         verdict: string;
@@ -413,13 +437,13 @@ function rows(
       metric: 'idle RSS, one device (`idleRssMb`)',
       value: `${r.idleRssMb} MB`,
       target: `≤ ${TARGETS.idleRssMb}`,
-      note: `${verdict(r.met.idleRssMb)}; median of ${r.memory.idleRuns.length} runs (${r.memory.idleRuns.join(', ')} MB), each the peak over its window after ${MEMORY_WARM_MS / 1000} s, heap cap on`,
+      note: `${verdict(r.met.idleRssMb)}; median of ${r.memory.idleRuns.length} runs (${r.memory.idleRuns.join(', ')} MB), each the peak over its window after ${MEMORY_WARM_MS / 1000} s, with README.md's flags for a small site (${r.memory.idleFlags}); with the site cap alone (${HEAP_CAP}) ${r.memory.siteCapIdle} MB (${r.memory.siteCapIdleRuns.join(', ')})`,
     },
     {
       metric: 'RSS per 1 000 points at 1 s (`rssMbPer1000Points`)',
       value: `${r.rssMbPer1000Points} MB`,
       target: `≤ ${TARGETS.rssMbPer1000Points}`,
-      note: `${verdict(r.met.rssMbPer1000Points)}; above the idle median: ${r.memory.polledAt1s.map((p) => `${n(p.points)} points: ${p.rssMb} MB, the median of ${p.rssMbRuns.join(', ')} (${p.mbPer1000Points} MB/1 000; ${p.verdict})`).join('; ')}; the worst is reported`,
+      note: `${verdict(r.met.rssMbPer1000Points)}; above the idle median with the same flags (the site cap, ${r.memory.siteCapIdle} MB): ${r.memory.polledAt1s.map((p) => `${n(p.points)} points: ${p.rssMb} MB, the median of ${p.rssMbRuns.join(', ')} (${p.mbPer1000Points} MB/1 000; ${p.verdict})`).join('; ')}; the worst is reported`,
     },
     ...r.steps.map(stepRow),
     {

@@ -22,11 +22,14 @@ export function startGateway(configFile: string, logFile: string): GatewayChild 
   const logFd = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    // The heap limits a Pi-class gateway runs with (docs/store.md): the demo proves they suffice.
+    // The V8 flags a small site's Pi-class gateway runs with (README.md, deploy/lantian.service):
+    // the demo proves they suffice.
     [
       '--max-old-space-size=64',
       '--max-semi-space-size=2',
       '--v8-pool-size=1',
+      '--lite-mode',
+      '--no-expose-wasm',
       'bin/lantian.js',
       'run',
       '--config',

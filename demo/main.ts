@@ -29,6 +29,7 @@ import { Books } from './books.js';
 import { startGateway } from './gateway-child.js';
 import { readLog, undelivered } from './log.js';
 import type { Check, DemoContext, DemoPart } from './parts.js';
+import { footprintPart } from './footprint.js';
 import { processingPart } from './processing.js';
 import { hj212Part, startHj212Demo } from './hj212.js';
 import { integrityPart } from './integrity.js';
@@ -125,6 +126,7 @@ const configFile = writeDemoConfig(dir, sim.buses, broker.url, (raw) => {
 note(`simulator up: ${sim.buses.map((b) => `${b.name} ${b.address}`).join(', ')}`);
 const gateway = startGateway(configFile, join(dir, 'gateway.log'));
 note(`gateway started (pid ${gateway.pid}), log in ${join(dir, 'gateway.log')}`);
+PARTS.push(footprintPart(() => gateway.pid));
 
 /** The broker as the timeline drives it: the demo must know whether it was down at the stop. */
 let brokerDownAt: number | undefined;

@@ -21,11 +21,17 @@
  * zod's locales are left out but English: zod re-exports every locale (some 290 KB of the 570 KB
  * it adds to the bundle) as `z.locales`, and the gateway's messages are its own, with zod's English
  * ones as the default; `z.locales.en` stays.
+ *
+ * The outgoing check of the data and agg batches is compiled here, when the bundle is built
+ * (ajv's standalone code, `batchValidatorsSource` in gateway/src/uplink/mqtt/outgoing-validators.ts),
+ * and put in place of the module that compiles it at run time: the daemon then neither loads ajv
+ * nor compiles a schema (docs/footprint.md, "The outgoing check compiled ahead").
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { batchValidatorsSource } from './src/uplink/mqtt/outgoing-validators.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,6 +58,19 @@ const zodEnglishOnly: Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
       contents: 'export { default as en } from "./en.js";',
       resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/** outgoing-validators' checks compiled now, in place of the module that compiles them at run time. */
+const outgoingChecksAhead: Plugin = {
+  name: 'outgoing-checks-ahead',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]uplink[\\/]mqtt[\\/]outgoing-validators\.[jt]s$/ }, () => ({
+      contents: `${batchValidatorsSource('esm')}\nexport function batchValidators() { return { readings, aggregates }; }\n`,
+      // ajv's run-time helpers, which the generated code requires, resolve from the package.
+      resolveDir: root,
       loader: 'js',
     }));
   },
@@ -95,7 +114,7 @@ export async function bundleGateway(options: BundleOptions = {}): Promise<string
     platform: 'node',
     target: 'node20',
     external: BUNDLE_EXTERNAL,
-    plugins: [zodEnglishOnly],
+    plugins: [zodEnglishOnly, outgoingChecksAhead],
     // Comments and white space out, syntax shortened; names kept for stack traces and logs.
     minifyWhitespace: !options.readable,
     minifySyntax: !options.readable,

@@ -8,6 +8,14 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import {
+  CONCENTRATOR_OLD_SPACE_MB,
+  CONCENTRATOR_READINGS_PER_SEC,
+  LITE_MAX_READINGS_PER_SEC,
+  OLD_SPACE_MB_PER_1000_POINTS,
+  oldSpaceMbFor,
+  SITE_POINTS,
+} from '../../gateway/src/runtime-fit.js';
 import { BENCH_PROFILES, deviceId, type SimBus } from './sim.js';
 
 /**
@@ -27,11 +35,19 @@ const MAIN =
  * (docs/footprint.md, "V8's helper threads").
  */
 export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1';
+/**
+ * Readings/s up to which README.md adds V8's lite mode to the site cap (`--lite-mode`, with
+ * `--no-expose-wasm`, which lite mode implies and which silences V8's warning that it turned
+ * WebAssembly off): about 8 MB less idle and 12 MB less at 1 000 readings/s, for 1.5 times the
+ * CPU per reading there (docs/footprint.md, "Small sites: V8's lite mode").
+ */
+export const LITE_MAX_RATE = LITE_MAX_READINGS_PER_SEC;
+export const LITE_FLAGS = '--lite-mode --no-expose-wasm';
 /** Readings/s up to which the site cap's 2 MB semi-spaces are recommended; beyond, 8 MB. */
 export const SMALL_YOUNG_MAX_RATE = 5000;
 /** Points the README's 64 MB old space carries; each 1 000 more get HEAP_MB_PER_1000_POINTS. */
-export const HEAP_CAP_POINTS = 5000;
-export const HEAP_MB_PER_1000_POINTS = 6;
+export const HEAP_CAP_POINTS = SITE_POINTS;
+export const HEAP_MB_PER_1000_POINTS = OLD_SPACE_MB_PER_1000_POINTS;
 /**
  * Readings/s above which the heap is a concentrator's: FAST_OLD_SPACE_MB of old space and
  * FAST_SEMI_SPACE_MB semi-spaces. At such rates what is in flight (the readings posted by the
@@ -41,17 +57,21 @@ export const HEAP_MB_PER_1000_POINTS = 6;
  * so a smaller limit has the main thread, the gateway's bottleneck there, collecting garbage
  * (docs/footprint.md, "Old space at high rates").
  */
-export const FAST_RATE = 30_000;
-export const FAST_OLD_SPACE_MB = 2048;
+export const FAST_RATE = CONCENTRATOR_READINGS_PER_SEC;
+export const FAST_OLD_SPACE_MB = CONCENTRATOR_OLD_SPACE_MB;
 export const FAST_SEMI_SPACE_MB = 32;
 
-/** The heap cap README.md gives for a gateway polling `points` points, `perSec` readings a second. */
+/**
+ * The heap cap README.md gives for a gateway polling `points` points, `perSec` readings a second
+ * (the old space by the rule `lantian run` checks its own flags against: gateway/src/runtime-fit.ts).
+ */
 export function heapCapFor(points: number, perSec: number): string {
+  const oldSpace = oldSpaceMbFor({ points, readingsPerSec: perSec });
   if (perSec > FAST_RATE)
-    return `--max-old-space-size=${FAST_OLD_SPACE_MB} --max-semi-space-size=${FAST_SEMI_SPACE_MB}`;
-  const extra = Math.max(0, Math.ceil(((points - HEAP_CAP_POINTS) / 1000) * HEAP_MB_PER_1000_POINTS));
+    return `--max-old-space-size=${oldSpace} --max-semi-space-size=${FAST_SEMI_SPACE_MB}`;
   const small = perSec <= SMALL_YOUNG_MAX_RATE;
-  return `--max-old-space-size=${64 + extra} --max-semi-space-size=${small ? 2 : 8}${small ? ' --v8-pool-size=1' : ''}`;
+  const lite = perSec <= LITE_MAX_RATE ? ` ${LITE_FLAGS}` : '';
+  return `--max-old-space-size=${oldSpace} --max-semi-space-size=${small ? 2 : 8}${small ? ' --v8-pool-size=1' : ''}${lite}`;
 }
 
 export interface SiteSpec {
@@ -124,18 +144,33 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Writes the site config into `dir` and starts the gateway on it, with `heapCap` (NODE_OPTIONS) or none. */
+/**
+ * Writes the site config into `dir` and starts the gateway on it, with the V8 flags `heapCap` or
+ * none. They go on node's command line, as README.md's service does: NODE_OPTIONS refuses
+ * `--lite-mode`.
+ */
 export function startGateway(dir: string, site: SiteSpec, heapCap: string | undefined): RunningGateway {
   const config = join(dir, 'site.yaml');
   writeFileSync(config, siteYaml(site));
   const logFile = join(dir, 'gateway.log');
   const out = openSync(logFile, 'w');
   const env = { ...process.env };
-  if (heapCap !== undefined) env.NODE_OPTIONS = heapCap;
-  else delete env.NODE_OPTIONS;
+  delete env.NODE_OPTIONS;
+  const capFlags = (heapCap ?? '').split(' ').filter((a) => a !== '');
   const child = spawn(
     process.execPath,
-    [...nodeArgs(), MAIN, 'run', '--config', config, '--profiles', BENCH_PROFILES, '--log-level', 'warn'],
+    [
+      ...capFlags,
+      ...nodeArgs(),
+      MAIN,
+      'run',
+      '--config',
+      config,
+      '--profiles',
+      BENCH_PROFILES,
+      '--log-level',
+      'warn',
+    ],
     { cwd: dir, env, stdio: ['ignore', out, out] },
   );
   closeSync(out);

@@ -31,6 +31,8 @@ export interface StepSpec {
   devices: number;
   periodMs: number;
   heapCap: boolean;
+  /** V8 flags instead of README.md's cap for the step's points and rate (with `heapCap`). */
+  flags?: string;
   /** Acquisition in its worker thread (`gateway.acquisitionThread`). */
   thread: boolean;
   /** `maxInFlight` of every bus: requests outstanding at once on a connection; default 1. */
@@ -46,7 +48,7 @@ export interface StepResult extends StepOutcome {
   buses: number;
   periodMs: number;
   heapCap: boolean;
-  /** NODE_OPTIONS the gateway ran with (the README's cap for its points), or null without a cap. */
+  /** V8 flags the gateway ran with (the README's cap for its points and rate), or null without a cap. */
   heapFlags: string | null;
   thread: boolean;
   maxInFlight: number;
@@ -119,9 +121,10 @@ function lastLine(text: string): string {
 
 /** The V8 flags the step's gateway runs with: the README's cap for its points and rate, or none. */
 export function heapFlags(
-  spec: Pick<StepSpec, 'heapCap' | 'devices' | 'shape' | 'periodMs'>,
+  spec: Pick<StepSpec, 'heapCap' | 'flags' | 'devices' | 'shape' | 'periodMs'>,
 ): string | undefined {
-  return spec.heapCap ? heapCapFor(spec.devices * spec.shape.points, offeredPerSec(spec)) : undefined;
+  if (!spec.heapCap) return undefined;
+  return spec.flags ?? heapCapFor(spec.devices * spec.shape.points, offeredPerSec(spec));
 }
 
 export async function runStep(spec: StepSpec, env: StepEnv): Promise<StepResult> {

@@ -42,6 +42,7 @@ import { CameraService, registerSnapshotCommand } from './cameras/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 import { registerSiteIoCommands } from '../../firmware/src/commands.js';
+import { nodeRuntime, runtimeAdvice, type PlannedLoad } from './runtime-fit.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -77,12 +78,21 @@ export function recentRowsFor(points: number, readingsPerSec: number): number {
   return base + 2 * points;
 }
 
+/** The polling plan's size: every polled point of every device, and the readings a second they ask for. */
+export function plannedLoad(loaded: LoadedConfig): PlannedLoad {
+  let points = 0;
+  let readingsPerSec = 0;
+  for (const bus of pollingPlan(loaded.config, loaded.profiles))
+    for (const d of bus.devices) {
+      points += d.points.length;
+      readingsPerSec += (d.points.length * 1000) / d.periodMs;
+    }
+  return { points, readingsPerSec };
+}
+
 /** Readings a second the polling plan asks for: every polled point of every device, each period. */
 export function plannedReadingsPerSec(loaded: LoadedConfig): number {
-  let perSec = 0;
-  for (const bus of pollingPlan(loaded.config, loaded.profiles))
-    for (const d of bus.devices) perSec += (d.points.length * 1000) / d.periodMs;
-  return perSec;
+  return plannedLoad(loaded).readingsPerSec;
 }
 
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
@@ -370,6 +380,9 @@ export class Gateway {
       },
       'gateway started',
     );
+    // node's flags against README.md's rules for this site (deploy/lantian.service starts a small site's).
+    for (const a of runtimeAdvice(nodeRuntime(), plannedLoad(this.loaded)))
+      this.logger.warn({ rule: a.rule }, a.message);
   }
 
   /**

@@ -138,6 +138,10 @@ describe('npm run demo', () => {
     expect(out).toMatch(/^demo: ok: stack1-gas readings flagged C during calibration$/m);
     expect(out).toMatch(/^demo: ok: broker restart caught up: [1-9]\d* replay messages$/m);
     expect(out).toMatch(/^demo: ok: the gateway kept up: acquisition held back 0 times for overload$/m);
+    // A small site's flags (V8 lite mode), which the gateway found suited to the demo's site.
+    expect(out).toMatch(
+      /^demo: ok: footprint: a small site's flags \(V8 lite mode, heap capped\), and the gateway found them suited to its site; resident \d+\.\d MB/m,
+    );
     // The construction site's chain needs socat for the Firmata board's pty (CI has it).
     if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0)
       expect(out).toMatch(

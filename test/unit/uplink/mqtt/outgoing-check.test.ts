@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { createRequire } from 'node:module';
+import { runInThisContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { FLAG_PRECEDENCE } from '../../../../gateway/src/core/flags.js';
 import {
@@ -8,7 +10,12 @@ import {
   topics,
 } from '../../../../gateway/src/uplink/mqtt/contract.js';
 import { toMessages } from '../../../../gateway/src/uplink/mqtt/messages.js';
-import { outgoingCheck } from '../../../../gateway/src/uplink/mqtt/outgoing-check.js';
+import { batchChecks, outgoingCheck } from '../../../../gateway/src/uplink/mqtt/outgoing-check.js';
+import {
+  batchValidators,
+  batchValidatorsSource,
+  type BatchValidators,
+} from '../../../../gateway/src/uplink/mqtt/outgoing-validators.js';
 import { isLantianError } from '../../../../gateway/src/core/errors.js';
 
 const reading = fc.record(
@@ -87,8 +94,36 @@ const keys = [
   ['slots', 'from', 'periodMs', 'extra'],
 ];
 
-describe('the compiled outgoing check of data batches', () => {
-  const problem = outgoingCheck(dataBatchSchema)!;
+/**
+ * The checks as the bundle has them: ajv's standalone code, generated as gateway/build.ts does
+ * (CommonJS here, an ES module there: only the export lines differ) and loaded as a module.
+ */
+function aheadOfTime(): BatchValidators {
+  const module = { exports: {} as BatchValidators };
+  const load = runInThisContext(`(function (module, exports, require) {${batchValidatorsSource('cjs')}\n})`, {
+    filename: 'outgoing-validators.cjs',
+  }) as (m: typeof module, e: BatchValidators, r: NodeJS.Require) => void;
+  load(module, module.exports, createRequire(import.meta.url));
+  return module.exports;
+}
+
+const compiledWays = [
+  ["compiled in the process (tsc's files)", batchValidators],
+  ['compiled ahead, as in the bundle', aheadOfTime],
+] as const;
+
+it('the ahead-compiled checks are plain code: no ajv compiler behind them', () => {
+  const source = batchValidatorsSource('esm');
+  expect(source).toMatch(/^"use strict";/);
+  expect(source).toMatch(/export const readings = /);
+  expect(source).toMatch(/export const aggregates = /);
+  // Only ajv's small run-time helpers are required, never the compiler.
+  for (const required of source.match(/require\("[^"]+"\)/g) ?? [])
+    expect(required).toMatch(/^require\("ajv\/dist\/runtime\//);
+});
+
+describe.each(compiledWays)('the outgoing check of data batches, %s', (_way, validators) => {
+  const problem = batchChecks(validators()).readings;
   const check = (v: unknown) => problem(v) === undefined;
 
   it('accepts every batch zod accepts', () => {
@@ -139,15 +174,16 @@ describe('the compiled outgoing check of data batches', () => {
       'items are not in ascending seq order',
     );
   });
-
-  it('is used for data and agg batches only', () => {
-    expect(outgoingCheck(aggBatchSchema)).toBeDefined();
-    expect(outgoingCheck(eventMessageSchema)).toBeUndefined();
-  });
 });
 
-describe('the compiled outgoing check of aggregate batches', () => {
-  const problem = outgoingCheck(aggBatchSchema)!;
+it('the outgoing check is used for data and agg batches only', () => {
+  expect(outgoingCheck(dataBatchSchema)).toBeDefined();
+  expect(outgoingCheck(aggBatchSchema)).toBeDefined();
+  expect(outgoingCheck(eventMessageSchema)).toBeUndefined();
+});
+
+describe.each(compiledWays)('the outgoing check of aggregate batches, %s', (_way, validators) => {
+  const problem = batchChecks(validators()).aggregates;
   const check = (v: unknown) => problem(v) === undefined;
   const agg = {
     seq: 3,
