@@ -11,10 +11,12 @@ import { stringify } from 'yaml';
 import {
   CONCENTRATOR_OLD_SPACE_MB,
   CONCENTRATOR_READINGS_PER_SEC,
+  CONCENTRATOR_SEMI_SPACE_MB,
   LITE_MAX_READINGS_PER_SEC,
+  nodeFlagsFor,
   OLD_SPACE_MB_PER_1000_POINTS,
-  oldSpaceMbFor,
   SITE_POINTS,
+  SMALL_YOUNG_MAX_READINGS_PER_SEC,
 } from '../../gateway/src/runtime-fit.js';
 import { BENCH_PROFILES, deviceId, type SimBus } from './sim.js';
 
@@ -32,46 +34,35 @@ const MAIN =
  * points and SMALL_YOUNG_MAX_RATE readings/s. The small young generation (2 MB semi-spaces) keeps
  * a polling gateway about 12 MB smaller than 8 MB ones, for some 12-15 % more CPU per reading.
  * One V8 helper thread (`--v8-pool-size=1`, four by default) takes 1-12 MB less and no more CPU
- * (docs/footprint.md, "V8's helper threads").
- */
-export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1';
-/**
- * Readings/s up to which README.md adds V8's lite mode to the site cap (`--lite-mode`, with
- * `--no-expose-wasm`, which lite mode implies and which silences V8's warning that it turned
- * WebAssembly off): about 8 MB less idle and 12 MB less at 1 000 readings/s, for 1.5 times the
- * CPU per reading there (docs/footprint.md, "Small sites: V8's lite mode").
- */
-export const LITE_MAX_RATE = LITE_MAX_READINGS_PER_SEC;
-export const LITE_FLAGS = '--lite-mode --no-expose-wasm';
-/** Readings/s up to which the site cap's 2 MB semi-spaces are recommended; beyond, 8 MB. */
-export const SMALL_YOUNG_MAX_RATE = 5000;
-/** Points the README's 64 MB old space carries; each 1 000 more get HEAP_MB_PER_1000_POINTS. */
-export const HEAP_CAP_POINTS = SITE_POINTS;
-export const HEAP_MB_PER_1000_POINTS = OLD_SPACE_MB_PER_1000_POINTS;
-/**
- * Readings/s above which the heap is a concentrator's: FAST_OLD_SPACE_MB of old space and
+ * (docs/footprint.md, "V8's helper threads"). Up to LITE_MAX_RATE readings/s README.md adds V8's
+ * lite mode (LITE_FLAGS; `--no-expose-wasm` silences V8's warning that lite mode turns WebAssembly
+ * off): 7-8 MB less idle and 12 MB less at 1 000 readings/s, for 1.5 times the CPU per reading
+ * there (docs/footprint.md, "Small sites: V8's lite mode").
+ *
+ * Above FAST_RATE the heap is a concentrator's: FAST_OLD_SPACE_MB of old space and
  * FAST_SEMI_SPACE_MB semi-spaces. At such rates what is in flight (the readings posted by the
  * acquisition thread, the group being committed, the uplink's window) outlives a small young
  * generation and is promoted, and V8 lets the old generation grow to 4 times what is live between
  * full collections only when its limit is 2 GB or more (on 64-bit; about 1.3 times below 256 MB),
  * so a smaller limit has the main thread, the gateway's bottleneck there, collecting garbage
  * (docs/footprint.md, "Old space at high rates").
+ *
+ * The rules themselves are the gateway's (gateway/src/runtime-fit.ts): `lantian run` checks its
+ * own flags against them, and `check-config --plan` prints the flags for a site.
  */
+export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1';
+export const LITE_MAX_RATE = LITE_MAX_READINGS_PER_SEC;
+export const LITE_FLAGS = '--lite-mode --no-expose-wasm';
+export const SMALL_YOUNG_MAX_RATE = SMALL_YOUNG_MAX_READINGS_PER_SEC;
+export const HEAP_CAP_POINTS = SITE_POINTS;
+export const HEAP_MB_PER_1000_POINTS = OLD_SPACE_MB_PER_1000_POINTS;
 export const FAST_RATE = CONCENTRATOR_READINGS_PER_SEC;
 export const FAST_OLD_SPACE_MB = CONCENTRATOR_OLD_SPACE_MB;
-export const FAST_SEMI_SPACE_MB = 32;
+export const FAST_SEMI_SPACE_MB = CONCENTRATOR_SEMI_SPACE_MB;
 
-/**
- * The heap cap README.md gives for a gateway polling `points` points, `perSec` readings a second
- * (the old space by the rule `lantian run` checks its own flags against: gateway/src/runtime-fit.ts).
- */
+/** The V8 flags README.md gives a gateway polling `points` points, `perSec` readings a second. */
 export function heapCapFor(points: number, perSec: number): string {
-  const oldSpace = oldSpaceMbFor({ points, readingsPerSec: perSec });
-  if (perSec > FAST_RATE)
-    return `--max-old-space-size=${oldSpace} --max-semi-space-size=${FAST_SEMI_SPACE_MB}`;
-  const small = perSec <= SMALL_YOUNG_MAX_RATE;
-  const lite = perSec <= LITE_MAX_RATE ? ` ${LITE_FLAGS}` : '';
-  return `--max-old-space-size=${oldSpace} --max-semi-space-size=${small ? 2 : 8}${small ? ' --v8-pool-size=1' : ''}${lite}`;
+  return nodeFlagsFor({ points, readingsPerSec: perSec });
 }
 
 export interface SiteSpec {

@@ -42,7 +42,7 @@ import { CameraService, registerSnapshotCommand } from './cameras/index.js';
 import { SiteIoController } from '../../firmware/src/controller.js';
 import { ALERT_LEVELS, type AlertLevel } from '../../firmware/src/linkage.js';
 import { registerSiteIoCommands } from '../../firmware/src/commands.js';
-import { nodeRuntime, runtimeAdvice, type PlannedLoad } from './runtime-fit.js';
+import { loadOfPlan, nodeRuntime, runtimeAdvice, type PlannedLoad } from './runtime-fit.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -80,14 +80,7 @@ export function recentRowsFor(points: number, readingsPerSec: number): number {
 
 /** The polling plan's size: every polled point of every device, and the readings a second they ask for. */
 export function plannedLoad(loaded: LoadedConfig): PlannedLoad {
-  let points = 0;
-  let readingsPerSec = 0;
-  for (const bus of pollingPlan(loaded.config, loaded.profiles))
-    for (const d of bus.devices) {
-      points += d.points.length;
-      readingsPerSec += (d.points.length * 1000) / d.periodMs;
-    }
-  return { points, readingsPerSec };
+  return loadOfPlan(pollingPlan(loaded.config, loaded.profiles));
 }
 
 /** Readings a second the polling plan asks for: every polled point of every device, each period. */

@@ -7,6 +7,7 @@
  * or collecting garbage most of the time.
  */
 import { getHeapStatistics } from 'node:v8';
+import type { BusPlan } from './config/index.js';
 
 /** Readings/s up to which README.md gives V8's lite mode (`--lite-mode`). */
 export const LITE_MAX_READINGS_PER_SEC = 1000;
@@ -15,9 +16,12 @@ export const SITE_OLD_SPACE_MB = 64;
 export const SITE_POINTS = 5000;
 /** Old space, MB, a concentrator adds for each 1 000 points beyond SITE_POINTS. */
 export const OLD_SPACE_MB_PER_1000_POINTS = 6;
+/** Readings/s up to which the site cap's 2 MB semi-spaces and one V8 helper thread apply; 8 MB beyond. */
+export const SMALL_YOUNG_MAX_READINGS_PER_SEC = 5000;
 /** Readings/s above which the heap is a concentrator's: CONCENTRATOR_OLD_SPACE_MB of old space. */
 export const CONCENTRATOR_READINGS_PER_SEC = 30_000;
 export const CONCENTRATOR_OLD_SPACE_MB = 2048;
+export const CONCENTRATOR_SEMI_SPACE_MB = 32;
 
 /** What the running node was started with, as far as the rules care. */
 export interface NodeRuntime {
@@ -31,6 +35,18 @@ export interface NodeRuntime {
 export interface PlannedLoad {
   points: number;
   readingsPerSec: number;
+}
+
+/** The size of a polling plan: every polled point of every device, and the readings a second they ask for. */
+export function loadOfPlan(plan: readonly BusPlan[]): PlannedLoad {
+  let points = 0;
+  let readingsPerSec = 0;
+  for (const bus of plan)
+    for (const d of bus.devices) {
+      points += d.points.length;
+      readingsPerSec += (d.points.length * 1000) / d.periodMs;
+    }
+  return { points, readingsPerSec };
 }
 
 export interface RuntimeAdvice {
@@ -53,7 +69,22 @@ export function oldSpaceMbFor(load: PlannedLoad): number {
   return SITE_OLD_SPACE_MB + Math.ceil((beyond / 1000) * OLD_SPACE_MB_PER_1000_POINTS);
 }
 
-const n = (x: number) => Math.round(x).toLocaleString('en');
+/**
+ * node's flags README.md gives a gateway with `load` ("On the gateway"): the old space by points,
+ * the young generation and V8's helper threads by rate, lite mode for a small site, a
+ * concentrator's heap above CONCENTRATOR_READINGS_PER_SEC. `check-config --plan` prints them.
+ */
+export function nodeFlagsFor(load: PlannedLoad): string {
+  const old = `--max-old-space-size=${oldSpaceMbFor(load)}`;
+  if (load.readingsPerSec > CONCENTRATOR_READINGS_PER_SEC)
+    return `${old} --max-semi-space-size=${CONCENTRATOR_SEMI_SPACE_MB}`;
+  if (load.readingsPerSec > SMALL_YOUNG_MAX_READINGS_PER_SEC) return `${old} --max-semi-space-size=8`;
+  const site = `${old} --max-semi-space-size=2 --v8-pool-size=1`;
+  return load.readingsPerSec <= LITE_MAX_READINGS_PER_SEC ? `${site} --lite-mode --no-expose-wasm` : site;
+}
+
+/** 12345.6 as "12,346", without Intl (whose locale data the daemon does not map: docs/footprint.md). */
+const n = (x: number) => String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /** What to change in node's flags for `load`, one piece of advice per rule broken; none when they suit it. */
 export function runtimeAdvice(rt: NodeRuntime, load: PlannedLoad): RuntimeAdvice[] {
@@ -65,7 +96,10 @@ export function runtimeAdvice(rt: NodeRuntime, load: PlannedLoad): RuntimeAdvice
     });
   const need = oldSpaceMbFor(load);
   if (rt.heapLimitMb < need) {
-    const semi = load.readingsPerSec > CONCENTRATOR_READINGS_PER_SEC ? ' --max-semi-space-size=32' : '';
+    const semi =
+      load.readingsPerSec > CONCENTRATOR_READINGS_PER_SEC
+        ? ` --max-semi-space-size=${CONCENTRATOR_SEMI_SPACE_MB}`
+        : '';
     advice.push({
       rule: 'heap',
       message: `V8's heap limit is ${n(rt.heapLimitMb)} MB; ${n(load.points)} points at ${n(load.readingsPerSec)} readings/s need ${n(need)} MB of old space (README.md): start node with --max-old-space-size=${need}${semi}`,

@@ -4,6 +4,7 @@ import { plural } from './output.js';
 import { processingPlan } from '../processing/plan.js';
 import { formatOutlets } from '../processing/plan-text.js';
 import { formatSiteIo } from '../../../firmware/src/plan-text.js';
+import { loadOfPlan, nodeFlagsFor } from '../runtime-fit.js';
 
 function endpoint(bus: BusConfig): string {
   switch (bus.kind) {
@@ -61,6 +62,11 @@ export function formatPlan(
     );
   }
   out.push(...formatSiteIo(c.siteIo));
+  const load = loadOfPlan(plan);
+  out.push(
+    `  load: ${plural(load.points, 'point')}, ${Math.round(load.readingsPerSec).toLocaleString('en')} readings/s; ` +
+      `node's flags for it (README.md, "On the gateway"): ${nodeFlagsFor(load)}`,
+  );
   out.push(`  storage: ${c.storage.path}, quota ${c.storage.quotaMb} MiB, ${c.storage.retentionDays} days`);
   return out;
 }

@@ -83,6 +83,10 @@ describe('lantian check-config', SLOW, () => {
     expect(r.stdout).toMatch(/bus stack1-485: RTU over TCP/);
     expect(r.stdout).toMatch(/stack1-gas +sdl\.scs-900uv/);
     expect(r.stdout).toMatch(/uplink mqtt: mqtt:\/\/127\.0\.0\.1:1883/);
+    // A small site: the README's flags for it, V8's lite mode among them.
+    expect(r.stdout).toMatch(
+      /^ {2}load: \d+ points, \d+ readings\/s; node's flags for it \(README\.md, "On the gateway"\): --max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1 --lite-mode --no-expose-wasm$/m,
+    );
   });
 
   it('describes the site I/O controller with --plan: each pin, its signal and its rule', async () => {

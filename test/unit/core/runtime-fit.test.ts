@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { heapCapFor } from '../../../bench/scale/gateway.js';
-import { nodeRuntime, oldSpaceMbFor, runtimeAdvice } from '../../../gateway/src/runtime-fit.js';
+import { nodeFlagsFor, nodeRuntime, oldSpaceMbFor, runtimeAdvice } from '../../../gateway/src/runtime-fit.js';
 
 /** V8's heap limit for `--max-old-space-size=old --max-semi-space-size=semi`: old + 3 semi-spaces. */
 const limit = (old: number, semi = 2) => old + 3 * semi;
@@ -64,8 +64,16 @@ describe('runtimeAdvice', () => {
   });
 });
 
-describe("the scale benchmark's caps", () => {
-  it('follow the same rules: lite mode up to 1 000 readings/s, the old space by points, 2 GB above 30 000', () => {
+describe("node's flags for a site (check-config --plan), and the scale benchmark's caps", () => {
+  it('give lite mode up to 1 000 readings/s, the site cap up to 5 000, the old space by points, 2 GB above 30 000', () => {
+    expect(nodeFlagsFor({ points: 1000, readingsPerSec: 1000 })).toMatch(/--lite-mode --no-expose-wasm$/);
+    expect(nodeFlagsFor({ points: 1001, readingsPerSec: 1001 })).toBe(
+      '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1',
+    );
+    expect(nodeFlagsFor({ points: 5001, readingsPerSec: 5001 })).toBe(
+      '--max-old-space-size=65 --max-semi-space-size=8',
+    );
+    // The benchmark runs every step with them.
     expect(heapCapFor(10, 10)).toBe(
       '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1 --lite-mode --no-expose-wasm',
     );
