@@ -32,7 +32,13 @@ export function footprintPart(gatewayPid: () => number): DemoPart {
       const advice = (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '')
         .split('\n')
         .filter((l) => l.includes('"rule":'))
-        .map((l) => (JSON.parse(l) as { msg?: string }).msg ?? l);
+        .map((l) => {
+          try {
+            return (JSON.parse(l) as { msg?: string }).msg ?? l;
+          } catch {
+            return l; // not a whole log line: shown as it is
+          }
+        });
       const sorted = [...samples].sort((a, b) => a - b);
       const memory =
         sorted.length === 0
