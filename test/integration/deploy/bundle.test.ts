@@ -201,7 +201,7 @@ describe('the bundled gateway', () => {
     expect(line.msg).toMatch(
       /lite mode.* this site plans [\d,]+, each at about twice the CPU: start node without --lite-mode/,
     );
-    // Its heap limit suits 600-odd points: no heap advice.
+    // Its heap limit suits its points (fewer than 5 000): no heap advice.
     expect(output()).not.toContain('"rule":"heap"');
   }, 60_000);
 
