@@ -31,6 +31,7 @@ import { tempDir } from '../test/helpers/store-fixtures.js';
 import { FIXTURE_PROFILES, type SimDevice } from '../test/fixtures/acquisition/sim.js';
 import { analyseHeap, moduleOf, type HeapBreakdown } from './footprint/heap.js';
 import { CpuMeter, rssMb } from './procfs.js';
+import { HEAP_CAP, LITE_FLAGS } from './scale/gateway.js';
 import { writeResults, type BenchRow } from './report.js';
 import { SimProcess } from './sim-process.js';
 
@@ -88,13 +89,13 @@ process.on('SIGUSR2', () => {
 `;
 const MB = 1024 * 1024;
 /** The README's heap cap for the daemon of a site gateway (without a small site's lite mode). */
-const README_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=2', '--v8-pool-size=1'];
+const README_FLAGS = HEAP_CAP.split(' ');
 const FLAG_VARIANTS: { name: string; flags: string[] }[] = [
   { name: 'no heap cap', flags: [] },
   { name: 'README cap', flags: README_FLAGS },
   {
     name: "README cap and V8's lite mode (a small site, up to 1 000 readings/s)",
-    flags: [...README_FLAGS, '--lite-mode', '--no-expose-wasm'],
+    flags: [...README_FLAGS, ...LITE_FLAGS.split(' ')],
   },
   {
     name: "README cap, V8's four helper threads",

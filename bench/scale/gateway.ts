@@ -12,6 +12,7 @@ import {
   CONCENTRATOR_OLD_SPACE_MB,
   CONCENTRATOR_READINGS_PER_SEC,
   CONCENTRATOR_SEMI_SPACE_MB,
+  LITE_FLAGS,
   LITE_MAX_READINGS_PER_SEC,
   nodeFlagsFor,
   OLD_SPACE_MB_PER_1000_POINTS,
@@ -50,10 +51,11 @@ const MAIN =
  * The rules themselves are the gateway's (gateway/src/runtime-fit.ts): `lantian run` checks its
  * own flags against them, and `check-config --plan` prints the flags for a site.
  */
-export const HEAP_CAP = '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1';
-export const LITE_MAX_RATE = LITE_MAX_READINGS_PER_SEC;
-export const LITE_FLAGS = '--lite-mode --no-expose-wasm';
 export const SMALL_YOUNG_MAX_RATE = SMALL_YOUNG_MAX_READINGS_PER_SEC;
+/** The site cap alone: the flags of a site past lite mode's rate, up to 5 000 points and readings/s. */
+export const HEAP_CAP = nodeFlagsFor({ points: SITE_POINTS, readingsPerSec: SMALL_YOUNG_MAX_RATE });
+export const LITE_MAX_RATE = LITE_MAX_READINGS_PER_SEC;
+export { LITE_FLAGS };
 export const HEAP_CAP_POINTS = SITE_POINTS;
 export const HEAP_MB_PER_1000_POINTS = OLD_SPACE_MB_PER_1000_POINTS;
 export const FAST_RATE = CONCENTRATOR_READINGS_PER_SEC;

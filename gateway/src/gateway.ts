@@ -83,11 +83,6 @@ export function plannedLoad(loaded: LoadedConfig): PlannedLoad {
   return loadOfPlan(pollingPlan(loaded.config, loaded.profiles));
 }
 
-/** Readings a second the polling plan asks for: every polled point of every device, each period. */
-export function plannedReadingsPerSec(loaded: LoadedConfig): number {
-  return plannedLoad(loaded).readingsPerSec;
-}
-
 /** Maps the site config's MQTT section (with its secrets) onto the publisher's options. */
 export function mqttOptions(loaded: LoadedConfig): MqttUplinkOptions | undefined {
   const m = loaded.config.uplinks.mqtt;
@@ -159,6 +154,8 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private running = false;
+  /** The polling plan's points and readings/s: the log's recent rows and the check of node's flags are sized by it. */
+  private readonly load: PlannedLoad;
   /** Readings accepted and not yet committed (store/group.ts). */
   private readonly group = new CommitGroup<ReadingDraft>((drafts) => this.commit(drafts));
   /** Whether the dust monitors poll at the high-wind period now (config `dust.highWind`). */
@@ -176,8 +173,9 @@ export class Gateway {
     this.logger = deps.logger ?? silentLogger;
     const { storage } = loaded.config;
     const plan = processingPlan(loaded.config, loaded.profiles);
+    this.load = plannedLoad(loaded);
     this.log = openLog({
-      recentRows: recentRowsFor(plan.series.length, plannedReadingsPerSec(loaded)),
+      recentRows: recentRowsFor(plan.series.length, this.load.readingsPerSec),
       path: storage.path,
       quotaBytes: storage.quotaMb * 1024 * 1024,
       maxAgeMs: storage.retentionDays * 86_400_000,
@@ -374,8 +372,7 @@ export class Gateway {
       'gateway started',
     );
     // node's flags against README.md's rules for this site (deploy/lantian.service starts a small site's).
-    for (const a of runtimeAdvice(nodeRuntime(), plannedLoad(this.loaded)))
-      this.logger.warn({ rule: a.rule }, a.message);
+    for (const a of runtimeAdvice(nodeRuntime(), this.load)) this.logger.warn({ rule: a.rule }, a.message);
   }
 
   /**

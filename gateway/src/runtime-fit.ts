@@ -11,6 +11,8 @@ import type { BusPlan } from './config/index.js';
 
 /** Readings/s up to which README.md gives V8's lite mode (`--lite-mode`). */
 export const LITE_MAX_READINGS_PER_SEC = 1000;
+/** Lite mode's flags: `--no-expose-wasm` silences V8's warning that lite mode turns WebAssembly off. */
+export const LITE_FLAGS = '--lite-mode --no-expose-wasm';
 /** Old space, MB, of the site cap, for up to SITE_POINTS points. */
 export const SITE_OLD_SPACE_MB = 64;
 export const SITE_POINTS = 5000;
@@ -80,7 +82,7 @@ export function nodeFlagsFor(load: PlannedLoad): string {
     return `${old} --max-semi-space-size=${CONCENTRATOR_SEMI_SPACE_MB}`;
   if (load.readingsPerSec > SMALL_YOUNG_MAX_READINGS_PER_SEC) return `${old} --max-semi-space-size=8`;
   const site = `${old} --max-semi-space-size=2 --v8-pool-size=1`;
-  return load.readingsPerSec <= LITE_MAX_READINGS_PER_SEC ? `${site} --lite-mode --no-expose-wasm` : site;
+  return load.readingsPerSec <= LITE_MAX_READINGS_PER_SEC ? `${site} ${LITE_FLAGS}` : site;
 }
 
 /** 12345.6 as "12,346", without Intl (whose locale data the daemon does not map: docs/footprint.md). */
@@ -92,7 +94,7 @@ export function runtimeAdvice(rt: NodeRuntime, load: PlannedLoad): RuntimeAdvice
   if (rt.liteMode && load.readingsPerSec > LITE_MAX_READINGS_PER_SEC)
     advice.push({
       rule: 'lite-mode',
-      message: `node runs in V8's lite mode (--lite-mode), which README.md gives sites of up to ${n(LITE_MAX_READINGS_PER_SEC)} readings/s; this site plans ${n(load.readingsPerSec)}, each at about twice the CPU: start node without --lite-mode --no-expose-wasm`,
+      message: `node runs in V8's lite mode (--lite-mode), which README.md gives sites of up to ${n(LITE_MAX_READINGS_PER_SEC)} readings/s; this site plans ${n(load.readingsPerSec)}, each at about twice the CPU: start node without ${LITE_FLAGS}`,
     });
   const need = oldSpaceMbFor(load);
   if (rt.heapLimitMb < need) {

@@ -2,9 +2,36 @@
  * node's flags against README.md's rules for the site (gateway/src/runtime-fit.ts), and the
  * benchmark's caps from the same rules.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { heapCapFor } from '../../../bench/scale/gateway.js';
-import { nodeFlagsFor, nodeRuntime, oldSpaceMbFor, runtimeAdvice } from '../../../gateway/src/runtime-fit.js';
+import { HEAP_CAP, heapCapFor } from '../../../bench/scale/gateway.js';
+import {
+  LITE_FLAGS,
+  nodeFlagsFor,
+  oldSpaceMbFor,
+  runtimeAdvice,
+  type NodeRuntime,
+} from '../../../gateway/src/runtime-fit.js';
+
+/** nodeRuntime() as a node started with `flags` reads it. */
+function runtimeOf(flags: string[]): Promise<NodeRuntime> {
+  const module = pathToFileURL(
+    fileURLToPath(new URL('../../../gateway/src/runtime-fit.ts', import.meta.url)),
+  ).href;
+  const script = `const { nodeRuntime } = await import(${JSON.stringify(module)}); console.log(JSON.stringify(nodeRuntime()));`;
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [...flags, '--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 20_000, env: { ...process.env, NODE_OPTIONS: '' } },
+      (e, stdout, stderr) => {
+        if (e) reject(new Error(`${e.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout.trim()) as NodeRuntime);
+      },
+    ),
+  );
+}
 
 /** V8's heap limit for `--max-old-space-size=old --max-semi-space-size=semi`: old + 3 semi-spaces. */
 const limit = (old: number, semi = 2) => old + 3 * semi;
@@ -57,11 +84,16 @@ describe('runtimeAdvice', () => {
     ).toEqual([]);
   });
 
-  it('reads the running node: no lite mode here, and a heap limit V8 reports', () => {
-    const rt = nodeRuntime();
-    expect(rt.liteMode).toBe(process.execArgv.includes('--lite-mode'));
-    expect(rt.heapLimitMb).toBeGreaterThan(0);
-  });
+  it('reads the running node: lite mode on its command line, and the heap limit its flags give', async () => {
+    // V8 gives the young generation 3 MB of the limit under lite mode, 6 MB without (64 + 3 × semi-space).
+    const capped = ['--max-old-space-size=64', '--max-semi-space-size=2'];
+    expect(await runtimeOf([...capped, ...LITE_FLAGS.split(' ')])).toEqual({
+      liteMode: true,
+      heapLimitMb: 67,
+    });
+    expect(await runtimeOf(capped)).toEqual({ liteMode: false, heapLimitMb: 70 });
+    expect((await runtimeOf(['--max-old-space-size=106', '--max-semi-space-size=8'])).heapLimitMb).toBe(130);
+  }, 30_000);
 });
 
 describe("node's flags for a site (check-config --plan), and the scale benchmark's caps", () => {
@@ -78,6 +110,7 @@ describe("node's flags for a site (check-config --plan), and the scale benchmark
       '--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1 --lite-mode --no-expose-wasm',
     );
     expect(heapCapFor(2000, 2000)).toBe('--max-old-space-size=64 --max-semi-space-size=2 --v8-pool-size=1');
+    expect(HEAP_CAP).toBe(heapCapFor(2000, 2000));
     expect(heapCapFor(12_000, 12_000)).toBe('--max-old-space-size=106 --max-semi-space-size=8');
     expect(heapCapFor(10_000, 100_000)).toBe('--max-old-space-size=2048 --max-semi-space-size=32');
   });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../../gateway/src/config/index.js';
-import { Gateway, plannedReadingsPerSec, recentRowsFor } from '../../../gateway/src/gateway.js';
+import { Gateway, plannedLoad, recentRowsFor } from '../../../gateway/src/gateway.js';
 import { processingPlan } from '../../../gateway/src/processing/plan.js';
 import { RECENT_ROWS } from '../../../gateway/src/store/index.js';
 import { syntheticBatch } from '../../helpers/store-fixtures.js';
@@ -20,16 +20,19 @@ describe('the recent rows a gateway keeps', () => {
   it('counts the readings a second the polling plan asks for, disabled devices left out', () => {
     // The UV analyser polls 8 points (3 status, 5 gases); the dust monitor's period is 5 s.
     const base = loaded({ 'devices.gas.periodMs': 2000 });
-    const dust = plannedReadingsPerSec(base) - 8 / 2;
+    const dust = plannedLoad(base).readingsPerSec - 8 / 2;
     expect(dust).toBeGreaterThan(0);
-    expect(plannedReadingsPerSec(loaded({ 'devices.gas.periodMs': 500 }))).toBeCloseTo(8 / 0.5 + dust, 9);
+    expect(plannedLoad(loaded({ 'devices.gas.periodMs': 500 })).readingsPerSec).toBeCloseTo(
+      8 / 0.5 + dust,
+      9,
+    );
     expect(
-      plannedReadingsPerSec(
+      plannedLoad(
         loaded({
           'devices.gas.periodMs': 2000,
           'devices.late': { profile: 'sdl.scs-900cpm', bus: 'line1', unitId: 9, enabled: false },
         }),
-      ),
+      ).readingsPerSec,
     ).toBeCloseTo(8 / 2 + dust, 9);
   });
 
@@ -47,7 +50,7 @@ describe('the recent rows a gateway keeps', () => {
     const site = loaded({});
     const rows = recentRowsFor(
       processingPlan(site.config, site.profiles).series.length,
-      plannedReadingsPerSec(site),
+      plannedLoad(site).readingsPerSec,
     );
     expect(rows).toBeLessThan(3000);
     const gateway = new Gateway(site);
